@@ -1,0 +1,70 @@
+"""``keel db``: the metadata database's schema."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from keel.cli import output
+from keel.cli.state import settings
+
+if TYPE_CHECKING:
+    from keel.store.engine import Store
+
+app = typer.Typer(help="The metadata database.\n\nExample: keel db upgrade", no_args_is_help=True)
+
+
+def _store() -> Store:
+    from keel.core.errors import WorkspaceNotFound
+    from keel.store.engine import Store
+
+    s = settings()
+    if not s.db_url:
+        raise WorkspaceNotFound(
+            "no Keel workspace here; run `keel init`", hint="or set KEEL_DB_URL"
+        )
+    return Store(s.db_url, busy_timeout_ms=s.db_busy_timeout_ms, check_schema=False)
+
+
+@app.command("upgrade")
+def upgrade() -> None:
+    """Migrate the database to this Keel's schema.
+
+    Example: keel db upgrade
+    """
+    from keel.store.migrate import upgrade as run_upgrade
+
+    store = _store()
+    before, after = run_upgrade(store)
+    if before == after:
+        output.done(f"database {store.safe_url} is up to date ({after})")
+    else:
+        output.done(f"migrated {store.safe_url} from {before or 'empty'} to {after}")
+
+
+@app.command("status")
+def status(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False) -> None:
+    """Say whether the database schema is current; exit 1 if it needs `keel db upgrade`.
+
+    Example: keel db status
+    """
+    from keel.store.schema_version import HEAD_REVISION
+
+    store = _store()
+    current = store.schema_revision()
+    info = {
+        "url": store.safe_url,
+        "revision": current,
+        "head": HEAD_REVISION,
+        "current": current == HEAD_REVISION,
+    }
+    if json_out:
+        output.print_json(info)
+    else:
+        state = "up to date" if info["current"] else "needs `keel db upgrade`"
+        output.console().print(
+            f"{info['url']}: revision {current or 'none'} (head {HEAD_REVISION}), {state}"
+        )
+    if not info["current"]:
+        raise typer.Exit(1)

@@ -1,0 +1,98 @@
+"""The ``keel`` command: the root, its global options, and error handling."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from keel.cli import config_cmd, db_cmd, project_cmd, workspace_cmd
+from keel.cli.state import STATE
+
+app = typer.Typer(
+    name="keel",
+    help="Keel: from a problem statement to a monitored model in production.\n\n"
+    "Example: keel quickstart",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+app.add_typer(project_cmd.app, name="project")
+app.add_typer(config_cmd.app, name="config")
+app.add_typer(db_cmd.app, name="db")
+workspace_cmd.register(app)
+
+
+def _version(value: bool) -> None:
+    if value:
+        from keel.core.version import __version__
+
+        typer.echo(f"keel {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+    config: Annotated[
+        list[str] | None,
+        typer.Option(
+            "-c", "--config", help="Set a setting for this command: -c name=value (repeatable)."
+        ),
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
+    ] = False,
+) -> None:
+    """Keel: from a problem statement to a monitored model in production."""
+    STATE.debug = debug
+    for item in config or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name:
+            raise typer.BadParameter(f"expected name=value, got {item!r}", param_hint="-c")
+        STATE.overrides[name.strip()] = value
+
+
+def main() -> None:
+    """Entry point: run the app, turning KeelError into one line and an exit code."""
+    debug = "--debug" in sys.argv
+    try:
+        rc = app(standalone_mode=False)
+        if isinstance(rc, int) and rc:
+            sys.exit(rc)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except typer.Abort:
+        sys.stderr.write("keel: aborted\n")
+        sys.exit(130)
+    except KeyboardInterrupt:
+        sys.stderr.write("keel: interrupted\n")
+        sys.exit(130)
+    except Exception as exc:
+        import click
+
+        if isinstance(exc, click.exceptions.NoArgsIsHelpError):
+            sys.exit(0)
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            sys.exit(exc.exit_code)
+        from keel.core.errors import KeelError
+
+        if debug or STATE.debug:
+            import traceback
+
+            traceback.print_exc()
+        if isinstance(exc, KeelError):
+            sys.stderr.write(f"keel: error: {exc.message}\n")
+            if exc.hint:
+                sys.stderr.write(f"  hint: {exc.hint}\n")
+            sys.exit(exc.exit_code)
+        sys.stderr.write(f"keel: error: internal error: {exc.__class__.__name__}: {exc}\n")
+        sys.stderr.write("  hint: run again with --debug for the traceback, and report it\n")
+        sys.exit(3)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,33 @@
+"""What the root command's options set for every subcommand."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class CLIState:
+    debug: bool = False
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+
+STATE = CLIState()
+
+
+def settings() -> Any:
+    """The settings, with ``-c name=value`` flags on top."""
+    from keel.core.settings import load_settings
+
+    return load_settings(STATE.overrides)
+
+
+def client() -> Any:
+    """A Client by the settings: remote with KEEL_SERVER_URL, else the local workspace."""
+    from keel.client import connect
+    from keel.core.workspace import require_workspace
+
+    s = settings()
+    if not s.server_url and s.sources.get("db_url") not in ("flag", "env", "config"):
+        require_workspace(s)
+    return connect(settings=s)

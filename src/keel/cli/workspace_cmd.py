@@ -1,0 +1,115 @@
+"""Top-level commands: ``keel init``, ``keel server`` and ``keel quickstart``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from keel.cli import output
+from keel.cli.state import STATE
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def init(
+    path: Annotated[Path, typer.Argument(help="Folder to create .keel/ in.")] = Path("."),
+) -> None:
+    """Create a Keel workspace (.keel/) here or in PATH, and its database.
+
+    Example: keel init
+    """
+    from keel.core.settings import load_settings
+    from keel.core.workspace import create_workspace
+    from keel.store.engine import Store
+    from keel.store.migrate import upgrade
+
+    if path.exists() and not path.is_dir():
+        from keel.core.errors import InvalidInput
+
+        raise InvalidInput(f"{path} exists and is not a folder")
+    home, created = create_workspace(path)
+    s = load_settings({**STATE.overrides, "home": str(home)})
+    store = Store(s.db_url, busy_timeout_ms=s.db_busy_timeout_ms, check_schema=False)
+    before, after = upgrade(store)
+    verb = "created" if created else "found"
+    output.done(f"{verb} workspace {home}")
+    if before != after:
+        output.done(f"database {store.safe_url} at schema {after}")
+    output.console().print(
+        "next: keel project create NAME --kpi 'accuracy >= 0.9'", highlight=False
+    )
+
+
+def server(
+    host: Annotated[
+        str | None, typer.Option("--host", help="Address to listen on (setting server_host).")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option("--port", help="Port to listen on (setting server_port).")
+    ] = None,
+    log_level: Annotated[str, typer.Option("--log-level", help="uvicorn log level.")] = "info",
+) -> None:
+    """Serve the REST API (/api/v1/, spec at /openapi.json) for this workspace or KEEL_DB_URL.
+
+    Example: keel server --port 5000
+    """
+    import uvicorn
+
+    from keel.context import Context
+    from keel.core.errors import DatabaseUnavailable, InvalidInput
+    from keel.server import create_app
+
+    overrides = dict(STATE.overrides)
+    if host:
+        overrides["server_host"] = host
+    if port:
+        overrides["server_port"] = port
+    from keel.core.settings import load_settings
+
+    s = load_settings(overrides)
+    if s.server_host not in LOOPBACK:
+        raise InvalidInput(
+            f"refusing to serve on {s.server_host} without authentication",
+            hint="listen on 127.0.0.1 until users and tokens are configured",
+        )
+    ctx = Context(s)
+    try:
+        ctx.store.ensure_schema()
+    except DatabaseUnavailable as exc:
+        output.console().print(
+            f"[yellow]warning:[/yellow] {exc.message}; answering 503 until it is back"
+        )
+    app = create_app(ctx)
+    output.console().print(
+        f"Keel server on http://{s.server_host}:{s.server_port}  (API /api/v1/, spec /openapi.json, "
+        f"database {ctx.store.safe_url})",
+        highlight=False,
+    )
+    uvicorn.run(app, host=s.server_host, port=int(s.server_port), log_level=log_level)
+
+
+def quickstart(
+    directory: Annotated[
+        Path, typer.Argument(help="Where to create the quickstart workspace.")
+    ] = Path("keel-quickstart"),
+    rows: Annotated[
+        int, typer.Option("--rows", help="Customers in the generated table.", min=100)
+    ] = 5000,
+) -> None:
+    """Run Keel's main job end to end on generated data, printing each step.
+
+    Example: keel quickstart ./demo
+    """
+    from keel.quickstart import run_quickstart
+
+    run_quickstart(
+        directory, rows=rows, say=lambda line: output.console().print(line, highlight=False)
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init")(init)
+    app.command("server")(server)
+    app.command("quickstart")(quickstart)

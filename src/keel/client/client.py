@@ -1,0 +1,104 @@
+"""The Client: ``client.projects.create(...)`` and friends, the same locally and remotely."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, cast
+
+from keel.client.backends import Backend, LocalBackend, RemoteBackend
+from keel.context import Context, Service
+from keel.core.errors import InvalidInput
+from keel.core.operations import ByteStream, Operation, operations_of
+from keel.core.settings import Settings, load_settings
+from keel.projects.service import ProjectService
+from keel.services import SERVICES
+
+
+class ServiceProxy:
+    """Stands in for a service: each operation becomes a method that runs on the backend."""
+
+    def __init__(self, service: type[Service], backend: Backend) -> None:
+        self._service = service
+        self._backend = backend
+        self._ops = operations_of(service)
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        op = self._ops.get(name)
+        if op is None:
+            raise AttributeError(f"{self._service.name} has no operation {name!r}")
+        return self._bind(op)
+
+    def __dir__(self) -> list[str]:
+        return sorted(self._ops)
+
+    def _bind(self, op: Operation) -> Callable[..., Any]:
+        signature = inspect.signature(op.func)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                bound = signature.bind(None, *args, **kwargs)
+            except TypeError as exc:
+                raise InvalidInput(f"{op.name}: {exc}") from None
+            arguments = dict(bound.arguments)
+            arguments.pop(next(iter(signature.parameters)))  # self
+            body = arguments.pop(op.stream_param, None) if op.stream_param else None
+            if body is not None and not isinstance(body, ByteStream):
+                body = ByteStream(body)
+            return self._backend.call(self._service, op, arguments, body)
+
+        call.__name__ = op.func.__name__
+        call.__doc__ = op.func.__doc__
+        return call
+
+
+class Client:
+    """Keel's SDK entry point. Build one with :func:`connect`."""
+
+    projects: ProjectService
+
+    def __init__(self, backend: Backend, settings: Settings | None = None) -> None:
+        self.backend = backend
+        self.settings = settings
+        for service in SERVICES:
+            setattr(self, service.name, ServiceProxy(service, backend))
+
+    def service(self, service: type[Service]) -> Any:
+        """A proxy for any service class, Keel's or a plugin's."""
+        return ServiceProxy(service, self.backend)
+
+    @property
+    def is_remote(self) -> bool:
+        return isinstance(self.backend, RemoteBackend)
+
+
+def connect(
+    url: str | None = None,
+    *,
+    token: str | None = None,
+    home: str | Path | None = None,
+    db_url: str | None = None,
+    settings: Settings | None = None,
+) -> Client:
+    """A Client for a server URL (remote) or the workspace found from here (local).
+
+    With no arguments the settings decide: ``KEEL_SERVER_URL`` means remote,
+    otherwise the local workspace (``KEEL_HOME`` or the nearest ``.keel/``).
+    """
+    if settings is None:
+        settings = load_settings(
+            {
+                "server_url": url,
+                "token": token,
+                "home": str(home) if home else None,
+                "db_url": db_url,
+            }
+        )
+    if settings.server_url:
+        backend: Backend = RemoteBackend(
+            settings.server_url, token=settings.token, timeout=settings.http_timeout_s
+        )
+    else:
+        backend = LocalBackend(Context(settings))
+    return cast(Client, Client(backend, settings))

@@ -1,0 +1,48 @@
+"""The context every capability service is built with: settings, database, permissions.
+
+One Context per workspace (local SDK) or per server process. The database is
+opened on first use, so commands that never touch it never pay for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from keel.auth.single_user import SingleUserAuthorizer
+from keel.core.errors import WorkspaceNotFound
+from keel.core.operations import Authorizer
+from keel.core.settings import Settings
+from keel.store.engine import Store, open_store
+
+
+@dataclass
+class Context:
+    """Shared state of the services of one Keel deployment."""
+
+    settings: Settings
+    authorizer: Authorizer = field(default_factory=SingleUserAuthorizer)
+
+    @cached_property
+    def store(self) -> Store:
+        url = self.settings.db_url
+        if not url:
+            raise WorkspaceNotFound(
+                "no Keel workspace here; run `keel init`",
+                hint="or set KEEL_DB_URL, KEEL_HOME, or KEEL_SERVER_URL to use a server",
+            )
+        return open_store(url, busy_timeout_ms=self.settings.db_busy_timeout_ms)
+
+
+class Service:
+    """Base of every capability service: operations are its decorated methods."""
+
+    #: Prefix of this service's operation names and its attribute on the SDK client.
+    name = "service"
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+
+    @property
+    def store(self) -> Store:
+        return self.ctx.store

@@ -1,0 +1,195 @@
+"""One error tree for everything Keel raises on purpose.
+
+Each class declares its consequences once -- a stable ``code``, the HTTP
+``status`` the server answers with, and the ``exit_code`` the CLI ends with --
+so the server and the CLI map errors without ``isinstance`` ladders, and the
+remote client rebuilds the very class from the JSON body's ``code``.
+
+Exit codes: 1 a check failed, 2 bad usage or input, 3 internal error.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class KeelError(Exception):
+    """Root of every error Keel raises on purpose."""
+
+    code: ClassVar[str] = "internal"
+    status: ClassVar[int] = 500
+    exit_code: ClassVar[int] = 3
+    headline: ClassVar[str] = "internal error"
+    retryable: ClassVar[bool] = False
+
+    _by_code: ClassVar[dict[str, type[KeelError]]] = {}
+
+    def __init__(self, message: str, *, hint: str | None = None, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.details = details
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "code" in cls.__dict__:
+            KeelError._by_code[cls.code] = cls
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON error body: ``{"error": {"code", "message", "hint"?, "details"?}}``."""
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.hint:
+            body["hint"] = self.hint
+        if self.details:
+            body["details"] = self.details
+        return {"error": body}
+
+    @classmethod
+    def from_dict(cls, body: dict[str, Any], status: int | None = None) -> KeelError:
+        """Rebuild the error a server raised from its JSON body."""
+        err = body.get("error", {}) if isinstance(body, dict) else {}
+        code = str(err.get("code", "internal"))
+        klass = KeelError._by_code.get(code)
+        if klass is None:
+            klass = KeelError
+        message = str(err.get("message", f"server answered {status}"))
+        details = err.get("details") or {}
+        instance = klass.__new__(klass)
+        KeelError.__init__(instance, message, hint=err.get("hint"), **details)
+        return instance
+
+
+KeelError._by_code["internal"] = KeelError
+
+
+class InvalidInput(KeelError):
+    """The caller sent something malformed: a field, an expression, a value."""
+
+    code = "invalid_input"
+    status = 422
+    exit_code = 2
+    headline = "invalid input"
+
+
+class NotFound(KeelError):
+    """The named object does not exist (or the caller may not see it)."""
+
+    code = "not_found"
+    status = 404
+    exit_code = 2
+    headline = "not found"
+
+
+class AlreadyExists(KeelError):
+    """An object with this name or key exists already."""
+
+    code = "already_exists"
+    status = 409
+    exit_code = 2
+    headline = "already exists"
+
+
+class Conflict(KeelError):
+    """The request contradicts the object's current state."""
+
+    code = "conflict"
+    status = 409
+    exit_code = 2
+    headline = "conflict"
+
+
+class Unauthenticated(KeelError):
+    """No valid credentials were presented."""
+
+    code = "unauthenticated"
+    status = 401
+    exit_code = 2
+    headline = "not signed in"
+
+
+class PermissionDenied(KeelError):
+    """The caller is known but lacks the role this operation needs."""
+
+    code = "permission_denied"
+    status = 403
+    exit_code = 2
+    headline = "permission denied"
+
+
+class WorkspaceNotFound(KeelError):
+    """A command needs local state but no ``.keel/`` was found."""
+
+    code = "no_workspace"
+    status = 400
+    exit_code = 2
+    headline = "no Keel workspace here"
+
+
+class ConfigError(KeelError):
+    """A setting holds a value Keel cannot use."""
+
+    code = "config_error"
+    status = 400
+    exit_code = 2
+    headline = "bad configuration"
+
+
+class MissingExtra(KeelError):
+    """An optional dependency is needed but not installed."""
+
+    code = "missing_extra"
+    status = 501
+    exit_code = 2
+    headline = "missing optional dependency"
+
+
+class DatabaseUnavailable(KeelError):
+    """The metadata database cannot be reached; clients retry."""
+
+    code = "database_unavailable"
+    status = 503
+    exit_code = 2
+    headline = "database unavailable"
+    retryable = True
+
+
+class DatabaseOutOfDate(KeelError):
+    """The database schema is older (or newer) than this Keel expects."""
+
+    code = "database_out_of_date"
+    status = 503
+    exit_code = 2
+    headline = "database schema out of date"
+
+
+class ServerUnreachable(KeelError):
+    """The Keel server named by ``KEEL_SERVER_URL`` did not answer."""
+
+    code = "server_unreachable"
+    status = 503
+    exit_code = 2
+    headline = "server unreachable"
+    retryable = True
+
+
+class PayloadTooLarge(KeelError):
+    """A request body exceeded the server's limit."""
+
+    code = "payload_too_large"
+    status = 413
+    exit_code = 2
+    headline = "payload too large"
+
+
+class CheckFailed(KeelError):
+    """A validation, gate or drift check ran and did not pass."""
+
+    code = "check_failed"
+    status = 422
+    exit_code = 1
+    headline = "check failed"
+
+
+def error_class(code: str) -> type[KeelError]:
+    """The error class registered for ``code`` (``KeelError`` if unknown)."""
+    return KeelError._by_code.get(code, KeelError)

@@ -1,0 +1,184 @@
+"""Deriving a FastAPI route from each operation: no route is written by hand.
+
+Path fields come from the path template; the other inputs are query
+parameters for GET and DELETE and a JSON body otherwise; a ByteStream input
+is the raw request body, streamed into the service in constant memory.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Annotated, Any
+
+import anyio
+import anyio.from_thread
+import anyio.to_thread
+from fastapi import FastAPI, Path, Query, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from pydantic import ConfigDict, create_model
+
+from keel.core.errors import DatabaseUnavailable, KeelError
+from keel.core.operations import Authorizer, ByteStream, Caller, Operation, invoke
+from keel.server.errors import error_response, unexpected_response
+
+Authenticate = Callable[[Request, Operation], Caller]
+_QUERY_METHODS = {"GET", "DELETE", "HEAD"}
+
+
+def _sync_chunks(stream: AsyncIterator[bytes]) -> Iterator[bytes]:
+    """Pull an async request body from a worker thread, one chunk at a time."""
+
+    async def next_chunk() -> bytes | None:
+        try:
+            return await stream.__anext__()
+        except StopAsyncIteration:
+            return None
+
+    while True:
+        chunk = anyio.from_thread.run(next_chunk)
+        if chunk is None:
+            return
+        if chunk:
+            yield chunk
+
+
+def _respond(op: Operation, result: Any) -> Response:
+    if isinstance(result, ByteStream):
+        headers = {}
+        if result.size is not None:
+            headers["Content-Length"] = str(result.size)
+        if result.filename:
+            headers["Content-Disposition"] = f'attachment; filename="{result.filename}"'
+        return StreamingResponse(iter(result), media_type=result.media_type, headers=headers)
+    if op.status_code == 204:
+        return Response(status_code=204)
+    content = op.output_adapter().dump_python(result, mode="json")
+    return JSONResponse(content, status_code=op.status_code)
+
+
+def add_operation_route(
+    app: FastAPI,
+    service: Any,
+    op: Operation,
+    *,
+    authorizer: Authorizer,
+    authenticate: Authenticate,
+) -> None:
+    """Mount ``op`` on ``app`` with a signature FastAPI can describe in /openapi.json."""
+    fields = op.input_model.model_fields
+    path_names = set(op.path_params)
+    params: list[inspect.Parameter] = [
+        inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD, annotation=Request)
+    ]
+    body_fields: dict[str, Any] = {}
+    for name, info in fields.items():
+        annotation = info.annotation
+        default = inspect.Parameter.empty if info.is_required() else info.default
+        if name in path_names:
+            params.append(
+                inspect.Parameter(
+                    name, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[annotation, Path()]
+                )
+            )
+        elif op.method in _QUERY_METHODS or op.stream_param is not None:
+            params.append(
+                inspect.Parameter(
+                    name,
+                    inspect.Parameter.KEYWORD_ONLY,
+                    annotation=Annotated[annotation, Query()],
+                    default=default,
+                )
+            )
+        else:
+            body_fields[name] = (annotation, info)
+    if body_fields:
+        body_model = create_model(  # type: ignore[call-overload]
+            op.input_model.__name__.removesuffix("Input") + "Body",
+            __config__=ConfigDict(extra="forbid"),
+            **body_fields,
+        )
+        params.append(
+            inspect.Parameter("body", inspect.Parameter.KEYWORD_ONLY, annotation=body_model)
+        )
+
+    def arguments_of(kwargs: dict[str, Any]) -> dict[str, Any]:
+        body = kwargs.pop("body", None)
+        if body is not None:
+            kwargs.update({k: getattr(body, k) for k in body_fields})
+        return kwargs
+
+    if op.stream_param is not None:
+
+        async def endpoint(request: Request, **kwargs: Any) -> Response:
+            try:
+                caller = authenticate(request, op)
+                arguments = arguments_of(kwargs)
+                stream = ByteStream(
+                    _sync_chunks(request.stream()),
+                    media_type=request.headers.get("content-type", "application/octet-stream"),
+                )
+                result = await anyio.to_thread.run_sync(
+                    lambda: invoke(
+                        op, service, arguments, caller=caller, authorizer=authorizer, body=stream
+                    )
+                )
+                return _respond(op, result)
+            except KeelError as exc:
+                return error_response(exc, op.errors)
+            except Exception as exc:
+                return unexpected_response(exc, op.errors)
+
+    else:
+
+        def endpoint(request: Request, **kwargs: Any) -> Response:  # type: ignore[misc]
+            try:
+                caller = authenticate(request, op)
+                result = invoke(
+                    op, service, arguments_of(kwargs), caller=caller, authorizer=authorizer
+                )
+                return _respond(op, result)
+            except KeelError as exc:
+                return error_response(exc, op.errors)
+            except Exception as exc:
+                if _is_db_outage(exc):
+                    return error_response(
+                        DatabaseUnavailable(f"database unavailable: {exc.__class__.__name__}"),
+                        op.errors,
+                    )
+                return unexpected_response(exc, op.errors)
+
+    endpoint.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
+    endpoint.__name__ = op.name.replace(".", "_")
+    openapi_extra: dict[str, Any] = {"x-keel-action": op.action.value}
+    if op.project.field:
+        openapi_extra["x-keel-project-from"] = op.project.field
+    if op.stream_param is not None:
+        openapi_extra["requestBody"] = {
+            "required": True,
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
+        }
+    app.add_api_route(
+        op.path,
+        endpoint,
+        methods=[op.method],
+        name=op.name,
+        operation_id=op.name,
+        summary=op.summary or None,
+        description=op.description or None,
+        tags=list(op.tags),
+        status_code=op.status_code,
+        response_model=None if op.streams_response or op.status_code == 204 else op.output,
+        response_class=StreamingResponse if op.streams_response else JSONResponse,
+        openapi_extra=openapi_extra,
+    )
+    route = app.router.routes[-1]
+    route.keel_errors = op.errors  # type: ignore[attr-defined]
+
+
+def _is_db_outage(exc: Exception) -> bool:
+    from sqlalchemy.exc import OperationalError
+
+    return isinstance(exc, OperationalError)

@@ -1,0 +1,14 @@
+"""The services Keel exposes, in one list that the server and the SDK both read.
+
+Adding a capability's service here is all it takes to give it REST routes and
+SDK calls (local and remote).
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from keel.context import Service
+from keel.projects.service import ProjectService
+
+SERVICES: Final[tuple[type[Service], ...]] = (ProjectService,)
