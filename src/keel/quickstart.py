@@ -14,8 +14,7 @@ from keel.core.errors import AlreadyExists, InvalidInput
 from keel.core.settings import load_settings
 from keel.core.workspace import create_workspace
 from keel.samples import customers_table
-from keel.store.engine import Store
-from keel.store.migrate import upgrade
+from keel.store.migrate import upgrade_url
 
 PROJECT = "churn"
 KPIS = [
@@ -26,9 +25,7 @@ KPIS = [
 ]
 
 
-def run_quickstart(
-    directory: Path, *, rows: int = 5000, say: Callable[[str], None] = print
-) -> Path:
+def run_quickstart(directory: Path, *, rows: int = 5000, say: Callable[[str], None] = print) -> Path:
     """Create a workspace in ``directory``, a project with KPIs and a customer table; returns the workspace."""
     import pyarrow.parquet as pq
 
@@ -37,7 +34,7 @@ def run_quickstart(
     directory.mkdir(parents=True, exist_ok=True)
     home, created = create_workspace(directory)
     settings = load_settings({"home": str(home)})
-    before, after = upgrade(Store(settings.db_url, check_schema=False))
+    _url, _before, after = upgrade_url(settings.db_url)
     say(f"1. {'Created' if created else 'Reused'} workspace {home} (database schema {after})")
 
     client = connect(settings=settings)

@@ -21,9 +21,7 @@ def _store() -> Store:
 
     s = settings()
     if not s.db_url:
-        raise WorkspaceNotFound(
-            "no Keel workspace here; run `keel init`", hint="or set KEEL_DB_URL"
-        )
+        raise WorkspaceNotFound("no Keel workspace here; run `keel init`", hint="or set KEEL_DB_URL")
     return Store(s.db_url, busy_timeout_ms=s.db_busy_timeout_ms, check_schema=False)
 
 
@@ -33,14 +31,18 @@ def upgrade() -> None:
 
     Example: keel db upgrade
     """
-    from keel.store.migrate import upgrade as run_upgrade
+    from keel.store.migrate import upgrade_url
 
-    store = _store()
-    before, after = run_upgrade(store)
+    s = settings()
+    if not s.db_url:
+        from keel.core.errors import WorkspaceNotFound
+
+        raise WorkspaceNotFound("no Keel workspace here; run `keel init`", hint="or set KEEL_DB_URL")
+    url, before, after = upgrade_url(s.db_url, busy_timeout_ms=s.db_busy_timeout_ms)
     if before == after:
-        output.done(f"database {store.safe_url} is up to date ({after})")
+        output.done(f"database {url} is up to date ({after})")
     else:
-        output.done(f"migrated {store.safe_url} from {before or 'empty'} to {after}")
+        output.done(f"migrated {url} from {before} to {after}")
 
 
 @app.command("status")
@@ -49,22 +51,25 @@ def status(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
     Example: keel db status
     """
-    from keel.store.schema_version import HEAD_REVISION
+    from keel.store.engine import describe_revisions
+    from keel.store.schema_version import HEAD_REVISIONS
 
     store = _store()
-    current = store.schema_revision()
+    current = store.schema_revisions()
     info = {
         "url": store.safe_url,
-        "revision": current,
-        "head": HEAD_REVISION,
-        "current": current == HEAD_REVISION,
+        "revisions": sorted(current),
+        "heads": sorted(HEAD_REVISIONS),
+        "current": current == HEAD_REVISIONS,
     }
     if json_out:
         output.print_json(info)
     else:
         state = "up to date" if info["current"] else "needs `keel db upgrade`"
         output.console().print(
-            f"{info['url']}: revision {current or 'none'} (head {HEAD_REVISION}), {state}"
+            f"{info['url']}: schema {describe_revisions(current)} "
+            f"(this Keel: {describe_revisions(HEAD_REVISIONS)}), {state}",
+            highlight=False,
         )
     if not info["current"]:
         raise typer.Exit(1)

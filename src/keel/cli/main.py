@@ -12,8 +12,7 @@ from keel.cli.state import STATE
 
 app = typer.Typer(
     name="keel",
-    help="Keel: from a problem statement to a monitored model in production.\n\n"
-    "Example: keel quickstart",
+    help="Keel: from a problem statement to a monitored model in production.\n\nExample: keel quickstart",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -38,9 +37,7 @@ def root(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
     config: Annotated[
         list[str] | None,
-        typer.Option(
-            "-c", "--config", help="Set a setting for this command: -c name=value (repeatable)."
-        ),
+        typer.Option("-c", "--config", help="Set a setting for this command: -c name=value (repeatable)."),
     ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")

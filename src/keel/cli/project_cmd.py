@@ -14,7 +14,9 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-KPI_HELP = "A KPI: '<metric> <op> <number> [group=col] [slice=col:value] [stage=offline|online]' (repeatable)."
+KPI_HELP = (
+    "A KPI: '<metric> <op> <number> [group=col] [slice=col:value] [stage=offline|online]' (repeatable)."
+)
 
 
 def _show(project: Any) -> None:
@@ -50,9 +52,7 @@ def _show(project: Any) -> None:
 @app.command("create")
 def create(
     name: Annotated[str, typer.Argument(help="Project name: letters, digits, '-', '_', '.'.")],
-    description: Annotated[
-        str, typer.Option("--description", "-d", help="The problem, in a sentence.")
-    ] = "",
+    description: Annotated[str, typer.Option("--description", "-d", help="The problem, in a sentence.")] = "",
     objective: Annotated[
         list[str] | None, typer.Option("--objective", help="A business objective (repeatable).")
     ] = None,
@@ -112,10 +112,7 @@ def ls(
     output.print_table(
         None,
         ["name", "KPIs", "owner", "created", "description"],
-        [
-            [p.name, len(p.kpis), p.owner, f"{p.created_at:%Y-%m-%d}", p.description[:60]]
-            for p in projects
-        ],
+        [[p.name, len(p.kpis), p.owner, f"{p.created_at:%Y-%m-%d}", p.description[:60]] for p in projects],
     )
 
 

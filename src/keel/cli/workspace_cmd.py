@@ -22,8 +22,7 @@ def init(
     """
     from keel.core.settings import load_settings
     from keel.core.workspace import create_workspace
-    from keel.store.engine import Store
-    from keel.store.migrate import upgrade
+    from keel.store.migrate import upgrade_url
 
     if path.exists() and not path.is_dir():
         from keel.core.errors import InvalidInput
@@ -31,15 +30,13 @@ def init(
         raise InvalidInput(f"{path} exists and is not a folder")
     home, created = create_workspace(path)
     s = load_settings({**STATE.overrides, "home": str(home)})
-    store = Store(s.db_url, busy_timeout_ms=s.db_busy_timeout_ms, check_schema=False)
-    before, after = upgrade(store)
-    verb = "created" if created else "found"
-    output.done(f"{verb} workspace {home}")
+    url, before, after = upgrade_url(s.db_url, busy_timeout_ms=s.db_busy_timeout_ms)
+    output.done(f"{'created' if created else 'found'} workspace {home}")
     if before != after:
-        output.done(f"database {store.safe_url} at schema {after}")
-    output.console().print(
-        "next: keel project create NAME --kpi 'accuracy >= 0.9'", highlight=False
-    )
+        output.done(f"database {url} migrated to schema {after}")
+    else:
+        output.done(f"database {url} at schema {after}")
+    output.console().print("next: keel project create NAME --kpi 'accuracy >= 0.9'", highlight=False)
 
 
 def server(
@@ -78,9 +75,7 @@ def server(
     try:
         ctx.store.ensure_schema()
     except DatabaseUnavailable as exc:
-        output.console().print(
-            f"[yellow]warning:[/yellow] {exc.message}; answering 503 until it is back"
-        )
+        output.console().print(f"[yellow]warning:[/yellow] {exc.message}; answering 503 until it is back")
     app = create_app(ctx)
     output.console().print(
         f"Keel server on http://{s.server_host}:{s.server_port}  (API /api/v1/, spec /openapi.json, "
@@ -91,12 +86,10 @@ def server(
 
 
 def quickstart(
-    directory: Annotated[
-        Path, typer.Argument(help="Where to create the quickstart workspace.")
-    ] = Path("keel-quickstart"),
-    rows: Annotated[
-        int, typer.Option("--rows", help="Customers in the generated table.", min=100)
-    ] = 5000,
+    directory: Annotated[Path, typer.Argument(help="Where to create the quickstart workspace.")] = Path(
+        "keel-quickstart"
+    ),
+    rows: Annotated[int, typer.Option("--rows", help="Customers in the generated table.", min=100)] = 5000,
 ) -> None:
     """Run Keel's main job end to end on generated data, printing each step.
 
@@ -104,9 +97,7 @@ def quickstart(
     """
     from keel.quickstart import run_quickstart
 
-    run_quickstart(
-        directory, rows=rows, say=lambda line: output.console().print(line, highlight=False)
-    )
+    run_quickstart(directory, rows=rows, say=lambda line: output.console().print(line, highlight=False))
 
 
 def register(app: typer.Typer) -> None:

@@ -84,9 +84,7 @@ class RemoteBackend:
         self.http.headers.update(headers)
         self.retries = retries
 
-    def _request(
-        self, op: Operation, arguments: dict[str, Any], body: ByteStream | None
-    ) -> httpx.Request:
+    def _request(self, op: Operation, arguments: dict[str, Any], body: ByteStream | None) -> httpx.Request:
         plain = op.input_model.model_validate(arguments).model_dump(mode="json")
         path = op.path.format(**{p: quote(str(plain.pop(p)), safe="") for p in op.path_params})
         if op.stream_param is not None or op.method in ("GET", "DELETE", "HEAD"):
@@ -160,9 +158,7 @@ class RemoteBackend:
         if op.errors == "keel" or isinstance(data.get("error"), dict):
             return KeelError.from_dict(data, response.status_code)
         message = data.get("error") or data.get("message") or response.text
-        error = KeelError.from_dict(
-            {"error": {"code": _code_for(response.status_code), "message": message}}
-        )
+        error = KeelError.from_dict({"error": {"code": _code_for(response.status_code), "message": message}})
         return error
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from keel.client.backends import Backend, LocalBackend, RemoteBackend
 from keel.context import Context, Service
@@ -101,4 +101,4 @@ def connect(
         )
     else:
         backend = LocalBackend(Context(settings))
-    return cast(Client, Client(backend, settings))
+    return Client(backend, settings)

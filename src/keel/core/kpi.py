@@ -31,9 +31,7 @@ COMPARATORS: Final[dict[str, Callable[[float, float], bool]]] = {
     "==": operator.eq,
 }
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_./\-]*$")
-_EXPR = re.compile(
-    r"^\s*(?P<metric>\S+?)\s*(?P<cmp>[<>=!]+)\s*(?P<threshold>\S+)(?P<rest>(\s+\S+)*)\s*$"
-)
+_EXPR = re.compile(r"^\s*(?P<metric>\S+?)\s*(?P<cmp>[<>=!]+)\s*(?P<threshold>\S+)(?P<rest>(\s+\S+)*)\s*$")
 
 
 class KPI(BaseModel):
@@ -121,11 +119,18 @@ def parse_kpi(text: str) -> KPI:
     if "slice" in fields and ":" not in fields["slice"]:
         raise InvalidInput(f"slice must be <column>:<value> in KPI {text!r}")
     try:
-        return KPI.model_validate(
-            {"metric": metric, "comparator": cmp, "threshold": threshold, **fields}
-        )
+        return KPI.model_validate({"metric": metric, "comparator": cmp, "threshold": threshold, **fields})
     except ValueError as exc:
         raise InvalidInput(f"invalid KPI {text!r}: {exc}") from None
+
+
+#: What a caller may pass where KPIs are expected: a KPI or its text form.
+KPISpec = KPI | str
+
+
+def as_kpis(items: Iterable[KPISpec]) -> list[KPI]:
+    """KPIs from KPI objects or expressions; InvalidInput on the first bad expression."""
+    return [item if isinstance(item, KPI) else parse_kpi(item) for item in items]
 
 
 class KPIResult(BaseModel):
@@ -176,9 +181,7 @@ def evaluate_kpis(
             continue
         value = metrics.get(kpi.metric_key)
         if value is None or (isinstance(value, float) and math.isnan(value)):
-            results.append(
-                KPIResult(kpi=kpi, metric_key=kpi.metric_key, value=None, status="not_measured")
-            )
+            results.append(KPIResult(kpi=kpi, metric_key=kpi.metric_key, value=None, status="not_measured"))
             continue
         met = COMPARATORS[kpi.comparator](float(value), kpi.threshold)
         results.append(

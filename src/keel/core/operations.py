@@ -121,9 +121,7 @@ class Authorizer(Protocol):
         """Return if allowed; raise Unauthenticated, PermissionDenied or NotFound if not."""
 
 
-_current_caller: contextvars.ContextVar[Caller | None] = contextvars.ContextVar(
-    "keel_caller", default=None
-)
+_current_caller: contextvars.ContextVar[Caller | None] = contextvars.ContextVar("keel_caller", default=None)
 
 
 def current_caller() -> Caller:
@@ -178,9 +176,7 @@ def _adapter(tp: Any) -> TypeAdapter[Any]:
     return adapter
 
 
-def validate_arguments(
-    model: type[BaseModel], arguments: dict[str, Any], what: str
-) -> dict[str, Any]:
+def validate_arguments(model: type[BaseModel], arguments: dict[str, Any], what: str) -> dict[str, Any]:
     """Validate ``arguments`` with ``model``; raise InvalidInput naming every bad field."""
     try:
         validated = model.model_validate(arguments)
@@ -242,9 +238,7 @@ def _build_operation(owner: type, attr: str, func: Callable[..., Any]) -> Operat
         if index == 0:  # self
             continue
         if param.kind not in (param.POSITIONAL_OR_KEYWORD, param.KEYWORD_ONLY):
-            raise TypeError(
-                f"{owner.__name__}.{attr}: *args/**kwargs are not allowed in operations"
-            )
+            raise TypeError(f"{owner.__name__}.{attr}: *args/**kwargs are not allowed in operations")
         annotation = hints.get(name, Any)
         if annotation is ByteStream:
             stream_param = name
@@ -253,10 +247,8 @@ def _build_operation(owner: type, attr: str, func: Callable[..., Any]) -> Operat
         fields[name] = (annotation, default)
     prefix = getattr(owner, "name", owner.__name__.removesuffix("Service").lower())
     op_name = f"{prefix}.{attr}"
-    model_name = (
-        "".join(part.capitalize() for part in op_name.replace(".", "_").split("_")) + "Input"
-    )
-    input_model = create_model(  # type: ignore[call-overload]
+    model_name = "".join(part.capitalize() for part in op_name.replace(".", "_").split("_")) + "Input"
+    input_model = create_model(
         model_name, __config__=ConfigDict(extra="forbid", arbitrary_types_allowed=True), **fields
     )
     project: ProjectFrom = spec["project"]

@@ -38,9 +38,7 @@ class Setting:
 
 SETTINGS: Final[tuple[Setting, ...]] = (
     Setting("home", str, None, "The workspace folder (.keel/); found by walking up from here."),
-    Setting(
-        "db_url", str, None, "Metadata database URL; default: SQLite file keel.db in the workspace."
-    ),
+    Setting("db_url", str, None, "Metadata database URL; default: SQLite file keel.db in the workspace."),
     Setting(
         "artifacts_url",
         str,
@@ -58,9 +56,7 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         30_000,
         "How long a SQLite writer waits for the lock, in milliseconds.",
     ),
-    Setting(
-        "http_timeout_s", float, 30.0, "Timeout of one HTTP request to a Keel server, in seconds."
-    ),
+    Setting("http_timeout_s", float, 30.0, "Timeout of one HTTP request to a Keel server, in seconds."),
     Setting("debug", bool, False, "Print tracebacks for errors."),
 )
 

@@ -42,18 +42,12 @@ def add_edges(session: Session, edges: Iterable[tuple[str, str, str]]) -> int:
     rows = []
     for src, relation, dst in edges:
         parse_ref(src), parse_ref(dst)  # validates both ends
-        rows.append(
-            {"id": new_id(), "src": src, "relation": relation, "dst": dst, "created_at": utcnow()}
-        )
+        rows.append({"id": new_id(), "src": src, "relation": relation, "dst": dst, "created_at": utcnow()})
     if not rows:
         return 0
     dialect = session.get_bind().dialect.name
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    stmt = (
-        insert(LineageEdge)
-        .values(rows)
-        .on_conflict_do_nothing(index_elements=["src", "relation", "dst"])
-    )
+    stmt = insert(LineageEdge).values(rows).on_conflict_do_nothing(index_elements=["src", "relation", "dst"])
     session.execute(stmt)
     return len(rows)
 
@@ -67,9 +61,7 @@ def _walk(session: Session, start: str, *, forward: bool, depth: int) -> list[Ed
             break
         column = LineageEdge.src if forward else LineageEdge.dst
         rows = session.execute(
-            select(LineageEdge.src, LineageEdge.relation, LineageEdge.dst).where(
-                column.in_(frontier)
-            )
+            select(LineageEdge.src, LineageEdge.relation, LineageEdge.dst).where(column.in_(frontier))
         ).all()
         frontier = set()
         for src, relation, dst in rows:

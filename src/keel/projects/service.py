@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -9,7 +11,7 @@ from sqlalchemy.orm import Session
 from keel.context import Service
 from keel.core.errors import AlreadyExists, InvalidInput, NotFound
 from keel.core.ids import new_id
-from keel.core.kpi import KPI, KPIReport, Stage, evaluate_kpis
+from keel.core.kpi import KPI, KPIReport, KPISpec, Stage, as_kpis, evaluate_kpis
 from keel.core.operations import GLOBAL, Action, current_caller, operation, project_from
 from keel.core.paging import DEFAULT_PAGE_SIZE, Page, check_page_size, decode_token, encode_token
 from keel.core.timeutil import utcnow
@@ -51,35 +53,31 @@ class ProjectService(Service):
 
     name = "projects"
 
-    @operation(
-        "POST", "/api/v1/projects", action=Action.CREATE_PROJECT, project=GLOBAL, status_code=201
-    )
+    @operation("POST", "/api/v1/projects", action=Action.CREATE_PROJECT, project=GLOBAL, status_code=201)
     def create(
         self,
         name: ProjectName,
         description: str = "",
         objectives: list[str] | None = None,
-        kpis: list[KPI] | None = None,
+        kpis: Sequence[KPISpec] | None = None,
     ) -> Project:
         """Create a project; its creator becomes its owner."""
-        kpis = list(kpis or [])
-        _check_unique_kpis(kpis)
+        parsed = as_kpis(kpis or [])
+        _check_unique_kpis(parsed)
         now = utcnow()
         row = ProjectRow(
             id=new_id(),
             name=name,
             description=description,
             objectives=list(objectives or []),
-            kpis=[k.model_dump() for k in kpis],
+            kpis=[k.model_dump() for k in parsed],
             owner=current_caller().name,
             created_at=now,
             updated_at=now,
         )
         try:
             with self.store.write() as session:
-                exists = session.execute(
-                    select(ProjectRow.id).where(ProjectRow.name == name)
-                ).first()
+                exists = session.execute(select(ProjectRow.id).where(ProjectRow.name == name)).first()
                 if exists:
                     raise AlreadyExists(f"a project named {name!r} exists already")
                 session.add(row)
@@ -109,15 +107,13 @@ class ProjectService(Service):
         with self.store.read() as session:
             return _to_schema(find_project(session, name))
 
-    @operation(
-        "PATCH", "/api/v1/projects/{name}", action=Action.ADMIN, project=project_from("name")
-    )
+    @operation("PATCH", "/api/v1/projects/{name}", action=Action.ADMIN, project=project_from("name"))
     def edit(
         self,
         name: str,
         description: str | None = None,
         objectives: list[str] | None = None,
-        kpis: list[KPI] | None = None,
+        kpis: Sequence[KPISpec] | None = None,
         remove_kpis: list[str] | None = None,
     ) -> Project:
         """Change a project: a KPI replaces the one with the same metric, group, slice and stage.
@@ -125,16 +121,14 @@ class ProjectService(Service):
         ``remove_kpis`` names metrics whose KPIs are dropped; naming one the
         project does not have is an error.
         """
-        new_kpis = list(kpis or [])
+        new_kpis = as_kpis(kpis or [])
         _check_unique_kpis(new_kpis)
         with self.store.write() as session:
             row = find_project(session, name)
             current = [KPI.model_validate(k) for k in row.kpis]
             for metric in remove_kpis or []:
                 if not any(k.metric == metric for k in current):
-                    raise InvalidInput(
-                        f"project {name!r} has no KPI on metric {metric!r} to remove"
-                    )
+                    raise InvalidInput(f"project {name!r} has no KPI on metric {metric!r} to remove")
                 current = [k for k in current if k.metric != metric]
             by_key = {k.key: k for k in current}
             for kpi in new_kpis:
@@ -153,8 +147,6 @@ class ProjectService(Service):
         action=Action.READ,
         project=project_from("name"),
     )
-    def evaluate(
-        self, name: str, metrics: dict[str, float], stage: Stage | None = None
-    ) -> KPIReport:
+    def evaluate(self, name: str, metrics: dict[str, float], stage: Stage | None = None) -> KPIReport:
         """Check metric values against the project's KPIs (all, or one stage's)."""
         return evaluate_kpis(self.get(name).kpis, metrics, stage=stage)

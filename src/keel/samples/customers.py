@@ -25,9 +25,7 @@ def customers_table(rows: int = 5_000, *, seed: int = 7) -> Any:
     region = rng.choice(["EU", "NA", "APAC", "LATAM"], size=rows, p=[0.35, 0.35, 0.2, 0.1])
     contract = rng.choice(["monthly", "annual", "two_year"], size=rows, p=[0.55, 0.3, 0.15])
     plan = rng.choice(["basic", "standard", "premium"], size=rows, p=[0.45, 0.4, 0.15])
-    payment = rng.choice(
-        ["card", "bank_transfer", "invoice", "paypal"], size=rows, p=[0.45, 0.25, 0.1, 0.2]
-    )
+    payment = rng.choice(["card", "bank_transfer", "invoice", "paypal"], size=rows, p=[0.45, 0.25, 0.1, 0.2])
     age = np.clip(rng.normal(42, 13, size=rows), 18, 85).round().astype(np.int64)
     tenure = np.clip(rng.gamma(2.0, 14.0, size=rows), 1, 120).round().astype(np.int64)
     base = np.select([plan == "basic", plan == "standard"], [24.0, 49.0], 89.0)

@@ -45,9 +45,7 @@ def create_app(
     for service_cls in services:
         service = service_cls(ctx)
         for op in operations_of(service_cls).values():
-            add_operation_route(
-                app, service, op, authorizer=ctx.authorizer, authenticate=authenticate
-            )
+            add_operation_route(app, service, op, authorizer=ctx.authorizer, authenticate=authenticate)
 
     @app.get("/api/v1/health", tags=["health"], summary="Liveness of the server.")
     def health() -> dict[str, Any]:

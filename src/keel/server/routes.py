@@ -93,14 +93,12 @@ def add_operation_route(
         else:
             body_fields[name] = (annotation, info)
     if body_fields:
-        body_model = create_model(  # type: ignore[call-overload]
+        body_model = create_model(
             op.input_model.__name__.removesuffix("Input") + "Body",
             __config__=ConfigDict(extra="forbid"),
             **body_fields,
         )
-        params.append(
-            inspect.Parameter("body", inspect.Parameter.KEYWORD_ONLY, annotation=body_model)
-        )
+        params.append(inspect.Parameter("body", inspect.Parameter.KEYWORD_ONLY, annotation=body_model))
 
     def arguments_of(kwargs: dict[str, Any]) -> dict[str, Any]:
         body = kwargs.pop("body", None)
@@ -119,9 +117,7 @@ def add_operation_route(
                     media_type=request.headers.get("content-type", "application/octet-stream"),
                 )
                 result = await anyio.to_thread.run_sync(
-                    lambda: invoke(
-                        op, service, arguments, caller=caller, authorizer=authorizer, body=stream
-                    )
+                    lambda: invoke(op, service, arguments, caller=caller, authorizer=authorizer, body=stream)
                 )
                 return _respond(op, result)
             except KeelError as exc:
@@ -134,9 +130,7 @@ def add_operation_route(
         def endpoint(request: Request, **kwargs: Any) -> Response:  # type: ignore[misc]
             try:
                 caller = authenticate(request, op)
-                result = invoke(
-                    op, service, arguments_of(kwargs), caller=caller, authorizer=authorizer
-                )
+                result = invoke(op, service, arguments_of(kwargs), caller=caller, authorizer=authorizer)
                 return _respond(op, result)
             except KeelError as exc:
                 return error_response(exc, op.errors)
@@ -156,9 +150,7 @@ def add_operation_route(
     if op.stream_param is not None:
         openapi_extra["requestBody"] = {
             "required": True,
-            "content": {
-                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
-            },
+            "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
         }
     app.add_api_route(
         op.path,

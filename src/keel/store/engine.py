@@ -20,7 +20,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, Operati
 from sqlalchemy.orm import Session, sessionmaker
 
 from keel.core.errors import ConfigError, DatabaseOutOfDate, DatabaseUnavailable, MissingExtra
-from keel.store.schema_version import HEAD_REVISION
+from keel.store.schema_version import HEAD_REVISIONS
 
 
 def redact_url(url: str) -> str:
@@ -77,6 +77,11 @@ def make_engine(url: str, *, busy_timeout_ms: int = 30_000) -> Engine:
     return engine
 
 
+def describe_revisions(revisions: frozenset[str]) -> str:
+    """Revisions as text, e.g. ``0001+0002``."""
+    return "+".join(sorted(revisions)) or "none"
+
+
 def describe_connect_error(exc: BaseException) -> str:
     """The driver's reason, first line only (never the URL, which may hold a password)."""
     orig = getattr(exc, "orig", None) or exc
@@ -86,9 +91,7 @@ def describe_connect_error(exc: BaseException) -> str:
 class Store:
     """The metadata database of one workspace or server."""
 
-    def __init__(
-        self, url: str, *, busy_timeout_ms: int = 30_000, check_schema: bool = True
-    ) -> None:
+    def __init__(self, url: str, *, busy_timeout_ms: int = 30_000, check_schema: bool = True) -> None:
         self.url = url
         self.engine = make_engine(url, busy_timeout_ms=busy_timeout_ms)
         self.is_sqlite = self.engine.dialect.name == "sqlite"
@@ -101,15 +104,14 @@ class Store:
     def safe_url(self) -> str:
         return redact_url(self.url)
 
-    def schema_revision(self) -> str | None:
-        """The revision recorded in the database (None if never migrated)."""
+    def schema_revisions(self) -> frozenset[str]:
+        """The revisions (one per branch head) recorded in the database; empty if never migrated."""
         try:
             with self.engine.connect() as conn:
-                has_table = self.engine.dialect.has_table(conn, "alembic_version")
-                if not has_table:
-                    return None
-                row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
-                return None if row is None else str(row[0])
+                if not self.engine.dialect.has_table(conn, "alembic_version"):
+                    return frozenset()
+                rows = conn.execute(text("SELECT version_num FROM alembic_version")).all()
+                return frozenset(str(r[0]) for r in rows)
         except OperationalError as exc:
             raise self.unavailable(exc) from None
 
@@ -124,14 +126,18 @@ class Store:
         if self._schema_ok or not self._check_schema:
             return
         with self._lock:
-            revision = self.schema_revision()
-            if revision != HEAD_REVISION:
-                state = "not initialised" if revision is None else f"at revision {revision}"
+            revisions = self.schema_revisions()
+            if revisions != HEAD_REVISIONS:
+                state = "not initialised" if not revisions else f"at {describe_revisions(revisions)}"
                 raise DatabaseOutOfDate(
-                    f"the database {self.safe_url} is {state}; this Keel needs {HEAD_REVISION}",
+                    f"the database {self.safe_url} is {state}; this Keel needs {describe_revisions(HEAD_REVISIONS)}",
                     hint="run `keel db upgrade`",
                 )
             self._schema_ok = True
+
+    def forget_schema_check(self) -> None:
+        """Check the schema again on next use (after a migration)."""
+        self._schema_ok = False
 
     @contextmanager
     def _session(self, begin: str) -> Iterator[Session]:

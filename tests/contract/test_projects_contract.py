@@ -1,0 +1,3 @@
+"""The projects contract on SQLite, PostgreSQL and remote."""
+
+from keel.testing.contract.projects import *  # noqa: F403
