@@ -193,3 +193,31 @@ class CheckFailed(KeelError):
 def error_class(code: str) -> type[KeelError]:
     """The error class registered for ``code`` (``KeelError`` if unknown)."""
     return KeelError._by_code.get(code, KeelError)
+
+
+class StorageFull(KeelError):
+    """The artifact store ran out of space (or quota) while writing; nothing half-written is kept."""
+
+    code = "storage_full"
+    status = 507
+    exit_code = 2
+    headline = "storage full"
+
+
+class CorruptObject(KeelError):
+    """A stored object's bytes no longer match its digest (found by a read that verifies, or fsck)."""
+
+    code = "corrupt_object"
+    status = 500
+    exit_code = 1
+    headline = "corrupt object"
+
+
+class RemoteUnavailable(KeelError):
+    """An artifact remote (a folder, S3 bucket, other fsspec URL) could not be used; says which and why."""
+
+    code = "remote_unavailable"
+    status = 502
+    exit_code = 2
+    headline = "remote unavailable"
+    retryable = True
