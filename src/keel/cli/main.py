@@ -45,6 +45,7 @@ def root(
 ) -> None:
     """Keel: from a problem statement to a monitored model in production."""
     STATE.debug = debug
+    STATE.overrides = {}
     for item in config or []:
         name, sep, value = item.partition("=")
         if not sep or not name:
@@ -52,11 +53,12 @@ def root(
         STATE.overrides[name.strip()] = value
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app, turning KeelError into one line and an exit code."""
-    debug = "--debug" in sys.argv
+    args = sys.argv[1:] if argv is None else argv
+    debug = "--debug" in args
     try:
-        rc = app(standalone_mode=False)
+        rc = app(args=args, prog_name="keel", standalone_mode=False)
         if isinstance(rc, int) and rc:
             sys.exit(rc)
     except typer.Exit as exc:

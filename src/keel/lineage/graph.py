@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 
 from pydantic import BaseModel
-from sqlalchemy import String, select
+from sqlalchemy import String, UniqueConstraint, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -21,6 +21,7 @@ class LineageEdge(Base):
     """``src`` --relation--> ``dst``, e.g. ``run:1`` --used--> ``dataset_version:7``."""
 
     __tablename__ = "lineage_edges"
+    __table_args__ = (UniqueConstraint("src", "relation", "dst"),)
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True)
     src: Mapped[str] = mapped_column(String(300))
