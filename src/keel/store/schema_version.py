@@ -9,4 +9,4 @@ Alembic's heads.
 
 from typing import Final
 
-HEAD_REVISIONS: Final[frozenset[str]] = frozenset({"0001"})
+HEAD_REVISIONS: Final[frozenset[str]] = frozenset({"0001", "0004"})
