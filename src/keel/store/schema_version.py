@@ -2,11 +2,14 @@
 
 Each capability keeps its migrations on its own Alembic branch (rooted at the
 foundation's ``0001``), so capabilities evolve their tables independently; the
-database is current when its recorded heads equal this set. Kept apart from
+database is current when its recorded heads equal this set. Alembic records
+only branch *heads*: once a branch sits on ``0001``, ``0001`` is no longer a
+head, so this set lists each capability branch's newest revision (and ``0001``
+only while no branch exists). Kept apart from
 the migrations so checking it does not load Alembic; a test asserts it equals
 Alembic's heads.
 """
 
 from typing import Final
 
-HEAD_REVISIONS: Final[frozenset[str]] = frozenset({"0001", "0004"})
+HEAD_REVISIONS: Final[frozenset[str]] = frozenset({"0004"})
