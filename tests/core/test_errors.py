@@ -9,9 +9,7 @@ from keel.core.errors import KeelError
 
 
 def all_error_classes() -> list[type[KeelError]]:
-    return [
-        c for c in vars(errors).values() if isinstance(c, type) and issubclass(c, KeelError)
-    ]
+    return [c for c in vars(errors).values() if isinstance(c, type) and issubclass(c, KeelError)]
 
 
 @pytest.mark.parametrize("cls", all_error_classes(), ids=lambda c: c.__name__)

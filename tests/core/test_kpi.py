@@ -13,7 +13,11 @@ from keel.core.kpi import KPI, as_kpis, evaluate_kpis, parse_kpi
 def test_parse_full_expressions() -> None:
     kpi = parse_kpi("demographic_parity_difference <= 0.10 group=gender")
     assert (kpi.metric, kpi.comparator, kpi.threshold, kpi.group, kpi.stage) == (
-        "demographic_parity_difference", "<=", 0.10, "gender", "offline"
+        "demographic_parity_difference",
+        "<=",
+        0.10,
+        "gender",
+        "offline",
     )
     assert kpi.metric_key == "demographic_parity_difference.gender"
     assert parse_kpi("latency_p99_ms <= 50 stage=online").stage == "online"

@@ -114,7 +114,9 @@ def test_rest_calls_as_described(app_and_client: tuple[TestClient, Any]) -> None
     http, _ = app_and_client
     r = http.post("/api/v1/echo/churn/greet", json={"who": "ada", "times": 2})
     assert r.status_code == 200 and r.json()["text"] == "hello ada hello ada"
-    r = http.get("/api/v1/echo/items", params=[("prefix", "p"), ("tags", "a"), ("tags", "b"), ("flag", "true")])
+    r = http.get(
+        "/api/v1/echo/items", params=[("prefix", "p"), ("tags", "a"), ("tags", "b"), ("flag", "true")]
+    )
     assert r.json() == ["p:a:True", "p:b:True"]
     r = http.post("/api/v1/echo/churn/greet", json={"who": "ada", "times": "many"})
     assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_input"
@@ -173,10 +175,18 @@ def test_invoke_checks_permission_before_running(tmp_path: Path) -> None:
 
     op = operations_of(EchoService)["greet"]
     service = EchoService(Context(load_settings({"home": str(tmp_path)}, env={})))
-    out = invoke(op, service, {"project": "churn", "who": "x"}, caller=Caller(name="ada"), authorizer=Recorder())
+    out = invoke(
+        op, service, {"project": "churn", "who": "x"}, caller=Caller(name="ada"), authorizer=Recorder()
+    )
     assert out.caller == "ada"
     with pytest.raises(NotFound):
-        invoke(op, service, {"project": "churn", "who": "x"}, caller=Caller(name="mallory"), authorizer=Recorder())
+        invoke(
+            op,
+            service,
+            {"project": "churn", "who": "x"},
+            caller=Caller(name="mallory"),
+            authorizer=Recorder(),
+        )
     assert seen == [("ada", Action.READ, "churn"), ("mallory", Action.READ, "churn")]
 
 

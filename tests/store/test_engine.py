@@ -91,7 +91,9 @@ def test_eight_processes_writing_at_once_lose_nothing(tmp_path: Path) -> None:
     store = Store(settings.db_url)
     with store.read() as session:
         names = set(session.execute(text("SELECT name FROM projects")).scalars())
-        edited = session.execute(text("SELECT count(*) FROM projects WHERE description LIKE 'edited by %'")).scalar()
+        edited = session.execute(
+            text("SELECT count(*) FROM projects WHERE description LIKE 'edited by %'")
+        ).scalar()
         assert session.execute(text("PRAGMA integrity_check")).scalar() == "ok"
     assert names == {f"w{w}-p{i}" for w in range(8) for i in range(40)}
     assert edited == 320

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import create_engine
 
 import keel.lineage
-import keel.services  # noqa: F401 - imports every capability's tables
+import keel.services
 from keel.store.base import Base
 from keel.store.migrate import head_revisions, upgrade_url
 from keel.store.schema_version import HEAD_REVISIONS
@@ -29,7 +29,11 @@ def _schema_diff(url: str) -> list[Any]:
             diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     finally:
         engine.dispose()
-    return [d for d in diff if not (isinstance(d, tuple) and d[0] == "remove_table" and d[1].name == "alembic_version")]
+    return [
+        d
+        for d in diff
+        if not (isinstance(d, tuple) and d[0] == "remove_table" and d[1].name == "alembic_version")
+    ]
 
 
 def test_migrated_sqlite_schema_matches_the_models(keel_workspace: Any) -> None:

@@ -37,7 +37,12 @@ def root(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
     config: Annotated[
         list[str] | None,
-        typer.Option("-c", "--config", help="Set a setting for this command: -c name=value (repeatable)."),
+        typer.Option(
+            "-c",
+            "--config",
+            metavar="NAME=VALUE",
+            help="Set a setting for this command: -c name=value (repeatable).",
+        ),
     ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print the version.")
@@ -70,13 +75,12 @@ def main(argv: list[str] | None = None) -> None:
         sys.stderr.write("keel: interrupted\n")
         sys.exit(130)
     except Exception as exc:
-        import click
-
-        if isinstance(exc, click.exceptions.NoArgsIsHelpError):
-            sys.exit(0)
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            sys.exit(exc.exit_code)
+        if isinstance(exc, typer.TyperException):  # usage errors (Typer vendors Click)
+            show = getattr(exc, "show", None)
+            if show is not None:
+                show()
+            no_args_help = type(exc).__name__ == "NoArgsIsHelpError"
+            sys.exit(0 if no_args_help else int(getattr(exc, "exit_code", 2)))
         from keel.core.errors import KeelError
 
         if debug or STATE.debug:

@@ -14,6 +14,7 @@ from keel.core.operations import ByteStream, Operation, operations_of
 from keel.core.settings import Settings, load_settings
 from keel.projects.service import ProjectService
 from keel.services import SERVICES
+from keel.tracking.service import RunService
 
 
 class ServiceProxy:
@@ -57,6 +58,7 @@ class Client:
     """Keel's SDK entry point. Build one with :func:`connect`."""
 
     projects: ProjectService
+    runs: RunService
 
     def __init__(self, backend: Backend, settings: Settings | None = None) -> None:
         self.backend = backend
@@ -97,7 +99,10 @@ def connect(
         )
     if settings.server_url:
         backend: Backend = RemoteBackend(
-            settings.server_url, token=settings.token, timeout=settings.http_timeout_s
+            settings.server_url,
+            token=settings.token,
+            timeout=settings.http_timeout_s,
+            retries=settings.http_retries,
         )
     else:
         backend = LocalBackend(Context(settings))

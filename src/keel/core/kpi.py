@@ -31,7 +31,7 @@ COMPARATORS: Final[dict[str, Callable[[float, float], bool]]] = {
     "==": operator.eq,
 }
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_./\-]*$")
-_EXPR = re.compile(r"^\s*(?P<metric>\S+?)\s*(?P<cmp>[<>=!]+)\s*(?P<threshold>\S+)(?P<rest>(\s+\S+)*)\s*$")
+_EXPR = re.compile(r"^\s*(?P<metric>\S+?)\s*(?P<cmp>[^\w\s.\-]+)\s*(?P<threshold>\S+)(?P<rest>(\s+\S+)*)\s*$")
 
 
 class KPI(BaseModel):

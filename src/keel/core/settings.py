@@ -57,7 +57,41 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         "How long a SQLite writer waits for the lock, in milliseconds.",
     ),
     Setting("http_timeout_s", float, 30.0, "Timeout of one HTTP request to a Keel server, in seconds."),
+    Setting(
+        "http_retries", int, 4, "How often the SDK retries a Keel server that is unreachable or answers 503."
+    ),
     Setting("debug", bool, False, "Print tracebacks for errors."),
+    Setting("server_max_request_mb", int, 16, "Largest JSON request body `keel server` accepts, in MiB."),
+    Setting(
+        "server_max_upload_mb",
+        int,
+        10_240,
+        "Largest streamed upload (artifacts, data files) `keel server` accepts, in MiB.",
+    ),
+    Setting(
+        "server_cors_origins",
+        str,
+        None,
+        "Browser origins allowed to call the API, comma-separated; default none (no CORS).",
+    ),
+    Setting(
+        "auth_cache_s",
+        float,
+        5.0,
+        "How long a server trusts a verified token before checking it again, in seconds (at most 5).",
+    ),
+    Setting(
+        "auth_failures_per_minute",
+        int,
+        20,
+        "Failed sign-ins one client may make per minute before the server answers 429.",
+    ),
+    Setting(
+        "credentials_file",
+        str,
+        None,
+        "File `keel login` stores tokens in (user-only, 0600); default ~/.config/keel/credentials.toml.",
+    ),
 )
 
 BY_NAME: Final = {s.name: s for s in SETTINGS}

@@ -1,0 +1,53 @@
+"""The public surface is pinned, and importing Keel or asking for help stays cheap."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import keel
+
+HEAVY = ("sqlalchemy", "fastapi", "starlette", "pyarrow", "numpy", "pandas", "alembic", "httpx", "uvicorn")
+
+
+#: The public names; changing this set is a deliberate API change.
+PUBLIC = {
+    "KPI",
+    "Client",
+    "KeelError",
+    "__version__",
+    "client",
+    "connect",
+    "current_project",
+    "evaluate_kpis",
+    "init",
+    "parse_kpi",
+}
+
+
+def test_public_names_are_pinned_and_resolve() -> None:
+    assert len(keel.__all__) == len(set(keel.__all__))
+    assert set(keel.__all__) == PUBLIC
+    assert sorted(dir(keel)) == sorted(keel.__all__)
+    for name in keel.__all__:
+        assert getattr(keel, name) is not None, name
+
+
+def _modules_after(code: str) -> list[str]:
+    script = f"import sys, json\n{code}\nprint(json.dumps(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    return [m for m in json.loads(out.strip().splitlines()[-1]) if m.split(".")[0] in HEAVY]
+
+
+def test_import_keel_loads_nothing_heavy() -> None:
+    assert _modules_after("import keel") == []
+
+
+def test_keel_help_loads_nothing_heavy() -> None:
+    code = (
+        "from keel.cli.main import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "try:\n    main(['project', '--help'])\nexcept SystemExit:\n    pass"
+    )
+    assert _modules_after(code) == []

@@ -1,0 +1,46 @@
+"""`keel quickstart`: the main job runs end to end and prints only what it did."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pyarrow.parquet as pq
+import pytest
+
+from conftest import Result
+
+
+def test_quickstart_builds_a_workspace_project_and_table(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keel_cli: Callable[..., Result]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = keel_cli("quickstart", "demo", "--rows", "800")
+    assert result.code == 0, result.err
+    out = result.out
+    demo = tmp_path / "demo"
+    assert (demo / ".keel" / "keel.db").exists()
+    assert "Created project 'churn' with 4 KPIs" in out
+    table = pq.read_table(demo / "data" / "customers.parquet")
+    assert table.num_rows == 800 and "gender" in table.column_names
+    assert f"Generated 800 customers x {table.num_columns} columns" in out
+
+    monkeypatch.chdir(demo)
+    project: dict[str, Any] = json.loads(keel_cli("project", "show", "churn", "--json").out)
+    assert {k["metric"] for k in project["kpis"]} >= {"accuracy", "roc_auc", "demographic_parity_difference"}
+
+    monkeypatch.chdir(tmp_path)
+    again = keel_cli("quickstart", "demo", "--rows", "800")
+    assert again.code == 0, again.err
+    assert "exists already" in again.out and "Reused workspace" in again.out
+
+
+def test_quickstart_refuses_a_file_as_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keel_cli: Callable[..., Result]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "afile").write_text("x")
+    result = keel_cli("quickstart", "afile")
+    assert result.code == 2 and "is not a folder" in result.err
