@@ -10,5 +10,6 @@ from typing import Final
 
 from keel.context import Service
 from keel.projects.service import ProjectService
+from keel.tracking.service import RunService
 
-SERVICES: Final[tuple[type[Service], ...]] = (ProjectService,)
+SERVICES: Final[tuple[type[Service], ...]] = (ProjectService, RunService)

@@ -15,6 +15,7 @@ from keel.core.settings import Settings, load_settings
 from keel.projects.service import ProjectService
 from keel.services import SERVICES
 from keel.tracking.service import RunService
+from keel.tracking.service import RunService
 
 
 class ServiceProxy:
@@ -58,6 +59,7 @@ class Client:
     """Keel's SDK entry point. Build one with :func:`connect`."""
 
     projects: ProjectService
+    runs: RunService
     runs: RunService
 
     def __init__(self, backend: Backend, settings: Settings | None = None) -> None:

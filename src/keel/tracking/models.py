@@ -28,6 +28,7 @@ class RunRow(Base):
 
     id: Mapped[str] = mapped_column(String(26), primary_key=True)
     project_id: Mapped[str] = mapped_column(String(26))
+    project_name: Mapped[str] = mapped_column(String(100))  # projects are never renamed
     name: Mapped[str] = mapped_column(String(250), index=True)
     status: Mapped[str] = mapped_column(String(20))
     parent_id: Mapped[str | None] = mapped_column(String(26), index=True)

@@ -18,6 +18,7 @@ def upgrade() -> None:
         "runs",
         sa.Column("id", sa.String(26), nullable=False),
         sa.Column("project_id", sa.String(26), nullable=False),
+        sa.Column("project_name", sa.String(100), nullable=False),
         sa.Column("name", sa.String(250), nullable=False),
         sa.Column("status", sa.String(20), nullable=False),
         sa.Column("parent_id", sa.String(26), nullable=True),

@@ -1,0 +1,122 @@
+"""Reading runs back: one run whole, a metric's history, a project's cost."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from keel.core.errors import NotFound
+from keel.core.kpi import KPIReport
+from keel.tracking.models import LatestMetricRow, ParamRow, RunArtifactRow, RunRow, TagRow, metric_points
+from keel.tracking.schemas import MetricPoint, Run, RunArtifact
+from keel.tracking.values import decode_param
+
+
+def find_run(session: Session, run_id: str, *, lock: bool = False) -> RunRow:
+    """The run row; NotFound naming the id otherwise."""
+    row = session.get(
+        RunRow, run_id, with_for_update=lock if session.get_bind().dialect.name != "sqlite" else False
+    )
+    if row is None:
+        raise NotFound(f"no run with id {run_id!r}", hint="see `keel run ls`")
+    return row
+
+
+def to_run(session: Session, row: RunRow) -> Run:
+    """The whole run: attributes, params, tags, final metrics, artifacts."""
+    params = {
+        key: decode_param(kind, value)
+        for key, kind, value in session.execute(
+            select(ParamRow.key, ParamRow.kind, ParamRow.value)
+            .where(ParamRow.run_id == row.id)
+            .order_by(ParamRow.key)
+        )
+    }
+    tags = {
+        key: value
+        for key, value in session.execute(
+            select(TagRow.key, TagRow.value).where(TagRow.run_id == row.id).order_by(TagRow.key)
+        )
+    }
+    metrics = {
+        key: float("nan") if value is None else value
+        for key, value in session.execute(
+            select(LatestMetricRow.key, LatestMetricRow.value)
+            .where(LatestMetricRow.run_id == row.id)
+            .order_by(LatestMetricRow.key)
+        )
+    }
+    artifacts = [
+        RunArtifact(path=a.path, digest=a.digest, size=a.size, created_at=a.created_at)
+        for a in session.execute(
+            select(RunArtifactRow).where(RunArtifactRow.run_id == row.id).order_by(RunArtifactRow.path)
+        ).scalars()
+    ]
+    return Run(
+        id=row.id,
+        project=row.project_name,
+        project_id=row.project_id,
+        name=row.name,
+        status=row.status,
+        parent_id=row.parent_id,
+        user=row.user,
+        start_time=row.start_time,
+        end_time=row.end_time,
+        duration=row.duration,
+        hourly_price=row.hourly_price,
+        cost=row.cost,
+        energy_kwh=row.energy_kwh,
+        kpi_report=KPIReport.model_validate(row.kpi_report) if row.kpi_report else None,
+        kpi_passed=row.kpi_passed,
+        deleted=row.deleted,
+        params=params,
+        tags=tags,
+        metrics=metrics,
+        environment=dict(row.environment or {}),
+        artifacts=artifacts,
+    )
+
+
+def final_metrics(session: Session, run_id: str) -> dict[str, float]:
+    """Each metric's final value (highest step, latest timestamp breaking ties)."""
+    return {
+        key: float("nan") if value is None else value
+        for key, value in session.execute(
+            select(LatestMetricRow.key, LatestMetricRow.value).where(LatestMetricRow.run_id == run_id)
+        )
+    }
+
+
+def history(session: Session, run_id: str, key: str) -> list[MetricPoint]:
+    """Every point of one metric, by step then timestamp (points from all processes)."""
+    t = metric_points.c
+    rows = session.execute(
+        select(t.step, t.timestamp, t.value)
+        .where(t.run_id == run_id, t.key == key)
+        .order_by(t.step, t.timestamp)
+    ).all()
+    return [
+        MetricPoint(key=key, value=float("nan") if v is None else v, step=s, timestamp=ts)
+        for s, ts, v in rows
+    ]
+
+
+def metric_keys(session: Session, run_id: str) -> list[str]:
+    return list(
+        session.execute(
+            select(LatestMetricRow.key).where(LatestMetricRow.run_id == run_id).order_by(LatestMetricRow.key)
+        ).scalars()
+    )
+
+
+def project_totals(session: Session, project_id: str) -> tuple[int, float, float, float]:
+    """(runs, cost, energy kWh, duration s) over the project's runs that are not deleted."""
+    row = session.execute(
+        select(
+            func.count(RunRow.id),
+            func.coalesce(func.sum(RunRow.cost), 0.0),
+            func.coalesce(func.sum(RunRow.energy_kwh), 0.0),
+            func.coalesce(func.sum(RunRow.duration), 0.0),
+        ).where(RunRow.project_id == project_id, RunRow.deleted.is_(False))
+    ).one()
+    return int(row[0]), float(row[1] or 0), float(row[2] or 0), float(row[3] or 0)

@@ -1,0 +1,103 @@
+"""What the tracking operations take and return."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from keel.core.kpi import KPIReport
+from keel.tracking.values import Number
+
+RunStatus = Literal["RUNNING", "FINISHED", "FAILED", "KILLED"]
+END_STATUSES: tuple[str, ...] = ("FINISHED", "FAILED", "KILLED")
+
+#: One metric point as it travels in a batch: (key, value, step, timestamp in Unix ms).
+PointTuple = tuple[str, Number, int, int]
+
+
+class MetricPoint(BaseModel):
+    """One logged value of a metric."""
+
+    key: str
+    value: Number
+    step: int
+    timestamp: int  # Unix milliseconds
+
+
+class RunArtifact(BaseModel):
+    """A file a run produced: its path within the run and its object in the artifact store."""
+
+    path: str
+    digest: str
+    size: int
+    created_at: datetime
+
+
+class Run(BaseModel):
+    """A run with everything known about it: params, tags, final metrics, KPIs, cost, environment."""
+
+    id: str
+    project: str
+    project_id: str
+    name: str
+    status: RunStatus
+    parent_id: str | None
+    user: str
+    start_time: datetime
+    end_time: datetime | None
+    duration: float | None = Field(description="seconds, set when the run ends")
+    hourly_price: float | None
+    cost: float | None = Field(description="duration x hourly price, set when the run ends")
+    energy_kwh: float | None
+    kpi_report: KPIReport | None
+    kpi_passed: bool | None
+    deleted: bool
+    params: dict[str, Any] = {}
+    tags: dict[str, str] = {}
+    metrics: dict[str, Number] = {}
+    environment: dict[str, Any] = {}
+    artifacts: list[RunArtifact] = []
+
+    @property
+    def ref(self) -> str:
+        return f"run:{self.id}"
+
+
+class RunSummary(BaseModel):
+    """A run as search returns it: attributes plus the params and final metrics asked for."""
+
+    id: str
+    name: str
+    status: RunStatus
+    parent_id: str | None
+    user: str
+    start_time: datetime
+    end_time: datetime | None
+    duration: float | None
+    cost: float | None
+    kpi_passed: bool | None
+    kpi_summary: str | None
+    params: dict[str, Any] = {}
+    metrics: dict[str, Number] = {}
+    tags: dict[str, str] = {}
+
+
+class BatchResult(BaseModel):
+    """What a logging batch stored; ``duplicate`` when this (client, sequence) was stored before."""
+
+    metrics: int
+    params: int
+    tags: int
+    duplicate: bool = False
+
+
+class CostSummary(BaseModel):
+    """Cost and GPU energy of a project's runs, summed."""
+
+    project: str
+    runs: int
+    cost: float
+    energy_kwh: float
+    duration: float
