@@ -221,3 +221,12 @@ class RemoteUnavailable(KeelError):
     exit_code = 2
     headline = "remote unavailable"
     retryable = True
+
+
+class TooManyRequests(KeelError):
+    """A client made too many failed attempts (sign-ins, say) and must wait."""
+
+    code = "too_many_requests"
+    status = 429
+    exit_code = 2
+    headline = "too many requests"

@@ -1,0 +1,36 @@
+"""Appending to the audit log. There is deliberately no function that edits or deletes an event."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from keel.core.ids import new_id
+from keel.core.operations import Caller
+from keel.core.timeutil import utcnow
+from keel.auth.models import AuditEventRow
+
+
+def record(
+    session: Session,
+    caller: Caller,
+    action: str,
+    target: str,
+    *,
+    project_id: str | None = None,
+    **details: Any,
+) -> AuditEventRow:
+    """Append one event in the caller's transaction, so it commits with the change it records."""
+    row = AuditEventRow(
+        id=new_id(),
+        at=utcnow(),
+        actor=caller.name,
+        action=action,
+        target=target,
+        project_id=project_id,
+        address=caller.address,
+        details=details,
+    )
+    session.add(row)
+    return row
