@@ -8,12 +8,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from keel.auth.single_user import SingleUserAuthorizer
 from keel.core.errors import WorkspaceNotFound
 from keel.core.operations import Authorizer
 from keel.core.settings import Settings
 from keel.store.engine import Store, open_store
+
+if TYPE_CHECKING:
+    from keel.artifacts.store import ArtifactStore
 
 
 @dataclass
@@ -32,6 +36,24 @@ class Context:
                 hint="or set KEEL_DB_URL, KEEL_HOME, or KEEL_SERVER_URL to use a server",
             )
         return open_store(url, busy_timeout_ms=self.settings.db_busy_timeout_ms)
+
+    @cached_property
+    def artifacts(self) -> ArtifactStore:
+        """The primary artifact store (``artifacts_url``: a folder or s3://...), opened on first use.
+
+        The stat cache is per machine, so it lives in the workspace's ``cache/``
+        folder (a local SQLite file), never in the shared metadata database.
+        """
+        from keel.artifacts.location import open_artifacts
+
+        url = self.settings.artifacts_url
+        if not url:
+            raise WorkspaceNotFound(
+                "no artifact store configured and no Keel workspace here; run `keel init`",
+                hint="or set KEEL_ARTIFACTS_URL (a folder or s3://bucket/prefix)",
+            )
+        home = self.settings.home_path
+        return open_artifacts(url, cache_dir=home / "cache" if home is not None else None)
 
 
 class Service:

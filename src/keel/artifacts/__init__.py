@@ -1,0 +1,84 @@
+"""The content-addressed artifact store (L1): heavy bytes live here, named by their BLAKE3.
+
+A short map:
+
+- :func:`open_artifacts` picks a backend by URL (a folder, ``s3://``, any fsspec URL)
+  and returns an :class:`ArtifactStore`;
+- :meth:`ArtifactStore.put_file` / ``put_bytes`` / ``put_stream`` store raw bytes and return
+  the digest (lowercase hex BLAKE3); ``put_tree`` stores a folder as a manifest
+  object (:class:`TreeInfo`, :class:`TreeEntry`); ``open``, ``get_file`` and
+  ``checkout_tree`` read them back, verified;
+- :func:`add_refs` / :func:`remove_refs` keep the references (digest, owner such as
+  ``run:<id>``) that are the garbage-collection roots; :func:`collect_garbage`
+  deletes what no reference reaches; :func:`fsck` verifies every object;
+- :func:`transfer` moves missing objects between stores (push and pull);
+  :mod:`keel.artifacts.remotes` reads the named remotes of ``config.toml``.
+
+Callers put objects, call :meth:`ArtifactStore.sync` once, then commit the
+rows that reference them, so a crash never leaves metadata pointing at bytes
+that were not on disk.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__all__ = [
+    "ArtifactRef",
+    "ArtifactStore",
+    "FsckReport",
+    "GcReport",
+    "ObjectInfo",
+    "TransferReport",
+    "TreeEntry",
+    "TreeInfo",
+    "add_refs",
+    "check_digest",
+    "collect_garbage",
+    "fsck",
+    "open_artifacts",
+    "referenced_digests",
+    "refs_of",
+    "remove_refs",
+    "transfer",
+]
+
+_LAZY = {
+    "ArtifactRef": "keel.artifacts.refs",
+    "ArtifactStore": "keel.artifacts.store",
+    "FsckReport": "keel.artifacts.fsck",
+    "GcReport": "keel.artifacts.gc",
+    "ObjectInfo": "keel.artifacts.model",
+    "TransferReport": "keel.artifacts.transfer",
+    "TreeEntry": "keel.artifacts.model",
+    "TreeInfo": "keel.artifacts.model",
+    "add_refs": "keel.artifacts.refs",
+    "check_digest": "keel.artifacts.digest",
+    "collect_garbage": "keel.artifacts.gc",
+    "fsck": "keel.artifacts.fsck",
+    "open_artifacts": "keel.artifacts.location",
+    "referenced_digests": "keel.artifacts.refs",
+    "refs_of": "keel.artifacts.refs",
+    "remove_refs": "keel.artifacts.refs",
+    "transfer": "keel.artifacts.transfer",
+}
+
+if TYPE_CHECKING:
+    from keel.artifacts.digest import check_digest
+    from keel.artifacts.fsck import FsckReport, fsck
+    from keel.artifacts.gc import GcReport, collect_garbage
+    from keel.artifacts.location import open_artifacts
+    from keel.artifacts.model import ObjectInfo, TreeEntry, TreeInfo
+    from keel.artifacts.refs import ArtifactRef, add_refs, referenced_digests, refs_of, remove_refs
+    from keel.artifacts.store import ArtifactStore
+    from keel.artifacts.transfer import TransferReport, transfer
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'keel.artifacts' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

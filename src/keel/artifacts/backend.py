@@ -1,0 +1,80 @@
+"""The narrow contract every object backend meets, so the store above it is written once.
+
+A backend knows objects only by digest: it writes bytes under a temporary
+name and installs them under ``ab/cdef...`` only once complete, answers
+batch existence, opens, lists, deletes, and flushes. Two implementations:
+:class:`keel.artifacts.local.LocalBackend` (a folder, with reflinks and one
+``syncfs`` per batch) and :class:`keel.artifacts.remote_fs.FsspecBackend`
+(any fsspec URL: ``s3://``, ``gs://``, ``memory://``...).
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import BinaryIO, NamedTuple
+
+from keel.artifacts.model import ObjectInfo
+
+
+class StoredObject(NamedTuple):
+    """An object as a listing sees it: digest, size and last-modified time (seconds since the epoch)."""
+
+    digest: str
+    size: int
+    mtime: float
+
+
+def object_key(digest: str) -> str:
+    """The relative key of an object: ``ab/cdef...``."""
+    return f"{digest[:2]}/{digest[2:]}"
+
+
+class ObjectBackend(abc.ABC):
+    """Where objects live. Digests passed in are already checked."""
+
+    #: Where this backend stores objects, safe to print (no credentials).
+    url: str
+
+    @abc.abstractmethod
+    def exists(self, digests: list[str]) -> set[str]:
+        """Those of ``digests`` that are stored."""
+
+    @abc.abstractmethod
+    def write_stream(self, chunks: Iterable[bytes], expected: str | None = None) -> tuple[ObjectInfo, bool]:
+        """Store the bytes of ``chunks`` (constant memory); returns the info and whether it was new.
+
+        With ``expected`` the bytes must hash to it (CorruptObject otherwise, nothing kept).
+        """
+
+    def write_file(self, path: Path) -> tuple[ObjectInfo, bool]:
+        """Store a file's bytes (constant memory); backends may do better than reading it."""
+        with open(path, "rb") as handle:
+            return self.write_stream(iter(lambda: handle.read(1 << 20), b""))
+
+    @abc.abstractmethod
+    def open(self, digest: str) -> BinaryIO:
+        """A binary reader of the object; NotFound if it is not stored."""
+
+    @abc.abstractmethod
+    def size(self, digest: str) -> int:
+        """The object's size in bytes; NotFound if it is not stored."""
+
+    @abc.abstractmethod
+    def iter_objects(self) -> Iterator[StoredObject]:
+        """Every stored object, in no particular order."""
+
+    @abc.abstractmethod
+    def delete(self, digests: list[str]) -> int:
+        """Remove objects; returns how many were there."""
+
+    def freshen(self, digests: list[str]) -> None:  # noqa: B027 - optional
+        """Mark objects as just used, so a garbage collection's grace period spares them."""
+
+    def sync(self) -> None:  # noqa: B027 - optional
+        """Make every object written so far durable (one flush for the whole batch)."""
+
+    def local_path(self, digest: str) -> Path | None:
+        """The object's file on this machine, where there is one (for reflinks and fast copies)."""
+        return None

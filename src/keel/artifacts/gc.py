@@ -1,0 +1,79 @@
+"""``collect_garbage``: delete the objects no reference and no referenced tree reaches.
+
+Roots are the digests of the reference table (the caller reads them, so this
+module needs no database). A referenced tree keeps its entries alive. Objects
+younger than the grace period are spared whatever their state: a put writes
+its objects (or, finding one already stored, touches it) before it commits
+the reference, so a gc running at the same time never deletes what a put is
+about to reference, as long as the put takes less than the grace period.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Final
+
+from keel.artifacts.local import LocalBackend
+from keel.artifacts.store import ArtifactStore
+from keel.core.errors import InvalidInput
+
+DEFAULT_GRACE_S: Final = 24 * 3600.0
+
+
+@dataclass
+class GcReport:
+    """What a collection found and did."""
+
+    live: int = 0
+    spared: int = 0
+    deleted: int = 0
+    freed_bytes: int = 0
+    dry_run: bool = False
+    deleted_digests: list[str] = field(default_factory=list)
+
+
+def reachable(store: ArtifactStore, roots: Iterable[str]) -> set[str]:
+    """The roots plus every entry of every root that is a tree (roots not stored are skipped)."""
+    wanted = sorted(set(roots))
+    present = store.exists(wanted)
+    live = set(wanted)
+    for digest in sorted(present):
+        with contextlib.suppress(Exception):
+            if store.is_tree(digest):
+                live.update(entry.digest for entry in store.read_tree(digest))
+    return live
+
+
+def collect_garbage(
+    store: ArtifactStore,
+    roots: Iterable[str],
+    *,
+    grace_s: float = DEFAULT_GRACE_S,
+    dry_run: bool = False,
+) -> GcReport:
+    """Delete unreachable objects older than ``grace_s`` seconds (or only report them, with ``dry_run``)."""
+    if grace_s < 0:
+        raise InvalidInput(f"grace period must not be negative, got {grace_s}s")
+    live = reachable(store, roots)
+    cutoff = time.time() - grace_s
+    report = GcReport(dry_run=dry_run)
+    doomed: list[str] = []
+    for obj in store.iter_objects():
+        if obj.digest in live:
+            report.live += 1
+        elif obj.mtime > cutoff:
+            report.spared += 1
+        else:
+            doomed.append(obj.digest)
+            report.freed_bytes += obj.size
+    report.deleted_digests = sorted(doomed)
+    if dry_run:
+        report.deleted = len(doomed)
+        return report
+    report.deleted = store.delete(doomed) if doomed else 0
+    if isinstance(store.backend, LocalBackend):
+        store.backend.clean_temp(max(grace_s, 3600.0))
+    return report

@@ -1,0 +1,257 @@
+"""A folder of objects, ``<root>/ab/cdef...``: the default store, under ``.keel/objects``.
+
+Each write goes to ``<root>/.tmp/<unique>`` first and is renamed into place
+only when complete, so a crash or a full disk never leaves a half object under
+a real name. Nothing is fsynced per file; :meth:`LocalBackend.sync` issues one
+``syncfs`` for the whole batch, which callers run before committing the
+metadata that references the objects. Objects are made read-only, since
+checkouts may share their blocks (reflinks).
+
+A large file is copied by the kernel (``copy_file_range``/``sendfile``) in a
+second thread while this one hashes it, so hashing and copying overlap on
+two cores; if the object turns out to exist already the copy is dropped.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import io
+import os
+import shutil
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import BinaryIO, Final
+
+from keel.artifacts.backend import ObjectBackend, StoredObject
+from keel.artifacts.digest import CHUNK, hash_bytes, new_hasher
+from keel.artifacts.model import ObjectInfo
+from keel.artifacts.syncfs import syncfs
+from keel.core.errors import CorruptObject, NotFound, StorageFull
+
+#: Files up to this size are read into memory once (hash, then write only if new).
+SMALL_FILE: Final = 4 << 20
+#: A stored object older than this is touched when a put finds it, so gc's grace period covers the put.
+FRESHEN_AFTER_S: Final = 600.0
+_SPACE_ERRORS: Final = {errno.ENOSPC, errno.EDQUOT}
+
+
+def _is_shard(name: str) -> bool:
+    return len(name) == 2 and all(c in "0123456789abcdef" for c in name)
+
+
+class LocalBackend(ObjectBackend):
+    """Objects as files in a local folder."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.expanduser().resolve()
+        self.url = str(self.root)
+        self.tmp = self.root / ".tmp"
+        self.tmp.mkdir(parents=True, exist_ok=True)
+        self._dirty = False
+        self._shards: set[str] = set()
+        self._lock = threading.Lock()
+
+    # -- paths -------------------------------------------------------------
+    def path(self, digest: str) -> Path:
+        return self.root / digest[:2] / digest[2:]
+
+    def local_path(self, digest: str) -> Path | None:
+        return self.path(digest)
+
+    def _temp(self) -> Path:
+        return self.tmp / f"{os.getpid()}-{threading.get_ident()}-{uuid.uuid4().hex}"
+
+    def _space_error(self, exc: OSError) -> Exception:
+        if exc.errno in _SPACE_ERRORS:
+            return StorageFull(
+                f"no space left in the artifact store {self.root} while writing an object; nothing was kept",
+                hint="free some space (`keel artifacts gc` removes unreferenced objects) and try again",
+            )
+        return exc
+
+    def _install(self, temp: Path, digest: str) -> bool:
+        """Rename a complete temporary file into place; False (and temp removed) if already stored."""
+        dest = self.path(digest)
+        shard = digest[:2]
+        if shard not in self._shards:
+            dest.parent.mkdir(exist_ok=True)
+            self._shards.add(shard)
+        try:
+            st = os.stat(dest)
+        except FileNotFoundError:
+            os.chmod(temp, 0o444)
+            os.replace(temp, dest)
+            self._dirty = True
+            return True
+        temp.unlink(missing_ok=True)
+        self._freshen_stat(dest, st.st_mtime)
+        return False
+
+    def _freshen_stat(self, path: Path, mtime: float) -> None:
+        if time.time() - mtime > FRESHEN_AFTER_S:
+            with contextlib.suppress(OSError):
+                os.utime(path)
+
+    # -- writes ------------------------------------------------------------
+    def write_bytes(self, data: bytes, digest: str | None = None) -> tuple[ObjectInfo, bool]:
+        digest = digest or hash_bytes(data)
+        info = ObjectInfo(digest=digest, size=len(data))
+        dest = self.path(digest)
+        try:
+            st = os.stat(dest)
+        except FileNotFoundError:
+            pass
+        else:
+            self._freshen_stat(dest, st.st_mtime)
+            return info, False
+        temp = self._temp()
+        try:
+            with open(temp, "wb") as out:
+                out.write(data)
+        except OSError as exc:
+            temp.unlink(missing_ok=True)
+            raise self._space_error(exc) from exc
+        return info, self._install(temp, digest)
+
+    def write_stream(self, chunks: Iterable[bytes], expected: str | None = None) -> tuple[ObjectInfo, bool]:
+        hasher = new_hasher()
+        size = 0
+        temp = self._temp()
+        try:
+            with open(temp, "wb") as out:
+                for chunk in chunks:
+                    hasher.update(chunk)
+                    out.write(chunk)
+                    size += len(chunk)
+        except BaseException as exc:
+            temp.unlink(missing_ok=True)
+            if isinstance(exc, OSError):
+                raise self._space_error(exc) from exc
+            raise
+        digest = str(hasher.hexdigest())
+        if expected is not None and digest != expected:
+            temp.unlink(missing_ok=True)
+            raise CorruptObject(f"object {expected} arrived with bytes that hash to {digest}; nothing kept")
+        return ObjectInfo(digest=digest, size=size), self._install(temp, digest)
+
+    def write_file(self, path: Path) -> tuple[ObjectInfo, bool]:
+        with open(path, "rb") as src:
+            size = os.fstat(src.fileno()).st_size
+            if size <= SMALL_FILE:
+                data = src.read()
+                return self.write_bytes(data)
+            return self._write_large(src, path)
+
+    def _write_large(self, src: io.BufferedReader, path: Path) -> tuple[ObjectInfo, bool]:
+        """Hash here while the kernel copies in another thread; both read the same page cache."""
+        temp = self._temp()
+        failure: list[BaseException] = []
+
+        def copy() -> None:
+            try:
+                shutil.copyfile(path, temp)
+            except BaseException as exc:
+                failure.append(exc)
+
+        copier = threading.Thread(target=copy, name="keel-copy", daemon=True)
+        copier.start()
+        hasher = new_hasher()
+        size = 0
+        buffer = bytearray(CHUNK * 4)
+        view = memoryview(buffer)
+        try:
+            while True:
+                n = src.readinto(buffer)
+                if not n:
+                    break
+                hasher.update(view[:n])
+                size += n
+        finally:
+            copier.join()
+        if failure:
+            temp.unlink(missing_ok=True)
+            exc = failure[0]
+            if isinstance(exc, OSError):
+                raise self._space_error(exc) from exc
+            raise exc
+        if os.stat(temp).st_size != size:
+            temp.unlink(missing_ok=True)
+            raise CorruptObject(f"{path} changed while it was being stored; nothing kept")
+        digest = str(hasher.hexdigest())
+        return ObjectInfo(digest=digest, size=size), self._install(temp, digest)
+
+    # -- reads -------------------------------------------------------------
+    def exists(self, digests: list[str]) -> set[str]:
+        return {d for d in digests if os.path.exists(self.path(d))}
+
+    def stat_many(self, digests: list[str]) -> dict[str, os.stat_result]:
+        """``os.stat`` of each stored object among ``digests``."""
+        found = {}
+        for digest in digests:
+            try:
+                found[digest] = os.stat(self.path(digest))
+            except FileNotFoundError:
+                continue
+        return found
+
+    def open(self, digest: str) -> BinaryIO:
+        try:
+            return open(self.path(digest), "rb")
+        except FileNotFoundError:
+            raise NotFound(f"no object {digest} in {self.root}") from None
+
+    def size(self, digest: str) -> int:
+        try:
+            return os.stat(self.path(digest)).st_size
+        except FileNotFoundError:
+            raise NotFound(f"no object {digest} in {self.root}") from None
+
+    def iter_objects(self) -> Iterator[StoredObject]:
+        with os.scandir(self.root) as shards:
+            for shard in shards:
+                if not (_is_shard(shard.name) and shard.is_dir(follow_symlinks=False)):
+                    continue
+                with os.scandir(shard.path) as entries:
+                    for entry in entries:
+                        if len(entry.name) != 62:
+                            continue
+                        st = entry.stat(follow_symlinks=False)
+                        yield StoredObject(shard.name + entry.name, st.st_size, st.st_mtime)
+
+    # -- maintenance -------------------------------------------------------
+    def delete(self, digests: list[str]) -> int:
+        removed = 0
+        for digest in digests:
+            try:
+                os.unlink(self.path(digest))
+                removed += 1
+            except FileNotFoundError:
+                continue
+        return removed
+
+    def freshen(self, digests: list[str]) -> None:
+        for digest, st in self.stat_many(digests).items():
+            self._freshen_stat(self.path(digest), st.st_mtime)
+
+    def clean_temp(self, older_than_s: float) -> int:
+        """Remove temporary files left by interrupted writes (older than ``older_than_s``)."""
+        removed = 0
+        cutoff = time.time() - older_than_s
+        with os.scandir(self.tmp) as entries:
+            for entry in entries:
+                with contextlib.suppress(FileNotFoundError):
+                    if entry.stat(follow_symlinks=False).st_mtime < cutoff:
+                        os.unlink(entry.path)
+                        removed += 1
+        return removed
+
+    def sync(self) -> None:
+        with self._lock:
+            if not self._dirty:
+                return
+            self._dirty = False
+        syncfs(self.root)

@@ -1,0 +1,177 @@
+"""``ArtifactStore``: one object store (a local folder or an fsspec URL) and the verbs on it.
+
+The store is a thin front over an :class:`~keel.artifacts.backend.ObjectBackend`:
+it checks digests that come from outside, keeps the per-machine stat cache,
+and hands the work to one module per verb (``build``, ``checkout``, ``fsck``,
+``gc``, ``transfer``).
+
+Durability: puts never fsync per file. Call :meth:`ArtifactStore.sync` (one
+``syncfs``) before committing metadata that references what you put;
+``put_tree`` does it itself, as it is a batch of its own.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from keel.artifacts.backend import ObjectBackend, StoredObject
+from keel.artifacts.build import build_tree
+from keel.artifacts.checkout import checkout, get_file
+from keel.artifacts.digest import CHUNK, check_digest, check_digests, hash_bytes, new_hasher
+from keel.artifacts.model import ObjectInfo, TreeEntry, TreeInfo
+from keel.artifacts.statcache import StatCache
+from keel.artifacts.tree import TREE_PREFIX, decode_tree, looks_like_tree
+from keel.core.errors import CorruptObject, InvalidInput, NotFound
+
+
+class VerifyingReader(io.RawIOBase):
+    """Reads an object and, at its end, raises CorruptObject if the bytes do not hash to its digest."""
+
+    def __init__(self, raw: BinaryIO, digest: str) -> None:
+        self._raw = raw
+        self._digest = digest
+        self._hasher = new_hasher()
+        self._checked = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
+        n = self._raw.readinto(buffer)  # type: ignore[attr-defined]
+        if n:
+            self._hasher.update(memoryview(buffer)[:n])
+        elif not self._checked:
+            self._checked = True
+            got = str(self._hasher.hexdigest())
+            if got != self._digest:
+                raise CorruptObject(
+                    f"object {self._digest} is corrupt: its bytes hash to {got}",
+                    hint="`keel artifacts fsck` names every bad object; pull a good copy from a remote",
+                )
+        return int(n or 0)
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
+class ArtifactStore:
+    """A content-addressed store: objects named by the BLAKE3 of their bytes, and trees of them."""
+
+    def __init__(self, backend: ObjectBackend, *, stat_cache: StatCache | None = None) -> None:
+        self.backend = backend
+        self.stat_cache = stat_cache or StatCache(None)
+
+    @property
+    def url(self) -> str:
+        """Where the objects live (no credentials)."""
+        return self.backend.url
+
+    def __repr__(self) -> str:
+        return f"ArtifactStore({self.url!r})"
+
+    # -- put ---------------------------------------------------------------
+    def put_bytes(self, data: bytes) -> str:
+        """Store ``data``; returns its digest (the lowercase hex BLAKE3)."""
+        write = getattr(self.backend, "write_bytes", None)
+        if write is not None:
+            return str(write(bytes(data))[0].digest)
+        return self.backend.write_stream([bytes(data)], expected=hash_bytes(data))[0].digest
+
+    def put_file(self, path: Path) -> ObjectInfo:
+        """Store one file's bytes in constant memory."""
+        path = Path(path)
+        if not path.exists():
+            raise NotFound(f"no such file: {path}")
+        if path.is_dir():
+            raise InvalidInput(f"{path} is a folder; use put_tree")
+        return self.backend.write_file(path)[0]
+
+    def put_stream(self, chunks: Iterable[bytes]) -> ObjectInfo:
+        """Store the concatenated ``chunks`` in constant memory."""
+        return self.backend.write_stream(chunks)[0]
+
+    def put_object(self, digest: str, chunks: Iterable[bytes]) -> bool:
+        """Store bytes that must hash to ``digest`` (a transfer); returns whether it was new."""
+        return self.backend.write_stream(chunks, expected=check_digest(digest))[1]
+
+    def put_tree(self, folder: Path, *, progress: Callable[[int, int], None] | None = None) -> TreeInfo:
+        """Store a folder's files and its manifest; ends with one syncfs.
+
+        ``progress(done, total)`` is called as files are done. Refuses symlinks
+        leaving the folder, symlinked folders and special files (InvalidInput).
+        """
+        return build_tree(self.backend, self.stat_cache, Path(folder), progress=progress)
+
+    def sync(self) -> None:
+        """Make everything put so far durable: the one syncfs per batch (a no-op if nothing is new)."""
+        self.backend.sync()
+
+    # -- read --------------------------------------------------------------
+    def exists(self, digests: Iterable[str]) -> set[str]:
+        """Those of ``digests`` the store holds (one batch call; each digest is checked)."""
+        checked = check_digests(digests)
+        return self.backend.exists(checked) if checked else set()
+
+    def size(self, digest: str) -> int:
+        """The object's size in bytes; NotFound if absent."""
+        return self.backend.size(check_digest(digest))
+
+    def open(self, digest: str, *, verify: bool = False) -> BinaryIO:
+        """A reader of the object; with ``verify`` a mismatch raises CorruptObject at the end."""
+        raw = self.backend.open(check_digest(digest))
+        if not verify:
+            return raw
+        return io.BufferedReader(VerifyingReader(raw, digest), buffer_size=CHUNK)
+
+    def iter_bytes(self, digest: str, *, verify: bool = True) -> Iterator[bytes]:
+        """The object's bytes in chunks (for streamed responses)."""
+        with self.open(digest, verify=verify) as handle:
+            yield from iter(lambda: handle.read(CHUNK), b"")
+
+    def read_bytes(self, digest: str, *, verify: bool = True) -> bytes:
+        """A whole (small) object in memory."""
+        with self.open(digest, verify=verify) as handle:
+            return handle.read()
+
+    def get_file(self, digest: str, dest: Path) -> None:
+        """Write the object to ``dest``: reflink where possible, else copy; always verified."""
+        check_digest(digest)
+        if not self.backend.exists([digest]):
+            raise NotFound(f"no object {digest} in {self.url}")
+        get_file(self.backend, digest, Path(dest))
+
+    # -- trees -------------------------------------------------------------
+    def is_tree(self, digest: str) -> bool:
+        """Whether the object is a tree manifest (by its first bytes)."""
+        with self.backend.open(check_digest(digest)) as handle:
+            return looks_like_tree(handle.read(len(TREE_PREFIX)))
+
+    def read_tree(self, digest: str) -> list[TreeEntry]:
+        """The entries of tree ``digest``, sorted by path; InvalidInput if it is not a tree."""
+        return decode_tree(self.read_bytes(digest), digest)
+
+    def checkout_tree(
+        self, digest: str, dest: Path, *, include: str | None = None, force: bool = False
+    ) -> int:
+        """Write the tree's files (matching the glob ``include``) under ``dest``; returns files written.
+
+        Raises Conflict if a file exists already (unless ``force``), before writing anything.
+        """
+        return checkout(self.backend, self.read_tree(digest), Path(dest), include=include, force=force)
+
+    # -- maintenance -------------------------------------------------------
+    def iter_objects(self) -> Iterator[StoredObject]:
+        """Every object: digest, size, mtime."""
+        return self.backend.iter_objects()
+
+    def delete(self, digests: Iterable[str]) -> int:
+        """Remove objects (gc does this; nothing else should). Returns how many were removed."""
+        return self.backend.delete(check_digests(digests))
+
+    def freshen(self, digests: Iterable[str]) -> None:
+        """Mark objects as just used, so a concurrent gc's grace period spares them."""
+        self.backend.freshen(check_digests(digests))
