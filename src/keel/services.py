@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from typing import Final
 
+from keel.artifact_service import ArtifactService
 from keel.context import Service
 from keel.projects.service import ProjectService
 from keel.tracking.service import RunService
 
-SERVICES: Final[tuple[type[Service], ...]] = (ProjectService, RunService)
+SERVICES: Final[tuple[type[Service], ...]] = (ProjectService, ArtifactService, RunService)

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from keel.artifact_service import ArtifactService
 from keel.client.backends import Backend, LocalBackend, RemoteBackend
 from keel.context import Context, Service
 from keel.core.errors import InvalidInput
@@ -59,6 +60,7 @@ class Client:
     """Keel's SDK entry point. Build one with :func:`connect`."""
 
     projects: ProjectService
+    artifacts: ArtifactService
     runs: RunService
     runs: RunService
 

@@ -1,0 +1,204 @@
+"""Artifact operations: REST routes and SDK calls are derived from these definitions.
+
+Every operation is scoped to a project (``/api/v1/projects/{project}/...``):
+uploading references the object from the project, and reading needs the
+project's references to reach the object. An object the project cannot
+reach answers 404 exactly as an unknown one does, so probing digests reveals
+nothing. Uploads stream in constant memory (``ByteStream`` both ways); each
+upload is synced (one syncfs) before its reference commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from sqlalchemy import select
+
+from keel.artifact_service.schemas import ArtifactStat, PutResult, StoredRef
+from keel.artifact_service.visibility import TreeCache, readable_owners, visible
+from keel.artifacts.digest import check_digest, check_digests
+from keel.artifacts.fsck import FsckReport
+from keel.artifacts.fsck import fsck as run_fsck
+from keel.artifacts.gc import DEFAULT_GRACE_S, GcReport, collect_garbage
+from keel.artifacts.model import ObjectInfo, TreeEntry
+from keel.artifacts.refs import ArtifactRef, add_refs, referenced_digests, remove_refs
+from keel.artifacts.store import ArtifactStore
+from keel.artifacts.tree import decode_tree
+from keel.context import Context, Service
+from keel.core.errors import InvalidInput, NotFound
+from keel.core.operations import GLOBAL, Action, ByteStream, operation, project_from
+from keel.core.paging import DEFAULT_PAGE_SIZE, Page, check_page_size, decode_token, encode_token
+from keel.projects.service import find_project
+
+_PREFIX = "/api/v1/projects/{project}"
+
+
+class ArtifactService(Service):
+    """Heavy bytes by digest: upload, download, trees, references; gc and fsck for administrators."""
+
+    name = "artifacts"
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__(ctx)
+        self._trees = TreeCache()
+
+    @property
+    def artifacts(self) -> ArtifactStore:
+        return self.ctx.artifacts
+
+    # -- helpers -----------------------------------------------------------
+    def _project_id(self, project: str) -> str:
+        with self.store.read() as session:
+            return str(find_project(session, project).id)
+
+    def _visible(self, project_id: str, digests: list[str]) -> set[str]:
+        with self.store.read() as session:
+            return visible(session, self.artifacts, self._trees, readable_owners(project_id), digests)
+
+    def _require_visible(self, project: str, digest: str) -> str:
+        check_digest(digest)
+        project_id = self._project_id(project)
+        if digest not in self._visible(project_id, [digest]) or not self.artifacts.exists([digest]):
+            raise NotFound(
+                f"no artifact {digest} in project {project!r}",
+                hint=f"see `keel artifacts ls --project {project}`",
+            )
+        return project_id
+
+    def _check_tree_entries(self, project_id: str, digest: str) -> None:
+        """A tree may only name objects the project can read, or its digest would leak them."""
+        try:
+            entries = decode_tree(self.artifacts.read_bytes(digest), digest)
+        except InvalidInput:
+            return  # bytes that merely start like a manifest: an ordinary file
+        wanted = sorted({e.digest for e in entries})
+        missing = sorted(set(wanted) - self.artifacts.exists(wanted))
+        hidden = sorted(set(wanted) - set(missing) - self._visible(project_id, wanted))
+        if missing or hidden:
+            first = (missing or hidden)[0]
+            raise NotFound(
+                f"the uploaded tree names {len(missing) + len(hidden)} object(s) this project does not have, "
+                f"e.g. {first}",
+                hint="upload the tree's files first, then the manifest",
+            )
+
+    def _reference(self, project_id: str, digests: list[str]) -> None:
+        self.artifacts.sync()
+        with self.store.write() as session:
+            add_refs(session, [(d, f"project:{project_id}") for d in digests])
+
+    # -- operations ----------------------------------------------------------
+    @operation(
+        "POST", _PREFIX + "/artifacts", action=Action.WRITE, project=project_from("project"), status_code=201
+    )
+    def upload(self, project: str, data: ByteStream) -> ObjectInfo:
+        """Store the request body as an object and reference it from the project.
+
+        A tree manifest is accepted only if every object it names is already
+        readable through the project.
+        """
+        project_id = self._project_id(project)
+        info = self.artifacts.put_stream(data)
+        if self.artifacts.is_tree(info.digest):
+            self._check_tree_entries(project_id, info.digest)
+        self._reference(project_id, [info.digest])
+        return info
+
+    @operation("GET", _PREFIX + "/artifacts/{digest}", action=Action.READ, project=project_from("project"))
+    def download(self, project: str, digest: str) -> ByteStream:
+        """Stream an object's bytes, verified against its digest as they go."""
+        self._require_visible(project, digest)
+        return ByteStream(self.artifacts.iter_bytes(digest, verify=True), size=self.artifacts.size(digest))
+
+    @operation(
+        "GET", _PREFIX + "/artifacts/{digest}/stat", action=Action.READ, project=project_from("project")
+    )
+    def stat(self, project: str, digest: str) -> ArtifactStat:
+        """An object's size, and whether it is a tree."""
+        self._require_visible(project, digest)
+        return ArtifactStat(
+            digest=digest, size=self.artifacts.size(digest), tree=self.artifacts.is_tree(digest)
+        )
+
+    @operation("POST", _PREFIX + "/artifacts/exists", action=Action.READ, project=project_from("project"))
+    def exists(self, project: str, digests: list[str]) -> list[str]:
+        """Which of ``digests`` the project can read already (so a client skips uploading them)."""
+        wanted = check_digests(digests)
+        if len(wanted) > 10_000:
+            raise InvalidInput(f"at most 10000 digests per call, got {len(wanted)}")
+        project_id = self._project_id(project)
+        readable = self._visible(project_id, wanted)
+        return sorted(self.artifacts.exists(sorted(readable)))
+
+    @operation("GET", _PREFIX + "/trees/{digest}", action=Action.READ, project=project_from("project"))
+    def ls_tree(self, project: str, digest: str) -> list[TreeEntry]:
+        """The files of a tree: path, digest, size and mode, sorted by path."""
+        self._require_visible(project, digest)
+        return self.artifacts.read_tree(digest)
+
+    @operation("GET", _PREFIX + "/artifacts", action=Action.READ, project=project_from("project"))
+    def refs(
+        self, project: str, limit: int = DEFAULT_PAGE_SIZE, page_token: str | None = None
+    ) -> Page[StoredRef]:
+        """The objects the project references (by digest), a page at a time."""
+        check_page_size(limit)
+        project_id = self._project_id(project)
+        owner = f"project:{project_id}"
+        query = select(ArtifactRef).where(ArtifactRef.owner == owner).order_by(ArtifactRef.digest)
+        if page_token:
+            after = decode_token(page_token, {"after"})["after"]
+            if not isinstance(after, str):
+                raise InvalidInput("page token is not valid; start again without it")
+            query = query.where(ArtifactRef.digest > after)
+        with self.store.read() as session:
+            rows = list(session.execute(query.limit(limit + 1)).scalars())
+        items = [StoredRef(digest=r.digest, owner=r.owner, created_at=r.created_at) for r in rows[:limit]]
+        token = encode_token({"after": items[-1].digest}) if len(rows) > limit else None
+        return Page[StoredRef](items=items, next_token=token)
+
+    @operation(
+        "DELETE",
+        _PREFIX + "/artifacts/{digest}",
+        action=Action.WRITE,
+        project=project_from("project"),
+        status_code=204,
+    )
+    def remove(self, project: str, digest: str) -> None:
+        """Drop the project's reference to an object; gc reclaims it once nothing else references it."""
+        check_digest(digest)
+        project_id = self._project_id(project)
+        with self.store.write() as session:
+            if not remove_refs(session, f"project:{project_id}", [digest]):
+                raise NotFound(f"project {project!r} does not reference {digest}")
+
+    @operation("POST", "/api/v1/artifacts/gc", action=Action.GLOBAL_ADMIN, project=GLOBAL)
+    def gc(self, grace_s: float = DEFAULT_GRACE_S, dry_run: bool = False) -> GcReport:
+        """Delete objects that no reference reaches and that are older than the grace period."""
+        if grace_s < 0:
+            raise InvalidInput(f"grace_s must not be negative, got {grace_s}")
+        with self.store.read() as session:
+            roots = referenced_digests(session)
+        return collect_garbage(self.artifacts, roots, grace_s=grace_s, dry_run=dry_run)
+
+    @operation("POST", "/api/v1/artifacts/fsck", action=Action.GLOBAL_ADMIN, project=GLOBAL)
+    def fsck(self) -> FsckReport:
+        """Re-hash every object and check every tree; the report names each bad one."""
+        return run_fsck(self.artifacts)
+
+    # -- local only (a path on this machine is never an operation input) -----
+    def put_path(
+        self, project: str, path: Path, *, progress: Callable[[int, int], None] | None = None
+    ) -> PutResult:
+        """Store a local file or folder and reference it from ``project``."""
+        project_id = self._project_id(project)
+        if path.is_dir():
+            tree = self.artifacts.put_tree(path, progress=progress)
+            result = PutResult(digest=tree.digest, size=tree.size, files=tree.files, tree=True)
+        elif path.exists():
+            info = self.artifacts.put_file(path)
+            result = PutResult(digest=info.digest, size=info.size, files=1, tree=False)
+        else:
+            raise NotFound(f"no such file or folder: {path}")
+        self._reference(project_id, [result.digest])
+        return result
