@@ -13,16 +13,29 @@ HEAVY = ("sqlalchemy", "fastapi", "starlette", "pyarrow", "numpy", "pandas", "al
 
 #: The public names; changing this set is a deliberate API change.
 PUBLIC = {
-    "KPI",
     "Client",
+    "KPI",
     "KeelError",
     "__version__",
+    "active_run",
+    "autolog",
     "client",
     "connect",
     "current_project",
+    "end_run",
     "evaluate_kpis",
+    "get_run",
     "init",
+    "log_artifact",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
     "parse_kpi",
+    "search_runs",
+    "set_tag",
+    "set_tags",
+    "start_run",
 }
 
 

@@ -23,31 +23,74 @@ __all__ = [
     "Client",
     "KeelError",
     "__version__",
+    "active_run",
+    "autolog",
     "client",
     "connect",
     "current_project",
+    "end_run",
     "evaluate_kpis",
+    "get_run",
     "init",
+    "log_artifact",
+    "log_metric",
+    "log_metrics",
+    "log_param",
+    "log_params",
     "parse_kpi",
+    "search_runs",
+    "set_tag",
+    "set_tags",
+    "start_run",
 ]
 
 _LAZY = {
     "KPI": "keel.core.kpi",
     "Client": "keel.client",
     "KeelError": "keel.core.errors",
+    "active_run": "keel.sdk",
+    "autolog": "keel.sdk",
     "client": "keel.sdk",
     "connect": "keel.client",
     "current_project": "keel.sdk",
+    "end_run": "keel.sdk",
     "evaluate_kpis": "keel.core.kpi",
+    "get_run": "keel.sdk",
     "init": "keel.sdk",
+    "log_artifact": "keel.sdk",
+    "log_metric": "keel.sdk",
+    "log_metrics": "keel.sdk",
+    "log_param": "keel.sdk",
+    "log_params": "keel.sdk",
     "parse_kpi": "keel.core.kpi",
+    "search_runs": "keel.sdk",
+    "set_tag": "keel.sdk",
+    "set_tags": "keel.sdk",
+    "start_run": "keel.sdk",
 }
 
 if TYPE_CHECKING:
     from keel.client import Client, connect
     from keel.core.errors import KeelError
     from keel.core.kpi import KPI, evaluate_kpis, parse_kpi
-    from keel.sdk import client, current_project, init
+    from keel.sdk import (
+        active_run,
+        autolog,
+        client,
+        current_project,
+        end_run,
+        get_run,
+        init,
+        log_artifact,
+        log_metric,
+        log_metrics,
+        log_param,
+        log_params,
+        search_runs,
+        set_tag,
+        set_tags,
+        start_run,
+    )
 
 
 def __getattr__(name: str) -> Any:

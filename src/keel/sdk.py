@@ -1,12 +1,33 @@
-"""Module-level SDK calls (``keel.init``), the way MLflow users expect them."""
+"""Module-level SDK calls (``keel.init``, ``keel.start_run``), the way MLflow users expect them.
+
+The active run is a context variable, never a process global, so each thread
+or asyncio task has its own; runs still open at interpreter exit or on
+SIGTERM are flushed and ended (then the previous SIGTERM handler runs).
+"""
 
 from __future__ import annotations
 
+import atexit
+import contextvars
+import logging
+import os
+import signal
 import threading
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 from keel.client import Client, connect
-from keel.core.errors import NotFound
+from keel.core.errors import InvalidInput, NotFound
+from keel.core.operations import ByteStream
+from keel.tracking.active import ActiveRun
+from keel.tracking.cost import hourly_price
+from keel.tracking.logger import RunLogger
+from keel.tracking.schemas import MetricPoint
+from keel.tracking.schemas import Run as RunInfo
+from keel.tracking.values import normalise_param
+
+log = logging.getLogger("keel")
 
 _lock = threading.Lock()
 _default: Client | None = None
@@ -54,3 +75,269 @@ def current_project() -> str | None:
         return _project
     c = client()
     return c.settings.project if c.settings else None
+
+
+# -- runs -----------------------------------------------------------------------------------------
+
+_active: contextvars.ContextVar[Run | None] = contextvars.ContextVar("keel_active_run", default=None)
+_live: dict[str, Run] = {}
+_hooks_installed = False
+_previous_sigterm: Any = None
+_env_cache: tuple[dict[str, Any], dict[str, bytes]] | None = None
+
+
+class Run(ActiveRun):
+    """A run in this process; use it as a context manager, or call :meth:`end`.
+
+    On leaving the ``with`` block the run ends FINISHED, or FAILED if an
+    exception escaped; the project's offline KPIs are checked either way.
+    """
+
+    _token: contextvars.Token[Run | None] | None = None
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        status = "FINISHED" if exc_type is None else ("KILLED" if exc_type is KeyboardInterrupt else "FAILED")
+        _finish(self, status)
+
+    def metric_history(self, key: str) -> list[MetricPoint]:
+        """Every stored point of ``key`` (flushes first, so it includes what was just logged)."""
+        self.flush()
+        return client().runs.metric_history(run_id=self.id, key=key)
+
+
+def _finish(run: Run, status: str) -> RunInfo:
+    try:
+        return run.end(status)
+    finally:
+        _live.pop(run.id, None)
+        if _active.get() is run:
+            if run._token is not None:
+                try:
+                    _active.reset(run._token)
+                except ValueError:  # ended in another context than it started in
+                    _active.set(run.parent if isinstance(run.parent, Run) else None)
+            else:
+                _active.set(run.parent if isinstance(run.parent, Run) else None)
+
+
+def _shutdown(status: str) -> None:
+    """Flush and end every run still open in this process (interpreter exit, SIGTERM)."""
+    for run in list(_live.values()):
+        try:
+            _finish(run, status)
+        except Exception as exc:
+            log.error("keel: ending run %s at shutdown failed: %s", run.id, exc)
+
+
+def _on_sigterm(signum: int, frame: Any) -> None:
+    _shutdown("KILLED")
+    previous = _previous_sigterm
+    if callable(previous):
+        previous(signum, frame)
+    elif previous != signal.SIG_IGN:
+        signal.signal(signum, signal.SIG_DFL)
+        os.kill(os.getpid(), signum)
+
+
+def _install_hooks() -> None:
+    global _hooks_installed, _previous_sigterm
+    if _hooks_installed:
+        return
+    _hooks_installed = True
+    atexit.register(_shutdown, "FINISHED")
+    if threading.current_thread() is threading.main_thread():
+        _previous_sigterm = signal.getsignal(signal.SIGTERM)
+        signal.signal(signal.SIGTERM, _on_sigterm)
+
+
+def _spool_dir(c: Client) -> Path:
+    home = c.settings.home_path if c.settings else None
+    return home / "spool" if home else Path.home() / ".cache" / "keel" / "spool"
+
+
+def _environment(capture_env: bool) -> tuple[dict[str, Any], dict[str, bytes]]:
+    global _env_cache
+    if not capture_env:
+        return {}, {}
+    if _env_cache is None:
+        from keel.tracking.environment import capture
+
+        _env_cache = capture()
+    return _env_cache
+
+
+def start_run(
+    name: str | None = None,
+    *,
+    params: Mapping[str, Any] | None = None,
+    tags: Mapping[str, Any] | None = None,
+    parent: Run | str | None = None,
+    run_id: str | None = None,
+    project: str | None = None,
+    system_metrics: bool | None = None,
+    capture_env: bool = True,
+) -> Run:
+    """Start a run (or resume one with ``run_id=``) in the current project and make it active.
+
+    A run started while another is active becomes its child. Use it as a
+    context manager, or call :func:`end_run`.
+    """
+    c = client()
+    settings = c.settings
+    outer = _active.get()
+    parent_id = parent.id if isinstance(parent, ActiveRun) else parent
+    if parent_id is None and outer is not None and run_id is None:
+        parent_id = outer.id
+    if run_id is not None:
+        info: RunInfo = c.runs.resume(run_id=run_id)
+    else:
+        project = project or current_project()
+        if not project:
+            raise InvalidInput("no project to log to", hint="call keel.init(project='...') or pass project=")
+        env, files = _environment(capture_env)
+        price = hourly_price(
+            settings.hourly_price if settings else None, settings.instance_type if settings else None
+        )
+        info = c.runs.create(
+            project=project,
+            name=name,
+            params={k: normalise_param(k, v) for k, v in (params or {}).items()},
+            tags={k: str(v) for k, v in (tags or {}).items()},
+            parent_id=parent_id,
+            environment=env,
+            hourly_price=price,
+        )
+        for path, data in files.items():
+            c.runs.upload_artifact(run_id=info.id, path=path, body=ByteStream([data], size=len(data)))
+    interval = settings.system_metrics_interval_s if settings else 10.0
+    if system_metrics is False:
+        interval = 0.0
+    logger = RunLogger(info.id, c.runs.log_batch, spool_dir=_spool_dir(c))
+    run = Run(c.runs, info, logger=logger, sampler_interval=interval or 0.0, parent=outer)
+    if run_id is not None and (params or tags):
+        run.log_params(params or {})
+        run.set_tags(tags or {})
+    run._token = _active.set(run)
+    _live[run.id] = run
+    _install_hooks()
+    return run
+
+
+def active_run() -> Run | None:
+    """The run active in this context (thread or task), if any."""
+    return _active.get()
+
+
+def end_run(status: str = "FINISHED") -> RunInfo | None:
+    """End the active run (flushing its metrics); its parent, if any, becomes active again."""
+    run = _active.get()
+    return None if run is None else _finish(run, status)
+
+
+def _require_run() -> Run:
+    run = _active.get()
+    if run is None:
+        raise InvalidInput("no active run", hint="call keel.start_run() first")
+    return run
+
+
+def log_metric(key: str, value: float, step: int | None = None, timestamp: int | None = None) -> None:
+    """Log one metric value to the active run."""
+    _require_run().log_metric(key, value, step, timestamp)
+
+
+def log_metrics(metrics: Mapping[str, float], step: int | None = None) -> None:
+    """Log metric values to the active run."""
+    _require_run().log_metrics(metrics, step)
+
+
+def log_param(key: str, value: Any) -> None:
+    """Record a hyperparameter of the active run."""
+    _require_run().log_param(key, value)
+
+
+def log_params(params: Mapping[str, Any]) -> None:
+    """Record hyperparameters of the active run."""
+    _require_run().log_params(params)
+
+
+def set_tag(key: str, value: Any) -> None:
+    """Set a tag on the active run."""
+    _require_run().set_tag(key, value)
+
+
+def set_tags(tags: Mapping[str, Any]) -> None:
+    """Set tags on the active run."""
+    _require_run().set_tags(tags)
+
+
+def log_artifact(local_path: str | Path, artifact_path: str | None = None) -> Any:
+    """Store a file as an artifact of the active run."""
+    return _require_run().log_artifact(local_path, artifact_path)
+
+
+class RunRecord:
+    """A stored run read back: its fields, plus its metric histories on demand."""
+
+    def __init__(self, c: Client, info: RunInfo) -> None:
+        self._client = c
+        self.info = info
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.info, name)
+
+    def __repr__(self) -> str:
+        return f"<RunRecord {self.info.name} {self.info.id} {self.info.status}>"
+
+    def metric_history(self, key: str) -> list[MetricPoint]:
+        """Every point of ``key``, by step."""
+        return self._client.runs.metric_history(run_id=self.info.id, key=key)
+
+
+def get_run(run_id: str) -> RunRecord:
+    """A stored run: params, final metrics, tags, KPI report, cost, environment, artifacts."""
+    c = client()
+    return RunRecord(c, c.runs.get(run_id=run_id))
+
+
+def search_runs(
+    filter: str | None = None,
+    *,
+    order_by: list[str] | None = None,
+    project: str | None = None,
+    max_results: int = 10_000,
+    include_deleted: bool = False,
+) -> Any:
+    """Runs matching ``filter`` as a pandas DataFrame: attributes, ``params.*``, ``metrics.*``, ``tags.*``."""
+    from keel.tracking.frame import runs_frame
+
+    project = project or current_project()
+    if not project:
+        raise InvalidInput("no project to search", hint="call keel.init(project='...') or pass project=")
+    c = client()
+    items: list[Any] = []
+    token = None
+    while len(items) < max_results:
+        page = c.runs.search(
+            project=project,
+            filter=filter,
+            order_by=order_by,
+            limit=min(1000, max_results - len(items)),
+            page_token=token,
+            include_deleted=include_deleted,
+        )
+        items.extend(page.items)
+        token = page.next_token
+        if token is None:
+            break
+    return runs_frame(items)
+
+
+def autolog(*, disable: bool = False) -> None:
+    """Log scikit-learn fits automatically: params, training score, fit time, the fitted model."""
+    from keel.tracking.autolog import enable_sklearn
+
+    enable_sklearn(start_run=start_run, active_run=active_run, disable=disable)

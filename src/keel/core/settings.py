@@ -92,6 +92,24 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         None,
         "File `keel login` stores tokens in (user-only, 0600); default ~/.config/keel/credentials.toml.",
     ),
+    Setting(
+        "hourly_price",
+        float,
+        None,
+        "What this machine costs per hour (any currency); a run's cost is its duration x this.",
+    ),
+    Setting(
+        "instance_type",
+        str,
+        None,
+        "Cloud instance type (e.g. g5.xlarge); its price comes from Keel's table when hourly_price is unset.",
+    ),
+    Setting(
+        "system_metrics_interval_s",
+        float,
+        10.0,
+        "How often runs sample CPU, memory, disk, network and GPU as system/* metrics, in seconds; 0 turns it off.",
+    ),
 )
 
 BY_NAME: Final = {s.name: s for s in SETTINGS}

@@ -12,7 +12,6 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from keel.context import Service
 from keel.core.errors import InvalidInput
 from keel.core.ids import new_id
 from keel.core.kpi import KPI, evaluate_kpis
@@ -22,6 +21,7 @@ from keel.core.refs import parse_ref
 from keel.core.timeutil import as_utc, utcnow
 from keel.lineage import Edge, add_edges, downstream, upstream
 from keel.projects.service import find_project
+from keel.tracking.artifact_ops import RunArtifactOps
 from keel.tracking.models import RunRow
 from keel.tracking.read import final_metrics, find_run, history, project_totals, to_run
 from keel.tracking.schemas import (
@@ -53,7 +53,7 @@ def _digest_or_ref(text: str) -> str:
     return str(parse_ref(text))
 
 
-class RunService(Service):
+class RunService(RunArtifactOps):
     """Experimentation: runs with params, metrics, tags, artifacts, lineage, KPIs and cost."""
 
     name = "runs"

@@ -1,0 +1,103 @@
+"""Run artifacts: files a run produced, stored in the content-addressed store and referenced by the run.
+
+An upload streams into the artifact store (constant memory), the store is
+synced, and only then does the row naming it commit, together with a
+garbage-collection reference owned by ``run:<id>`` and the lineage edge
+``artifact:<digest> --produced_by--> run:<id>``. Paths are normalised;
+``..``, absolute paths and backslashes are refused.
+"""
+
+from __future__ import annotations
+
+import posixpath
+
+from sqlalchemy import select
+
+from keel.context import Service
+from keel.core.errors import InvalidInput, NotFound
+from keel.core.operations import GLOBAL, Action, ByteStream, current_caller, operation
+from keel.core.timeutil import utcnow
+from keel.lineage import add_edges
+from keel.tracking.models import RunArtifactRow
+from keel.tracking.read import find_run
+from keel.tracking.schemas import RunArtifact
+from keel.tracking.write import _insert
+
+
+def clean_path(path: str) -> str:
+    """A relative POSIX path inside the run; InvalidInput naming the path otherwise."""
+    if not path or "\\" in path or path.startswith("/") or "\x00" in path:
+        raise InvalidInput(f"artifact path {path!r} must be relative, with '/' separators")
+    normal = posixpath.normpath(path)
+    if normal == "." or normal.startswith("../") or normal == ".." or len(normal) > 500:
+        raise InvalidInput(f"artifact path {path!r} leaves the run's folder or is too long")
+    return normal
+
+
+class RunArtifactOps(Service):
+    """The artifact operations of the runs service."""
+
+    @operation("PUT", "/api/v1/runs/{run_id}/artifacts", action=Action.AUTHENTICATED, project=GLOBAL)
+    def upload_artifact(self, run_id: str, path: str, body: ByteStream) -> RunArtifact:
+        """Store a file as an artifact of a run (the body is the file's bytes, streamed)."""
+        path = clean_path(path)
+        with self.store.read() as session:
+            row = find_run(session, run_id)
+            self.ctx.authorizer.authorize(current_caller(), Action.WRITE, row.project_name)
+        artifacts = self.ctx.artifacts
+        info = artifacts.put_stream(iter(body))
+        artifacts.sync()
+        return self._register(run_id, path, info.digest, info.size)
+
+    def _register(self, run_id: str, path: str, digest: str, size: int) -> RunArtifact:
+        from keel.artifacts import add_refs
+
+        now = utcnow()
+        with self.store.write() as session:
+            find_run(session, run_id)
+            stmt = _insert(session)(RunArtifactRow).values(
+                run_id=run_id, path=path, digest=digest, size=size, created_at=now
+            )
+            stmt = stmt.on_conflict_do_update(
+                index_elements=["run_id", "path"],
+                set_={"digest": stmt.excluded.digest, "size": stmt.excluded.size, "created_at": now},
+            )
+            session.execute(stmt)
+            add_refs(session, [(digest, f"run:{run_id}")])
+            add_edges(session, [(f"artifact:{digest}", "produced_by", f"run:{run_id}")])
+        return RunArtifact(path=path, digest=digest, size=size, created_at=now)
+
+    @operation("GET", "/api/v1/runs/{run_id}/artifacts", action=Action.AUTHENTICATED, project=GLOBAL)
+    def list_artifacts(self, run_id: str, prefix: str | None = None) -> list[RunArtifact]:
+        """The artifacts of a run, by path (optionally those under ``prefix``)."""
+        with self.store.read() as session:
+            row = find_run(session, run_id)
+            self.ctx.authorizer.authorize(current_caller(), Action.READ, row.project_name)
+            query = (
+                select(RunArtifactRow).where(RunArtifactRow.run_id == run_id).order_by(RunArtifactRow.path)
+            )
+            if prefix:
+                query = query.where(RunArtifactRow.path.startswith(clean_path(prefix), autoescape=True))
+            return [
+                RunArtifact(path=a.path, digest=a.digest, size=a.size, created_at=a.created_at)
+                for a in session.execute(query).scalars()
+            ]
+
+    @operation("GET", "/api/v1/runs/{run_id}/artifacts/file", action=Action.AUTHENTICATED, project=GLOBAL)
+    def download_artifact(self, run_id: str, path: str) -> ByteStream:
+        """The bytes of one artifact of a run, streamed and verified against its digest."""
+        path = clean_path(path)
+        with self.store.read() as session:
+            row = find_run(session, run_id)
+            self.ctx.authorizer.authorize(current_caller(), Action.READ, row.project_name)
+            artifact = session.get(RunArtifactRow, (run_id, path))
+            if artifact is None:
+                raise NotFound(
+                    f"run {run_id} has no artifact {path!r}", hint=f"see `keel run artifacts ls {run_id}`"
+                )
+            digest, size = artifact.digest, artifact.size
+        return ByteStream(
+            self.ctx.artifacts.iter_bytes(digest),
+            size=size,
+            filename=posixpath.basename(path),
+        )
