@@ -1,0 +1,118 @@
+"""Finding datasets and versions in this capability's tables, and turning rows into schemas."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from keel.core.errors import NotFound
+from keel.data.models import DatasetRow, DatasetTagRow, DatasetVersionRow
+from keel.data.refs import selector_kind
+from keel.data.schemas import Dataset, DatasetVersion, FileTypeSummary
+from keel.projects.service import find_project
+from keel.stats import ColumnSchema, TableProfile
+
+
+def find_dataset(session: Session, project: str, name: str, *, deleted: bool = False) -> DatasetRow:
+    """The dataset ``name`` of ``project``; NotFound (naming both) otherwise."""
+    project_row = find_project(session, project)
+    row = session.execute(
+        select(DatasetRow).where(DatasetRow.project_id == project_row.id, DatasetRow.name == name)
+    ).scalar_one_or_none()
+    if row is None or (row.deleted_at is not None and not deleted):
+        raise NotFound(f"no dataset {name!r} in project {project!r}", hint="see `keel data ls`")
+    return row
+
+
+def find_version(session: Session, dataset: DatasetRow, selector: str) -> DatasetVersionRow:
+    """The version a selector (``latest``, ``v3``, a tag, a digest) names; NotFound otherwise."""
+    kind, value = selector_kind(selector)
+    query = select(DatasetVersionRow).where(DatasetVersionRow.dataset_id == dataset.id)
+    if kind == "latest":
+        query = query.order_by(DatasetVersionRow.number.desc()).limit(1)
+    elif kind == "number":
+        query = query.where(DatasetVersionRow.number == value)
+    elif kind == "digest":
+        query = (
+            query.where(DatasetVersionRow.digest == value).order_by(DatasetVersionRow.number.desc()).limit(1)
+        )
+    else:
+        tag = session.execute(
+            select(DatasetTagRow).where(DatasetTagRow.dataset_id == dataset.id, DatasetTagRow.name == value)
+        ).scalar_one_or_none()
+        if tag is None:
+            raise NotFound(f"dataset {dataset.name!r} has no version or tag {selector!r}")
+        query = query.where(DatasetVersionRow.id == tag.version_id)
+    row = session.execute(query).scalars().first()
+    if row is None:
+        what = "no versions yet" if kind == "latest" else f"no version {selector!r}"
+        raise NotFound(f"dataset {dataset.name!r} has {what}", hint=f"see `keel data log {dataset.name}`")
+    return row
+
+
+def tags_by_version(session: Session, dataset_id: str) -> dict[str, list[str]]:
+    rows = session.execute(
+        select(DatasetTagRow.version_id, DatasetTagRow.name).where(DatasetTagRow.dataset_id == dataset_id)
+    ).all()
+    out: dict[str, list[str]] = {}
+    for version_id, name in rows:
+        out.setdefault(version_id, []).append(name)
+    return out
+
+
+def version_schema(
+    row: DatasetVersionRow,
+    dataset: DatasetRow,
+    project: str,
+    tags: list[str],
+    parents: list[str] | None = None,
+) -> DatasetVersion:
+    return DatasetVersion(
+        id=row.id,
+        project=project,
+        dataset=dataset.name,
+        number=row.number,
+        kind=dataset.kind,
+        digest=row.digest,
+        layout=row.layout,
+        source_name=row.source_name,
+        format=row.format,
+        files=row.files,
+        size=row.size,
+        rows=row.rows,
+        table_parts=list(row.table_parts),
+        sample_digest=row.sample_digest,
+        columns=[ColumnSchema.model_validate(c) for c in row.schema_],
+        profile=TableProfile.model_validate(row.profile) if row.profile else None,
+        summary=[FileTypeSummary.model_validate(s) for s in row.summary or []],
+        tags=sorted(tags),
+        message=row.message,
+        author=row.author,
+        created_at=row.created_at,
+        parents=parents or [],
+    )
+
+
+def dataset_schema(session: Session, row: DatasetRow, project: str) -> Dataset:
+    count, latest = session.execute(
+        select(func.count(DatasetVersionRow.id), func.max(DatasetVersionRow.number)).where(
+            DatasetVersionRow.dataset_id == row.id
+        )
+    ).one()
+    tag_rows = session.execute(
+        select(DatasetTagRow.name, DatasetVersionRow.number)
+        .join(DatasetVersionRow, DatasetVersionRow.id == DatasetTagRow.version_id)
+        .where(DatasetTagRow.dataset_id == row.id)
+    ).all()
+    return Dataset(
+        id=row.id,
+        project=project,
+        name=row.name,
+        kind=row.kind,
+        description=row.description,
+        created_at=row.created_at,
+        deleted=row.deleted_at is not None,
+        versions=int(count or 0),
+        latest=latest,
+        tags={name: number for name, number in tag_rows},
+    )

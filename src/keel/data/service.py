@@ -1,0 +1,320 @@
+"""Data operations: record versions, list, show, log, tag, diff, lineage, soft-delete.
+
+The bytes of a version are put into the artifact store by the client (see
+:mod:`keel.data.build`); :meth:`DataService.add_version` records a version
+whose objects are already there, so the same operation serves a laptop and a
+remote server. Every version references its objects (the artifact store's
+garbage-collection roots) and records ``derived_from`` edges to its parents.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from keel.artifacts.refs import add_refs, remove_refs
+from keel.context import Service
+from keel.core.errors import AlreadyExists, Conflict, InvalidInput, NotFound
+from keel.core.ids import new_id
+from keel.core.operations import Action, current_caller, operation, project_from
+from keel.core.paging import DEFAULT_PAGE_SIZE, Page, check_page_size, decode_token, encode_token
+from keel.core.refs import parse_ref
+from keel.core.timeutil import utcnow
+from keel.data.diff import diff_versions
+from keel.data.lookup import dataset_schema, find_dataset, find_version, tags_by_version, version_schema
+from keel.data.models import DatasetRow, DatasetTagRow, DatasetVersionRow
+from keel.data.schemas import (
+    AddResult,
+    Dataset,
+    DatasetName,
+    DatasetVersion,
+    LineageView,
+    NewVersion,
+    TagName,
+    VersionDiff,
+)
+from keel.lineage import add_edges, downstream, upstream
+from keel.projects.service import find_project
+
+_BASE = "/api/v1/projects/{project}/datasets"
+
+
+class DataService(Service):
+    """Datasets of tables and of files, with immutable versions, tags, diffs and lineage."""
+
+    name = "data"
+
+    @operation(
+        "POST",
+        _BASE + "/{name}/versions",
+        action=Action.WRITE,
+        project=project_from("project"),
+        status_code=201,
+    )
+    def add_version(
+        self,
+        project: str,
+        name: DatasetName,
+        content: NewVersion,
+        message: str = "",
+        description: str = "",
+        parents: list[str] | None = None,
+    ) -> AddResult:
+        """Record a version whose objects are in the store; identical content to the latest makes none.
+
+        ``parents`` are ``dataset_version:<id>`` references this version was made from.
+        """
+        needed = content.object_digests()
+        missing = sorted(set(needed) - self.ctx.artifacts.exists(needed))
+        if missing:
+            raise NotFound(
+                f"{len(missing)} object(s) of this version are not in the artifact store, e.g. {missing[0]}",
+                hint="upload the data's objects before recording the version",
+            )
+        parent_refs = [str(parse_ref(p)) for p in parents or []]
+        if any(not p.startswith("dataset_version:") for p in parent_refs):
+            raise InvalidInput("parents must be dataset_version:<id> references")
+        try:
+            with self.store.write() as session:
+                return self._add(session, project, name, content, message, description, parent_refs)
+        except IntegrityError:
+            raise Conflict(
+                f"another writer added a version of {name!r} at the same time; try again"
+            ) from None
+
+    def _add(
+        self,
+        session: Session,
+        project: str,
+        name: str,
+        content: NewVersion,
+        message: str,
+        description: str,
+        parents: list[str],
+    ) -> AddResult:
+        project_row = find_project(session, project)
+        dataset = session.execute(
+            select(DatasetRow).where(DatasetRow.project_id == project_row.id, DatasetRow.name == name)
+        ).scalar_one_or_none()
+        now = utcnow()
+        if dataset is None:
+            dataset = DatasetRow(
+                id=new_id(),
+                project_id=project_row.id,
+                name=name,
+                kind=content.kind,
+                description=description,
+                created_at=now,
+                deleted_at=None,
+            )
+            session.add(dataset)
+            session.flush()
+        elif dataset.deleted_at is not None:
+            raise AlreadyExists(
+                f"dataset {name!r} of project {project!r} was removed; its name stays taken",
+                hint="pick another name",
+            )
+        elif dataset.kind != content.kind:
+            raise InvalidInput(
+                f"dataset {name!r} holds {dataset.kind}, and this content is {content.kind}",
+                hint="version it under another name, or pass --kind " + dataset.kind,
+            )
+        latest = session.execute(
+            select(DatasetVersionRow)
+            .where(DatasetVersionRow.dataset_id == dataset.id)
+            .order_by(DatasetVersionRow.number.desc())
+            .limit(1)
+        ).scalar_one_or_none()
+        tags = tags_by_version(session, dataset.id)
+        if latest is not None and latest.digest == content.digest:
+            return AddResult(
+                version=version_schema(latest, dataset, project, tags.get(latest.id, [])), created=False
+            )
+        for parent in parents:
+            if session.get(DatasetVersionRow, parent.split(":", 1)[1]) is None:
+                raise NotFound(f"parent {parent} is not a dataset version")
+        row = DatasetVersionRow(
+            id=new_id(),
+            dataset_id=dataset.id,
+            number=(latest.number + 1) if latest else 1,
+            digest=content.digest,
+            layout=content.layout,
+            source_name=content.source_name,
+            format=content.format,
+            files=content.files,
+            size=content.size,
+            rows=content.rows,
+            table_parts=list(content.table_parts),
+            sample_digest=content.sample_digest,
+            schema_=[c.model_dump() for c in content.columns],
+            profile=content.profile.model_dump(mode="json") if content.profile else None,
+            summary=[s.model_dump() for s in content.summary],
+            message=message,
+            author=current_caller().name,
+            created_at=now,
+        )
+        session.add(row)
+        session.flush()
+        ref = f"dataset_version:{row.id}"
+        add_refs(session, [(digest, ref) for digest in content.object_digests()])
+        add_edges(session, [(ref, "derived_from", parent) for parent in parents])
+        return AddResult(version=version_schema(row, dataset, project, [], parents), created=True)
+
+    @operation("GET", _BASE, action=Action.READ, project=project_from("project"))
+    def ls(
+        self,
+        project: str,
+        limit: int = DEFAULT_PAGE_SIZE,
+        page_token: str | None = None,
+        deleted: bool = False,
+    ) -> Page[Dataset]:
+        """List a project's datasets by name, a page at a time (removed ones with ``deleted``)."""
+        check_page_size(limit)
+        with self.store.read() as session:
+            project_row = find_project(session, project)
+            query = (
+                select(DatasetRow)
+                .where(DatasetRow.project_id == project_row.id)
+                .order_by(DatasetRow.name)
+                .limit(limit + 1)
+            )
+            if not deleted:
+                query = query.where(DatasetRow.deleted_at.is_(None))
+            if page_token:
+                after = decode_token(page_token, {"after"})["after"]
+                if not isinstance(after, str):
+                    raise InvalidInput("page token is not valid; start again without it")
+                query = query.where(DatasetRow.name > after)
+            rows = list(session.execute(query).scalars())
+            items = [dataset_schema(session, r, project) for r in rows[:limit]]
+        token = encode_token({"after": items[-1].name}) if len(rows) > limit else None
+        return Page[Dataset](items=items, next_token=token)
+
+    @operation("GET", _BASE + "/{name}", action=Action.READ, project=project_from("project"))
+    def get(self, project: str, name: str) -> Dataset:
+        """Show one dataset: kind, how many versions, the latest, its tags."""
+        with self.store.read() as session:
+            return dataset_schema(session, find_dataset(session, project, name), project)
+
+    @operation("GET", _BASE + "/{name}/versions", action=Action.READ, project=project_from("project"))
+    def log(
+        self, project: str, name: str, limit: int = DEFAULT_PAGE_SIZE, page_token: str | None = None
+    ) -> Page[DatasetVersion]:
+        """A dataset's versions, newest first, a page at a time."""
+        check_page_size(limit)
+        with self.store.read() as session:
+            dataset = find_dataset(session, project, name, deleted=True)
+            query = (
+                select(DatasetVersionRow)
+                .where(DatasetVersionRow.dataset_id == dataset.id)
+                .order_by(DatasetVersionRow.number.desc())
+                .limit(limit + 1)
+            )
+            if page_token:
+                before = decode_token(page_token, {"before"})["before"]
+                if not isinstance(before, int):
+                    raise InvalidInput("page token is not valid; start again without it")
+                query = query.where(DatasetVersionRow.number < before)
+            rows = list(session.execute(query).scalars())
+            tags = tags_by_version(session, dataset.id)
+            items = [version_schema(r, dataset, project, tags.get(r.id, [])) for r in rows[:limit]]
+        token = encode_token({"before": items[-1].number}) if len(rows) > limit else None
+        return Page[DatasetVersion](items=items, next_token=token)
+
+    @operation(
+        "GET", _BASE + "/{name}/versions/{version}", action=Action.READ, project=project_from("project")
+    )
+    def version(self, project: str, name: str, version: str = "latest") -> DatasetVersion:
+        """One version by number (``v3``), ``latest``, tag or digest: schema, profile, files, digest."""
+        with self.store.read() as session:
+            dataset = find_dataset(session, project, name, deleted=True)
+            row = find_version(session, dataset, version)
+            tags = tags_by_version(session, dataset.id).get(row.id, [])
+            parents = [
+                e.dst
+                for e in upstream(session, f"dataset_version:{row.id}", depth=1)
+                if e.relation == "derived_from"
+            ]
+            return version_schema(row, dataset, project, tags, parents)
+
+    @operation("POST", _BASE + "/{name}/tags", action=Action.WRITE, project=project_from("project"))
+    def tag(self, project: str, name: str, version: str, tag: TagName, force: bool = False) -> DatasetVersion:
+        """Name a version (``name@golden``); moving a tag that points elsewhere needs ``force``."""
+        if tag == "latest" or (tag.startswith("v") and tag[1:].isdigit()):
+            raise InvalidInput(f"{tag!r} cannot be a tag: it reads as a version selector")
+        with self.store.write() as session:
+            dataset = find_dataset(session, project, name)
+            row = find_version(session, dataset, version)
+            existing = session.execute(
+                select(DatasetTagRow).where(DatasetTagRow.dataset_id == dataset.id, DatasetTagRow.name == tag)
+            ).scalar_one_or_none()
+            if existing is not None and existing.version_id != row.id:
+                if not force:
+                    other = session.get(DatasetVersionRow, existing.version_id)
+                    where = f"v{other.number}" if other else "another version"
+                    raise Conflict(
+                        f"tag {tag!r} of {name!r} points to {where} already", hint="pass --force to move it"
+                    )
+                existing.version_id = row.id
+                existing.created_at = utcnow()
+            elif existing is None:
+                session.add(
+                    DatasetTagRow(
+                        id=new_id(), dataset_id=dataset.id, name=tag, version_id=row.id, created_at=utcnow()
+                    )
+                )
+            session.flush()
+            return version_schema(row, dataset, project, tags_by_version(session, dataset.id).get(row.id, []))
+
+    @operation("DELETE", _BASE + "/{name}", action=Action.WRITE, project=project_from("project"))
+    def rm(self, project: str, name: str) -> Dataset:
+        """Remove a dataset (soft): its history stays listed, its objects become collectable by gc."""
+        with self.store.write() as session:
+            dataset = find_dataset(session, project, name)
+            dataset.deleted_at = utcnow()
+            ids = session.execute(
+                select(DatasetVersionRow.id).where(DatasetVersionRow.dataset_id == dataset.id)
+            ).scalars()
+            for version_id in ids:
+                remove_refs(session, f"dataset_version:{version_id}")
+            session.flush()
+            return dataset_schema(session, dataset, project)
+
+    @operation("POST", _BASE + "/{name}/diff", action=Action.READ, project=project_from("project"))
+    def diff(
+        self,
+        project: str,
+        name: str,
+        before: str,
+        after: str = "latest",
+        after_dataset: str | None = None,
+        key: list[str] | None = None,
+        examples: int = 5,
+    ) -> VersionDiff:
+        """Compare two versions: files, schema, row counts, column statistics; rows too with ``key``."""
+        if not 0 <= examples <= 100:
+            raise InvalidInput(f"examples must be between 0 and 100, got {examples}")
+        old = self.version(project, name, before)
+        new = self.version(project, after_dataset or name, after)
+        return diff_versions(self.ctx.artifacts, old, new, key=key or None, examples=examples)
+
+    @operation(
+        "GET",
+        _BASE + "/{name}/versions/{version}/lineage",
+        action=Action.READ,
+        project=project_from("project"),
+    )
+    def lineage(self, project: str, name: str, version: str = "latest", depth: int = 5) -> LineageView:
+        """What a version came from and what used it (runs, later models and deployments), both ways."""
+        if not 1 <= depth <= 50:
+            raise InvalidInput(f"depth must be between 1 and 50, got {depth}")
+        found = self.version(project, name, version)
+        with self.store.read() as session:
+            up = upstream(session, found.ref, depth=depth)
+            down = downstream(session, found.ref, depth=depth)
+        return LineageView(
+            version=found.ref,
+            upstream=[e.model_dump() for e in up],
+            downstream=[e.model_dump() for e in down],
+        )

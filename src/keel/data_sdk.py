@@ -1,0 +1,516 @@
+"""``keel.data``: version data from Python, the calls ``keel data ...`` makes.
+
+>>> v = keel.data.add("data/customers.parquet", name="churn-train")
+>>> df = keel.data.get("churn-train@latest").to_pandas()
+
+The work that touches the user's files (hashing into the artifact store,
+profiling, Parquet conversion, checkout, status) runs here, next to the
+files; the metadata goes through the client's ``data`` service, so the same
+calls work on a local workspace and (for metadata) against a server.
+Addresses are ``name@v3``, ``name@latest``, ``name@<tag>``, ``name@<digest>``,
+or ``project/name@v3``; without a project the current one is used
+(``keel.init(project=...)`` or the ``project`` setting).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import shutil
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import keel.data as data  # noqa: F401 - the public ``keel.data`` name resolves to this package
+from keel.client import Client
+from keel.client.backends import LocalBackend
+from keel.core.errors import Conflict, InvalidInput, KeelError
+from keel.data.build import describe, snapshot
+from keel.data.diff import file_changes, version_entries
+from keel.data.pointer import SUFFIX, Pointer, data_path, pointer_path, read_pointer, write_pointer
+from keel.data.refs import Address, split_address
+from keel.data.schemas import (
+    AddResult,
+    Dataset,
+    DatasetKind,
+    DatasetVersion,
+    FileChange,
+    LineageView,
+    VersionDiff,
+)
+from keel.sdk import client as default_client
+from keel.sdk import current_project
+
+Progress = Callable[[int, int], None]
+
+
+class RemoteDataUnsupported(KeelError):
+    """A call that reads or writes local files was made with a client of a remote server."""
+
+    code = "remote_data_unsupported"
+    status = 501
+    exit_code = 2
+    headline = "not available against a server yet"
+
+
+def _client(client: Client | None) -> Client:
+    return client if client is not None else default_client()
+
+
+def _project(address: Address, project: str | None) -> str:
+    chosen = address.project or project or current_project()
+    if not chosen:
+        raise InvalidInput(
+            f"no project for {address.name!r}: write project/{address.name}, pass --project, "
+            "or set the project setting (keel config set project NAME)"
+        )
+    return chosen
+
+
+def _artifacts(c: Client) -> Any:
+    if not isinstance(c.backend, LocalBackend):
+        raise RemoteDataUnsupported(
+            "this call reads or writes files here, and the client talks to a server",
+            hint="run it in a local workspace (data bytes move to a server's store with `keel data push`)",
+        )
+    return c.backend.ctx.artifacts
+
+
+def resolve(address: str, *, project: str | None = None, client: Client | None = None) -> DatasetVersion:
+    """The version an address names (``name@v3``, ``project/name@golden``, a pointer file's path)."""
+    c = _client(client)
+    if address.endswith(SUFFIX) and Path(address).is_file():
+        pointer = read_pointer(Path(address))
+        version: DatasetVersion = c.data.version(
+            project=pointer.project, name=pointer.dataset, version=f"v{pointer.version}"
+        )
+        if version.digest != pointer.digest:
+            raise InvalidInput(
+                f"pointer file {address} says {pointer.address} has digest {pointer.digest[:12]}..., "
+                f"but that version's digest is {version.digest[:12]}..."
+            )
+        return version
+    parsed = split_address(address)
+    return c.data.version(project=_project(parsed, project), name=parsed.name, version=parsed.selector)
+
+
+@dataclass
+class Added:
+    """What :func:`add` did."""
+
+    version: DatasetVersion
+    created: bool
+    pointer: Path | None
+
+
+def add(
+    path: str | Path,
+    name: str | None = None,
+    *,
+    message: str = "",
+    kind: DatasetKind | None = None,
+    project: str | None = None,
+    pointer: bool = True,
+    parents: list[str] | None = None,
+    progress: Progress | None = None,
+    client: Client | None = None,
+) -> Added:
+    """Version a file or folder as ``name`` (default: the file's stem); identical content makes no new version.
+
+    Writes ``<path>.keel`` beside the data unless ``pointer=False``. ``parents``
+    are addresses of versions this one was made from (recorded as lineage).
+    """
+    c = _client(client)
+    source = Path(path)
+    dataset = name or source.resolve().name.split(".")[0]
+    proj = _project(split_address(dataset), project)
+    artifacts = _artifacts(c)
+    snap = snapshot(source, artifacts, progress=progress)
+    parent_refs = [resolve(p, project=proj, client=c).ref for p in parents or []]
+    try:
+        latest: DatasetVersion | None = c.data.version(project=proj, name=dataset, version="latest")
+    except KeelError:
+        latest = None
+    if latest is not None and latest.digest == snap.digest and not parent_refs:
+        result = AddResult(version=latest, created=False)
+    else:
+        scratch = c.settings.home_path / "cache" if c.settings and c.settings.home_path else None
+        content = describe(snap, artifacts, kind=kind, scratch=scratch)
+        artifacts.sync()
+        result = c.data.add_version(
+            project=proj, name=dataset, content=content, message=message, parents=parent_refs
+        )
+    written = None
+    if pointer:
+        v = result.version
+        written = write_pointer(snap.path, Pointer(v.project, v.dataset, v.number, v.digest, snap.path.name))
+    return Added(result.version, result.created, written)
+
+
+class VersionHandle:
+    """A version, readable: ``to_arrow()``, ``to_pandas()``, ``path()``, ``open(name)``, ``files()``."""
+
+    def __init__(self, version: DatasetVersion, client: Client) -> None:
+        self.version = version
+        self._client = client
+
+    def __repr__(self) -> str:
+        return f"<VersionHandle {self.version.address} {self.version.kind}>"
+
+    def to_arrow(self, columns: list[str] | None = None) -> Any:
+        """The table (Parquet copy) as a pyarrow Table; ``columns`` reads only those."""
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        if self.version.kind != "table":
+            raise InvalidInput(f"{self.version.address} is a folder of files, not a table; use .path()")
+        store = _artifacts(self._client)
+        parts = []
+        for digest in self.version.table_parts:
+            with store.open(digest) as handle:
+                parts.append(pq.read_table(handle, columns=columns))
+        return pa.concat_tables(parts)
+
+    def to_pandas(self, columns: list[str] | None = None) -> Any:
+        """The table as a pandas DataFrame (needs pandas)."""
+        return self.to_arrow(columns).to_pandas()
+
+    def sample(self) -> Any:
+        """The stored uniform row sample (up to 100,000 rows) as a pyarrow Table."""
+        import pyarrow.parquet as pq
+
+        if not self.version.sample_digest:
+            raise InvalidInput(f"{self.version.address} has no row sample (it is not a table)")
+        with _artifacts(self._client).open(self.version.sample_digest) as handle:
+            return pq.read_table(handle)
+
+    def files(self) -> list[Any]:
+        """The version's files: (path, digest, size, mode) entries."""
+        return version_entries(_artifacts(self._client), self.version)
+
+    def open(self, name: str) -> BinaryIO:
+        """One file of the version by its relative path, for reading."""
+        for entry in self.files():
+            if entry.path == name:
+                return _artifacts(self._client).open(entry.digest)  # type: ignore[no-any-return]
+        raise InvalidInput(f"{self.version.address} has no file {name!r}")
+
+    def path(self) -> Path:
+        """A local folder holding the version's files (checked out once into the workspace cache)."""
+        c = self._client
+        if not (c.settings and c.settings.home_path):
+            raise InvalidInput("path() needs a local workspace")
+        target = c.settings.home_path / "cache" / "data" / self.version.digest
+        if not target.exists():
+            staging = target.with_name(target.name + f".tmp{os.getpid()}")
+            shutil.rmtree(staging, ignore_errors=True)
+            _materialise(_artifacts(c), self.version, staging, include=None, force=True, hardlink=False)
+            staging.replace(target)
+        return target
+
+
+def get(address: str, *, project: str | None = None, client: Client | None = None) -> VersionHandle:
+    """A handle on a version: ``keel.data.get("churn-train@latest").to_pandas()``."""
+    c = _client(client)
+    return VersionHandle(resolve(address, project=project, client=c), c)
+
+
+def _materialise(
+    artifacts: Any, version: DatasetVersion, dest: Path, *, include: str | None, force: bool, hardlink: bool
+) -> int:
+    entries = version_entries(artifacts, version)
+    chosen = [e for e in entries if include is None or fnmatch.fnmatchcase(e.path, include)]
+    if not chosen:
+        raise InvalidInput(f"no file of {version.address} matches {include!r}")
+    if dest.exists() and not dest.is_dir():
+        raise InvalidInput(f"{dest} is a file; checkout writes into a folder")
+    if dest.is_dir() and any(dest.iterdir()) and not force:
+        raise Conflict(f"{dest} is not empty", hint="choose an empty folder, or pass --force to overwrite")
+    if hardlink:
+        return _hardlink(artifacts, chosen, dest, force)
+    if version.layout == "tree":
+        return int(artifacts.checkout_tree(version.digest, dest, include=include, force=force))
+    dest.mkdir(parents=True, exist_ok=True)
+    target = dest / version.source_name
+    if target.exists():
+        target.unlink()
+    artifacts.get_file(version.digest, target)
+    return 1
+
+
+def _hardlink(artifacts: Any, entries: list[Any], dest: Path, force: bool) -> int:
+    """Hard links to the store's objects: no copy, but editing a linked file corrupts the store."""
+    missing = {e.digest for e in entries} - artifacts.exists({e.digest for e in entries})
+    if missing:
+        raise InvalidInput(f"{len(missing)} object(s) are not in the local store; pull them first")
+    for entry in entries:
+        source = artifacts.backend.local_path(entry.digest)
+        if source is None:
+            raise InvalidInput("hard links need a local artifact store")
+        target = dest / entry.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if target.exists() and force:
+            target.unlink()
+        os.link(source, target)
+    return len(entries)
+
+
+@dataclass
+class CheckedOut:
+    """What :func:`checkout` wrote."""
+
+    version: DatasetVersion
+    dest: Path
+    files: int
+
+
+def checkout(
+    target: str,
+    dest: str | Path | None = None,
+    *,
+    include: str | None = None,
+    force: bool = False,
+    hardlink: bool = False,
+    project: str | None = None,
+    client: Client | None = None,
+) -> CheckedOut:
+    """Write a version's files (verified; reflink, else copy) into ``dest``.
+
+    ``target`` is an address or a pointer file (``data/images.keel``), which
+    restores the data beside the pointer. A non-empty ``dest`` needs ``force``.
+    """
+    c = _client(client)
+    version = resolve(target, project=project, client=c)
+    artifacts = _artifacts(c)
+    if dest is None:
+        if not target.endswith(SUFFIX):
+            raise InvalidInput("say where to check out: keel data checkout NAME@vN DEST")
+        located = data_path(Path(target), read_pointer(Path(target)))
+        folder = located if version.layout == "tree" else located.parent
+        if version.layout == "file":
+            written = _restore_file(artifacts, version, located, force)
+            return CheckedOut(version, located, written)
+        return CheckedOut(
+            version,
+            folder,
+            _materialise(artifacts, version, folder, include=include, force=force, hardlink=hardlink),
+        )
+    out = Path(dest)
+    return CheckedOut(
+        version, out, _materialise(artifacts, version, out, include=include, force=force, hardlink=hardlink)
+    )
+
+
+def _restore_file(artifacts: Any, version: DatasetVersion, target: Path, force: bool) -> int:
+    if target.exists():
+        if target.is_dir():
+            raise InvalidInput(f"{target} is a folder; the pointer names a file")
+        if not force:
+            raise Conflict(f"{target} exists already", hint="pass --force to overwrite it")
+        target.unlink()
+    artifacts.get_file(version.digest, target)
+    return 1
+
+
+@dataclass
+class Status:
+    """How a path on disk differs from the version its pointer (or dataset) names."""
+
+    path: Path
+    version: DatasetVersion
+    changes: list[FileChange]
+
+    @property
+    def clean(self) -> bool:
+        return not self.changes
+
+
+def status(
+    path: str | Path,
+    name: str | None = None,
+    *,
+    project: str | None = None,
+    client: Client | None = None,
+) -> Status:
+    """Compare a path with the latest version of its dataset (from its pointer, or ``name``).
+
+    Unchanged files cost one stat each (the stat cache); changed files are
+    hashed into the store, so a following ``add`` reads nothing again.
+    """
+    c = _client(client)
+    source = Path(path)
+    if name is None:
+        pointer_file = pointer_path(source)
+        if not pointer_file.is_file():
+            raise InvalidInput(
+                f"{source} has no pointer file {pointer_file.name}; pass the dataset name with --name"
+            )
+        pointer = read_pointer(pointer_file)
+        latest = c.data.version(project=pointer.project, name=pointer.dataset, version="latest")
+    else:
+        parsed = split_address(name)
+        latest = c.data.version(project=_project(parsed, project), name=parsed.name, version="latest")
+    artifacts = _artifacts(c)
+    snap = snapshot(source, artifacts)
+    if snap.digest == latest.digest:
+        return Status(snap.path, latest, [])
+    return Status(snap.path, latest, file_changes(version_entries(artifacts, latest), snap.entries))
+
+
+def _version_digests(version: DatasetVersion) -> list[str]:
+    found = [version.digest, *version.table_parts]
+    if version.sample_digest:
+        found.append(version.sample_digest)
+    return found
+
+
+def push(
+    remote: str,
+    address: str | None = None,
+    *,
+    project: str | None = None,
+    progress: Progress | None = None,
+    client: Client | None = None,
+) -> Any:
+    """Copy to a named remote the objects it lacks: of one version, or of every dataset's versions."""
+    from keel.artifacts.remotes import get_remote, open_remote
+    from keel.artifacts.transfer import transfer
+
+    c = _client(client)
+    local = _artifacts(c)
+    store = open_remote(get_remote(c.settings.config_tables if c.settings else {}, remote))
+    return transfer(local, store, _digests(c, address, project), progress=progress)
+
+
+def pull(
+    remote: str,
+    address: str,
+    *,
+    include: str | None = None,
+    project: str | None = None,
+    progress: Progress | None = None,
+    client: Client | None = None,
+) -> Any:
+    """Copy from a named remote the objects of a version this store lacks (only files matching ``include``)."""
+    from keel.artifacts.remotes import get_remote, open_remote
+    from keel.artifacts.transfer import transfer
+
+    c = _client(client)
+    local = _artifacts(c)
+    store = open_remote(get_remote(c.settings.config_tables if c.settings else {}, remote))
+    version = resolve(address, project=project, client=c)
+    if include is None:
+        return transfer(store, local, _version_digests(version), progress=progress)
+    transfer(store, local, [version.digest])  # the manifest first, to know the files
+    entries = [e for e in version_entries(local, version) if fnmatch.fnmatchcase(e.path, include)]
+    if not entries:
+        raise InvalidInput(f"no file of {version.address} matches {include!r}")
+    return transfer(store, local, sorted({e.digest for e in entries}), progress=progress)
+
+
+def _digests(c: Client, address: str | None, project: str | None) -> list[str]:
+    if address is not None:
+        return _version_digests(resolve(address, project=project, client=c))
+    proj = _project(Address(None, "*", "latest"), project)
+    digests: list[str] = []
+    for dataset in _all(lambda token: c.data.ls(project=proj, page_token=token)):
+        name = dataset.name
+        for version in _all(lambda token: c.data.log(project=proj, name=name, page_token=token)):  # noqa: B023
+            digests += _version_digests(version)
+    return sorted(set(digests))
+
+
+def _all(fetch: Callable[[str | None], Any]) -> list[Any]:
+    items: list[Any] = []
+    token = None
+    while True:
+        page = fetch(token)
+        items.extend(page.items)
+        token = page.next_token
+        if not token:
+            return items
+
+
+def ls(*, project: str | None = None, client: Client | None = None) -> list[Dataset]:
+    """Every dataset of the project."""
+    c = _client(client)
+    proj = _project(Address(None, "*", "latest"), project)
+    return _all(lambda token: c.data.ls(project=proj, page_token=token))
+
+
+def show(address: str, *, project: str | None = None, client: Client | None = None) -> DatasetVersion:
+    """One version: schema, profile, files summary, digest."""
+    return resolve(address, project=project, client=client)
+
+
+def log(name: str, *, project: str | None = None, client: Client | None = None) -> list[DatasetVersion]:
+    """A dataset's versions, newest first."""
+    c = _client(client)
+    parsed = split_address(name)
+    proj = _project(parsed, project)
+    return _all(lambda token: c.data.log(project=proj, name=parsed.name, page_token=token))
+
+
+def diff(
+    before: str,
+    after: str,
+    *,
+    key: list[str] | None = None,
+    examples: int = 5,
+    project: str | None = None,
+    client: Client | None = None,
+) -> VersionDiff:
+    """Compare two versions (of one dataset or two, in one project); ``key`` adds a row diff."""
+    c = _client(client)
+    a, b = split_address(before), split_address(after)
+    proj = _project(a, project)
+    if _project(b, proj) != proj:
+        raise InvalidInput("diff compares versions within one project")
+    return c.data.diff(
+        project=proj,
+        name=a.name,
+        before=a.selector,
+        after=b.selector,
+        after_dataset=b.name if b.name != a.name else None,
+        key=key,
+        examples=examples,
+    )
+
+
+def tag(
+    address: str,
+    tag_name: str,
+    *,
+    force: bool = False,
+    project: str | None = None,
+    client: Client | None = None,
+) -> DatasetVersion:
+    """Name a version (``name@golden``); moving an existing tag needs ``force``."""
+    c = _client(client)
+    parsed = split_address(address)
+    return c.data.tag(
+        project=_project(parsed, project),
+        name=parsed.name,
+        version=parsed.selector,
+        tag=tag_name,
+        force=force,
+    )
+
+
+def rm(name: str, *, project: str | None = None, client: Client | None = None) -> Dataset:
+    """Remove a dataset (soft); its objects become collectable by ``keel artifacts gc``."""
+    c = _client(client)
+    parsed = split_address(name)
+    return c.data.rm(project=_project(parsed, project), name=parsed.name)
+
+
+def lineage(
+    address: str, *, depth: int = 5, project: str | None = None, client: Client | None = None
+) -> LineageView:
+    """What a version came from and which runs (and later models) used it."""
+    c = _client(client)
+    parsed = split_address(address)
+    return c.data.lineage(
+        project=_project(parsed, project), name=parsed.name, version=parsed.selector, depth=depth
+    )
