@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from keel.cli import config_cmd, db_cmd, project_cmd, workspace_cmd
+from keel.cli import artifacts_cmd, config_cmd, db_cmd, project_cmd, remote_cmd, workspace_cmd
 from keel.cli.state import STATE
 
 app = typer.Typer(
@@ -21,6 +21,8 @@ app = typer.Typer(
 app.add_typer(project_cmd.app, name="project")
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(db_cmd.app, name="db")
+app.add_typer(artifacts_cmd.app, name="artifacts")
+app.add_typer(remote_cmd.app, name="remote")
 workspace_cmd.register(app)
 
 

@@ -1,0 +1,357 @@
+"""``keel artifacts``: put files and folders into the content-addressed store, get them back, check, move, collect.
+
+Locally the commands work on the workspace's store directly (reflinks, stat
+cache); against a server (``KEEL_SERVER_URL``) put, get, ls-tree, ls and rm go
+through the artifact operations, streamed. push and pull move objects between
+this machine's store and a named remote (``keel remote add``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from keel.cli import output
+from keel.cli.state import client, settings
+
+app = typer.Typer(
+    help="Artifacts: content-addressed files and folders (BLAKE3).\n\nExample: keel artifacts put model.bin",
+    no_args_is_help=True,
+)
+
+ProjectOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--project", "-p", help="The project that references the objects (default: the project setting)."
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
+
+
+def _project(project: str | None) -> str:
+    from keel.core.errors import InvalidInput
+
+    name = project or settings().project
+    if not name:
+        raise InvalidInput(
+            "no project named", hint="pass --project NAME or run `keel config set project NAME`"
+        )
+    return str(name)
+
+
+def parse_duration(text: str) -> float:
+    """``90``, ``30s``, ``15m``, ``24h``, ``7d`` as seconds; InvalidInput otherwise."""
+    from keel.core.errors import InvalidInput
+
+    match = _DURATION.match(text)
+    if not match:
+        raise InvalidInput(f"--grace expects a duration such as 30m, 24h or 7d, got {text!r}")
+    return float(match[1]) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[match[2]]
+
+
+@contextmanager
+def _progress(description: str, enabled: bool = True) -> Iterator[Callable[[int, int], None]]:
+    """A Rich progress bar as a ``progress(done, total)`` callback (silent with --json)."""
+    if not enabled:
+        yield lambda done, total: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=output.console(),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(description, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def _local(c: Any) -> Any:
+    """The local backend's context, or None when talking to a server."""
+    return None if c.is_remote else c.backend
+
+
+def _local_store() -> Any:
+    from keel.core.errors import InvalidInput
+
+    c = client()
+    if c.is_remote:
+        raise InvalidInput(
+            "push, pull and fsck of a remote work on this machine's store, but KEEL_SERVER_URL points at a server",
+            hint="unset KEEL_SERVER_URL to use the local workspace",
+        )
+    return c.backend.ctx
+
+
+@app.command("put")
+def put(
+    path: Annotated[Path, typer.Argument(help="A file, or a folder (stored as one tree).")],
+    project: ProjectOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """Store a file or folder and print its digest; the project references it until `keel artifacts rm`.
+
+    Example: keel artifacts put ./images/ --project churn
+    """
+    from keel.artifact_service.service import ArtifactService
+
+    name = _project(project)
+    c = client()
+    with _progress(f"put {path}", enabled=not json_out) as progress:
+        local = _local(c)
+        if local is not None:
+            result = local.service(ArtifactService).put_path(name, path, progress=progress)
+        else:
+            from keel.artifact_service.paths import upload_path
+            from keel.core.operations import ByteStream
+
+            result = upload_path(
+                path,
+                exists=lambda digests: c.artifacts.exists(project=name, digests=digests),
+                upload=lambda chunks: c.artifacts.upload(project=name, data=ByteStream(chunks)),
+                progress=progress,
+            )
+    if json_out:
+        output.print_json(result)
+    else:
+        typer.echo(result.digest)
+
+
+@app.command("get")
+def get(
+    digest: Annotated[str, typer.Argument(help="The object's or tree's digest (64 hex characters).")],
+    dest: Annotated[Path, typer.Argument(help="The file to write (a folder, for a tree).")],
+    project: ProjectOpt = None,
+    include: Annotated[
+        str | None, typer.Option("--include", help="Only a tree's files matching this glob, e.g. 'train/*'.")
+    ] = None,
+    force: Annotated[bool, typer.Option("--force", help="Overwrite files that exist already.")] = False,
+) -> None:
+    """Write an object to a file, or a tree into a folder; every byte is verified against its digest.
+
+    Example: keel artifacts get 3f0a...e1 out.bin
+    """
+    from keel.artifacts.digest import check_digest
+    from keel.core.errors import Conflict
+
+    check_digest(digest)
+    c = client()
+    local = _local(c)
+    if local is not None:
+        store = local.ctx.artifacts
+        if store.is_tree(digest):
+            written = store.checkout_tree(digest, dest, include=include, force=force)
+            output.done(f"wrote {written} file(s) under {dest}")
+            return
+        if dest.exists() and not dest.is_dir() and not force:
+            raise Conflict(f"{dest} exists already", hint="pass --force to overwrite it")
+        store.get_file(digest, dest)
+        output.done(f"wrote {dest}")
+        return
+    from keel.artifact_service.paths import download_tree, write_verified
+
+    name = _project(project)
+    stat = c.artifacts.stat(project=name, digest=digest)
+
+    def download(d: str) -> Any:
+        return c.artifacts.download(project=name, digest=d)
+
+    if stat.tree:
+        entries = c.artifacts.ls_tree(project=name, digest=digest)
+        with _progress(f"get {digest[:12]}") as progress:
+            written = download_tree(
+                entries, dest, download=download, include=include, force=force, progress=progress
+            )
+        output.done(f"wrote {written} file(s) under {dest}")
+        return
+    if dest.exists() and not dest.is_dir() and not force:
+        raise Conflict(f"{dest} exists already", hint="pass --force to overwrite it")
+    write_verified(download(digest), digest, dest)
+    output.done(f"wrote {dest}")
+
+
+@app.command("ls-tree")
+def ls_tree(
+    digest: Annotated[str, typer.Argument(help="The tree's digest.")],
+    project: ProjectOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
+    """List a tree's files: path, size, mode and digest.
+
+    Example: keel artifacts ls-tree 3f0a...e1 --json
+    """
+    from keel.artifacts.digest import check_digest
+
+    check_digest(digest)
+    c = client()
+    local = _local(c)
+    if local is not None:
+        entries = local.ctx.artifacts.read_tree(digest)
+    else:
+        entries = c.artifacts.ls_tree(project=_project(project), digest=digest)
+    if json_out:
+        output.print_json(entries)
+        return
+    output.print_table(
+        None, ["path", "size", "mode", "digest"], [[e.path, e.size, f"{e.mode:o}", e.digest] for e in entries]
+    )
+
+
+@app.command("ls")
+def ls(project: ProjectOpt = None, json_out: JsonOpt = False) -> None:
+    """List the objects a project references.
+
+    Example: keel artifacts ls --project churn --json
+    """
+    c = client()
+    name = _project(project)
+    items: list[Any] = []
+    token = None
+    while True:
+        page = c.artifacts.refs(project=name, limit=1000, page_token=token)
+        items.extend(page.items)
+        token = page.next_token
+        if not token:
+            break
+    if json_out:
+        output.print_json(items)
+        return
+    output.print_table(
+        None, ["digest", "since"], [[r.digest, f"{r.created_at:%Y-%m-%d %H:%M}"] for r in items]
+    )
+
+
+@app.command("rm")
+def rm(
+    digest: Annotated[str, typer.Argument(help="The digest the project should stop referencing.")],
+    project: ProjectOpt = None,
+) -> None:
+    """Drop the project's reference to an object; `keel artifacts gc` then reclaims it if nothing else holds it.
+
+    Example: keel artifacts rm 3f0a...e1 --project churn
+    """
+    from keel.artifacts.digest import check_digest
+
+    check_digest(digest)
+    client().artifacts.remove(project=_project(project), digest=digest)
+    output.done(f"project no longer references {digest}")
+
+
+@app.command("fsck")
+def fsck(json_out: JsonOpt = False) -> None:
+    """Verify every object's digest and every tree's entries; exit 1 and name the bad ones if any.
+
+    Example: keel artifacts fsck
+    """
+    report = client().artifacts.fsck()
+    if json_out:
+        output.print_json(
+            {"ok": not report.corrupt and not report.bad_trees, **output.to_plain(vars(report))}
+        )
+    else:
+        for digest in report.corrupt:
+            typer.echo(f"corrupt object {digest}", err=True)
+        for digest, problem in report.bad_trees.items():
+            typer.echo(f"bad tree {digest}: {problem}", err=True)
+        summary = f"checked {report.objects} object(s), {report.trees} tree(s), {report.bytes} bytes"
+        if report.corrupt or report.bad_trees:
+            typer.echo(
+                f"{summary}: {len(report.corrupt)} corrupt, {len(report.bad_trees)} bad tree(s)", err=True
+            )
+        else:
+            output.done(f"{summary}: all good")
+    if report.corrupt or report.bad_trees:
+        raise typer.Exit(1)
+
+
+@app.command("gc")
+def gc(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Only report what would be deleted.")] = False,
+    grace: Annotated[
+        str, typer.Option("--grace", help="Spare objects younger than this (30m, 24h, 7d).")
+    ] = "24h",
+    json_out: JsonOpt = False,
+) -> None:
+    """Delete objects that no reference (and no referenced tree) reaches, sparing young ones.
+
+    Example: keel artifacts gc --dry-run
+    """
+    report = client().artifacts.gc(grace_s=parse_duration(grace), dry_run=dry_run)
+    if json_out:
+        output.print_json(vars(report))
+        return
+    verb = "would delete" if dry_run else "deleted"
+    output.done(
+        f"{verb} {report.deleted} object(s) ({report.freed_bytes} bytes); kept {report.live} referenced, "
+        f"spared {report.spared} younger than {grace}"
+    )
+
+
+def _remote_store(name: str) -> Any:
+    from keel.artifacts.remotes import get_remote, open_remote
+
+    s = settings()
+    return open_remote(get_remote(s.config_tables, name))
+
+
+@app.command("push")
+def push(
+    remote: Annotated[str, typer.Argument(help="A remote's name (see `keel remote ls`).")],
+    digests: Annotated[
+        list[str] | None, typer.Argument(help="Objects or trees to push (default: every object).")
+    ] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Objects moved at once.")] = 8,
+    json_out: JsonOpt = False,
+) -> None:
+    """Copy the objects the remote lacks to it, in parallel; run again to resume after an interruption.
+
+    Example: keel artifacts push origin
+    """
+    from keel.artifacts.transfer import transfer
+
+    ctx = _local_store()
+    dst = _remote_store(remote)
+    with _progress(f"push to {remote}", enabled=not json_out) as progress:
+        report = transfer(ctx.artifacts, dst, digests or None, workers=jobs, progress=progress)
+    if json_out:
+        output.print_json(vars(report))
+    else:
+        output.done(f"pushed {report.moved} object(s), {report.bytes} bytes; {report.present} already there")
+
+
+@app.command("pull")
+def pull(
+    remote: Annotated[str, typer.Argument(help="A remote's name (see `keel remote ls`).")],
+    digests: Annotated[
+        list[str], typer.Argument(help="Objects or trees to fetch (a tree brings its files).")
+    ],
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Objects moved at once.")] = 8,
+    json_out: JsonOpt = False,
+) -> None:
+    """Fetch objects (and trees' files) this machine lacks from a remote; run again to resume.
+
+    Example: keel artifacts pull origin 3f0a...e1
+    """
+    from keel.artifacts.transfer import transfer
+
+    ctx = _local_store()
+    src = _remote_store(remote)
+    with _progress(f"pull from {remote}", enabled=not json_out) as progress:
+        report = transfer(src, ctx.artifacts, digests, workers=jobs, progress=progress)
+    if json_out:
+        output.print_json(vars(report))
+    else:
+        output.done(f"pulled {report.moved} object(s), {report.bytes} bytes; {report.present} already here")
