@@ -65,6 +65,11 @@ class SchemaChange(BaseModel):
     after: str | None = None
 
 
+def _same_type(text: str) -> str:
+    """Arrow's large_ variants (64-bit offsets) hold the same values; they are not a schema change."""
+    return text.replace("large_", "")
+
+
 def diff_schemas(before: list[ColumnSchema], after: list[ColumnSchema]) -> list[SchemaChange]:
     """Columns added, removed, retyped or whose nullability changed, in the newer schema's order."""
     old = {c.name: c for c in before}
@@ -77,7 +82,7 @@ def diff_schemas(before: list[ColumnSchema], after: list[ColumnSchema]) -> list[
         prev = old.get(col.name)
         if prev is None:
             changes.append(SchemaChange(column=col.name, change="added", after=col.type))
-        elif prev.type != col.type:
+        elif _same_type(prev.type) != _same_type(col.type):
             changes.append(
                 SchemaChange(column=col.name, change="type_changed", before=prev.type, after=col.type)
             )
