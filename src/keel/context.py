@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from keel.auth.single_user import SingleUserAuthorizer
 from keel.core.errors import WorkspaceNotFound
-from keel.core.operations import Authorizer
+from keel.core.operations import Action, Authorizer, current_caller
 from keel.core.settings import Settings
 from keel.store.engine import Store, open_store
 
@@ -54,6 +54,35 @@ class Context:
             )
         home = self.settings.home_path
         return open_artifacts(url, cache_dir=home / "cache" if home is not None else None)
+
+    def visible_projects(self) -> frozenset[str] | None:
+        """Ids of the projects the current caller may see; None means all (single-user mode, admins).
+
+        Every listing or search filters by this, so callers see only their projects.
+        """
+        visible = getattr(self.authorizer, "visible_projects", None)
+        if visible is None:
+            return None
+        ids: frozenset[str] | None = visible(current_caller())
+        return ids
+
+    def authorize_in_project(self, project_id: str, action: Action, label: str) -> None:
+        """Check the current caller may ``action`` in the project with this id.
+
+        For operations that find their project only inside (a run given by id):
+        call it once the project id is known. ``label`` names the object
+        (``"run 01J..."``); a caller with no role there gets NotFound("no <label>"),
+        one with a lesser role PermissionDenied. Single-user mode allows everything.
+        """
+        check = getattr(self.authorizer, "authorize_project_id", None)
+        if check is not None:
+            check(current_caller(), action, project_id, label)
+
+    def project_created(self, session: Any, project_id: str, name: str) -> None:
+        """Tell the authorizer a project was created in ``session`` (its creator becomes its admin)."""
+        hook = getattr(self.authorizer, "project_created", None)
+        if hook is not None:
+            hook(session, current_caller(), project_id, name)
 
 
 class Service:

@@ -6,10 +6,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from keel.auth.models import AuditEventRow
 from keel.core.ids import new_id
 from keel.core.operations import Caller
 from keel.core.timeutil import utcnow
-from keel.auth.models import AuditEventRow
 
 
 def record(

@@ -97,14 +97,36 @@ class RoleAuthorizer:
         project_id = self.resolve_project(project)
         if project_id is None:
             raise project_not_found(project)
+        self._check_role(caller, action, project_id, project)
+
+    def authorize_project_id(self, caller: Caller, action: Action, project_id: str, label: str) -> None:
+        """The check for an operation that learns its project's id only inside (a run by id, say).
+
+        ``label`` names the object in the errors (``run 01J...``): a caller
+        with no role on its project is told it does not exist.
+        """
+        if caller.user_id is None:
+            raise Unauthenticated("this needs a signed-in caller")
+        if is_serving(caller):
+            raise PermissionDenied(f"a serving token may only predict on its deployment, not {action.value}")
+        if caller.is_admin or action is Action.PUBLIC:
+            return
+        self._check_role(caller, action, project_id, label, by_id=True)
+
+    def _check_role(
+        self, caller: Caller, action: Action, project_id: str, label: str, *, by_id: bool = False
+    ) -> None:
+        assert caller.user_id is not None
         with self._store().read() as session:
             role = roles.role_of(session, caller.user_id, project_id)
+        hidden = NotFound(f"no {label}") if by_id else project_not_found(label)
         if role is None:
-            raise project_not_found(project)
+            raise hidden
+        needed = roles.NEEDS.get(action, "admin")
         if not roles.allows(role, action):
+            where = label if by_id else f"project {label!r}"
             raise PermissionDenied(
-                f"{caller.name} is {role} on project {project!r}; this needs {roles.NEEDS[action]}",
-                hint=f"ask an admin of {project}",
+                f"{caller.name} is {role} on {where}; this needs {needed}", hint="ask a project admin"
             )
 
     def visible_projects(self, caller: Caller) -> frozenset[str] | None:

@@ -7,10 +7,10 @@ from typing import Final, Literal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from keel.auth.models import RoleBindingRow
 from keel.core.ids import new_id
 from keel.core.operations import Action
 from keel.core.timeutil import utcnow
-from keel.auth.models import RoleBindingRow
 
 Role = Literal["viewer", "editor", "admin"]
 ROLES: Final[tuple[Role, ...]] = ("viewer", "editor", "admin")

@@ -7,7 +7,19 @@ from typing import Annotated
 
 import typer
 
-from keel.cli import artifacts_cmd, config_cmd, db_cmd, project_cmd, remote_cmd, workspace_cmd
+from keel.cli import (
+    artifacts_cmd,
+    audit_cmd,
+    config_cmd,
+    db_cmd,
+    login_cmd,
+    project_cmd,
+    remote_cmd,
+    role_cmd,
+    token_cmd,
+    user_cmd,
+    workspace_cmd,
+)
 from keel.cli.state import STATE
 
 app = typer.Typer(
@@ -24,6 +36,11 @@ app.add_typer(db_cmd.app, name="db")
 app.add_typer(artifacts_cmd.app, name="artifacts")
 app.add_typer(remote_cmd.app, name="remote")
 workspace_cmd.register(app)
+app.add_typer(user_cmd.app, name="user")
+app.add_typer(role_cmd.app, name="role")
+app.add_typer(token_cmd.app, name="token")
+app.add_typer(audit_cmd.app, name="audit")
+login_cmd.register(app)
 
 
 def _version(value: bool) -> None:

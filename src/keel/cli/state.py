@@ -30,4 +30,12 @@ def client() -> Any:
     s = settings()
     if not s.server_url and s.sources.get("db_url") not in ("flag", "env", "config"):
         require_workspace(s)
+    if s.server_url and not s.token:
+        from keel.cli.login_cmd import token_for
+
+        stored = token_for(s, s.server_url)
+        if stored:
+            from keel.core.settings import load_settings
+
+            s = load_settings({**STATE.overrides, "token": stored})
     return connect(settings=s)

@@ -47,13 +47,26 @@ def server(
         int | None, typer.Option("--port", help="Port to listen on (setting server_port).")
     ] = None,
     log_level: Annotated[str, typer.Option("--log-level", help="uvicorn log level.")] = "info",
+    no_auth: Annotated[
+        bool,
+        typer.Option(
+            "--no-auth",
+            help="Let every caller act as the local admin; accepted only on a loopback address.",
+        ),
+    ] = False,
 ) -> None:
     """Serve the REST API (/api/v1/, spec at /openapi.json) for this workspace or KEEL_DB_URL.
 
-    Example: keel server --port 5000
+    Callers sign in with API tokens (`keel user add`, `keel token create`);
+    --no-auth is refused (exit 2) on any address other than loopback.
+
+    Example: keel server --host 0.0.0.0 --port 5000
     """
+    import logging
+
     import uvicorn
 
+    from keel.auth.redact import install_redaction
     from keel.context import Context
     from keel.core.errors import DatabaseUnavailable, InvalidInput
     from keel.server import create_app
@@ -66,23 +79,42 @@ def server(
     from keel.core.settings import load_settings
 
     s = load_settings(overrides)
-    if s.server_host not in LOOPBACK:
+    if no_auth and s.server_host not in LOOPBACK:
         raise InvalidInput(
-            f"refusing to serve on {s.server_host} without authentication",
-            hint="listen on 127.0.0.1 until users and tokens are configured",
+            f"refusing --no-auth on {s.server_host}: without authentication anyone who reaches it is admin",
+            hint="drop --no-auth (callers then need tokens), or listen on 127.0.0.1",
         )
     ctx = Context(s)
+    users = None
     try:
         ctx.store.ensure_schema()
+        if not no_auth:
+            from keel.access.users import UserService
+
+            users = UserService(ctx).ls(limit=1).items
     except DatabaseUnavailable as exc:
         output.console().print(f"[yellow]warning:[/yellow] {exc.message}; answering 503 until it is back")
-    app = create_app(ctx)
+    app = create_app(ctx, auth=not no_auth)
+    mode = "auth off: every caller is admin" if no_auth else "auth on: callers need tokens"
     output.console().print(
         f"Keel server on http://{s.server_host}:{s.server_port}  (API /api/v1/, spec /openapi.json, "
-        f"database {ctx.store.safe_url})",
+        f"database {ctx.store.safe_url}; {mode})",
         highlight=False,
     )
-    uvicorn.run(app, host=s.server_host, port=int(s.server_port), log_level=log_level)
+    if users == []:
+        output.console().print(
+            "no users yet: create the first admin here with `keel user add NAME --admin` "
+            "(direct database access is single-user admin mode)",
+            highlight=False,
+        )
+    config = uvicorn.Config(app, host=s.server_host, port=int(s.server_port), log_level=log_level)
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(name)s: %(message)s"))
+    keel_log = logging.getLogger("keel")
+    keel_log.addHandler(handler)
+    keel_log.propagate = False
+    install_redaction("", "keel", "uvicorn", "uvicorn.error", "uvicorn.access")
+    uvicorn.Server(config).run()
 
 
 def quickstart(

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from keel.access import AuditService, RoleService, TokenService, UserService
 from keel.artifact_service import ArtifactService
 from keel.client.backends import Backend, LocalBackend, RemoteBackend
 from keel.context import Context, Service
@@ -61,6 +62,10 @@ class Client:
 
     projects: ProjectService
     artifacts: ArtifactService
+    users: UserService
+    tokens: TokenService
+    roles: RoleService
+    audit: AuditService
     runs: RunService
     runs: RunService
 

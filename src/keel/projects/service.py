@@ -81,6 +81,7 @@ class ProjectService(Service):
                 if exists:
                     raise AlreadyExists(f"a project named {name!r} exists already")
                 session.add(row)
+                self.ctx.project_created(session, row.id, name)
         except IntegrityError:
             raise AlreadyExists(f"a project named {name!r} exists already") from None
         return _to_schema(row)
@@ -95,6 +96,9 @@ class ProjectService(Service):
             if not isinstance(after, str):
                 raise InvalidInput("page token is not valid; start again without it")
             query = query.where(ProjectRow.name > after)
+        visible = self.ctx.visible_projects()
+        if visible is not None:
+            query = query.where(ProjectRow.id.in_(visible))
         with self.store.read() as session:
             rows = list(session.execute(query).scalars())
         items = [_to_schema(r) for r in rows[:limit]]

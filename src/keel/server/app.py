@@ -7,19 +7,26 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from keel.access.wiring import enable_auth
+from keel.auth.authorizer import RoleAuthorizer
+from keel.auth.ratelimit import FailureLimiter
 from keel.context import Context, Service
 from keel.core.errors import InvalidInput, KeelError, NotFound
 from keel.core.operations import Caller, Operation, local_admin, operations_of
 from keel.core.version import __version__
 from keel.server.errors import error_response, validation_message
 from keel.server.routes import Authenticate, add_operation_route
+from keel.server.security import SecurityMiddleware, TokenAuthenticator
 from keel.services import SERVICES
 
+MIB = 1024 * 1024
 
-def _no_auth(request: Request, op: Operation) -> Caller:
+
+def _no_auth(request: Request, op: Operation | None) -> Caller:
     """Auth off (loopback only): every caller is the local admin."""
     caller = local_admin()
     host = request.client.host if request.client else None
@@ -30,9 +37,22 @@ def create_app(
     ctx: Context,
     *,
     services: Iterable[type[Service]] = SERVICES,
-    authenticate: Authenticate = _no_auth,
+    authenticate: Authenticate | None = None,
+    auth: bool = False,
 ) -> FastAPI:
-    """Build the REST app for ``ctx``: one route per operation of each service."""
+    """Build the REST app for ``ctx``: one route per operation of each service.
+
+    ``auth=True`` (what ``keel server`` does unless ``--no-auth``) gives ``ctx``
+    the role-based authorizer and authenticates callers by bearer token;
+    otherwise every caller is the local admin (loopback only).
+    """
+    if auth:
+        authorizer = ctx.authorizer if isinstance(ctx.authorizer, RoleAuthorizer) else enable_auth(ctx)
+        if authenticate is None:
+            limiter = FailureLimiter(int(ctx.settings.values.get("auth_failures_per_minute") or 0), 60.0)
+            authenticate = TokenAuthenticator(authorizer, limiter)
+    if authenticate is None:
+        authenticate = _no_auth
     app = FastAPI(
         title="Keel",
         version=__version__,
@@ -78,4 +98,21 @@ def create_app(
         response.status_code = exc.status_code
         return response
 
+    values = ctx.settings.values
+    app.add_middleware(
+        SecurityMiddleware,
+        routes=lambda: app.router.routes,
+        authenticate=authenticate,
+        authorizer=ctx.authorizer,
+        max_body_bytes=int(values.get("server_max_request_mb") or 16) * MIB,
+        max_upload_bytes=int(values.get("server_max_upload_mb") or 10_240) * MIB,
+    )
+    origins = [o.strip() for o in (values.get("server_cors_origins") or "").split(",") if o.strip()]
+    if origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
     return app

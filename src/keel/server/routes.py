@@ -22,7 +22,9 @@ from keel.core.errors import DatabaseUnavailable, KeelError
 from keel.core.operations import Authorizer, ByteStream, Caller, Operation, invoke
 from keel.server.errors import error_response, unexpected_response
 
-Authenticate = Callable[[Request, Operation], Caller]
+Authenticate = Callable[[Request, Operation | None], Caller]
+#: Where the security middleware leaves the authenticated caller for the endpoint.
+CALLER_KEY = "keel.caller"
 _QUERY_METHODS = {"GET", "DELETE", "HEAD"}
 
 
@@ -110,7 +112,7 @@ def add_operation_route(
 
         async def endpoint(request: Request, **kwargs: Any) -> Response:
             try:
-                caller = authenticate(request, op)
+                caller = _caller(request, op, authenticate)
                 arguments = arguments_of(kwargs)
                 stream = ByteStream(
                     _sync_chunks(request.stream()),
@@ -129,7 +131,7 @@ def add_operation_route(
 
         def endpoint(request: Request, **kwargs: Any) -> Response:  # type: ignore[misc]
             try:
-                caller = authenticate(request, op)
+                caller = _caller(request, op, authenticate)
                 result = invoke(op, service, arguments_of(kwargs), caller=caller, authorizer=authorizer)
                 return _respond(op, result)
             except KeelError as exc:
@@ -168,6 +170,13 @@ def add_operation_route(
     )
     route = app.router.routes[-1]
     route.keel_errors = op.errors  # type: ignore[attr-defined]
+    route.keel_op = op  # type: ignore[attr-defined]
+
+
+def _caller(request: Request, op: Operation, authenticate: Authenticate) -> Caller:
+    """The caller the security middleware established (or, without it, authenticate now)."""
+    caller = request.scope.get(CALLER_KEY)
+    return caller if isinstance(caller, Caller) else authenticate(request, op)
 
 
 def _is_db_outage(exc: Exception) -> bool:

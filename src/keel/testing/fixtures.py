@@ -102,11 +102,24 @@ def postgres_url() -> Iterator[str]:
         admin.dispose()
 
 
+def admin_token(settings: Any, name: str = "admin") -> str:
+    """Add a global admin to the workspace of ``settings`` (direct database = single-user admin mode)."""
+    return str(connect(settings=settings).users.add(name=name, admin=True).secret)
+
+
 class ServerProcess:
     """A real ``keel server`` on loopback, stopped by its process id."""
 
-    def __init__(self, home: Path, env: dict[str, str] | None = None, args: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        home: Path,
+        env: dict[str, str] | None = None,
+        args: list[str] | None = None,
+        token: str | None = None,
+    ) -> None:
         self.port = free_port()
+        #: An admin's API token for this server (auth is on unless args hold --no-auth).
+        self.token = token
         self.url = f"http://127.0.0.1:{self.port}"
         self.home = home
         full_env = {**os.environ, "KEEL_HOME": str(home), **(env or {})}
@@ -157,9 +170,14 @@ class ServerProcess:
 
 @pytest.fixture(scope="session")
 def keel_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """A real ``keel server`` on a fresh workspace, for the whole session."""
+    """A real ``keel server`` on a fresh workspace, for the whole session, with auth on.
+
+    ``keel_server.token`` is a global admin's token (user ``admin``), made
+    through the workspace database before the server starts, as an operator would.
+    """
     settings = new_workspace(tmp_path_factory.mktemp("server"))
-    server = ServerProcess(Path(settings.home))
+    token = admin_token(settings)
+    server = ServerProcess(Path(settings.home), token=token)
     try:
         server.wait_ready()
         yield server
@@ -176,7 +194,9 @@ def keel_client(request: pytest.FixtureRequest, tmp_path: Path) -> Client:
         url = request.getfixturevalue("postgres_url")
         return connect(settings=load_settings({"db_url": url}, env={}, cwd=tmp_path))
     server = request.getfixturevalue("keel_server")
-    return connect(settings=load_settings({"server_url": server.url}, env={}, cwd=tmp_path))
+    return connect(
+        settings=load_settings({"server_url": server.url, "token": server.token}, env={}, cwd=tmp_path)
+    )
 
 
 @pytest.fixture
