@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_serializer
 
 from keel.core.kpi import KPIReport
-from keel.tracking.values import Number
+from keel.tracking.values import Number, json_safe
 
 RunStatus = Literal["RUNNING", "FINISHED", "FAILED", "KILLED"]
 END_STATUSES: tuple[str, ...] = ("FINISHED", "FAILED", "KILLED")
@@ -59,6 +59,10 @@ class Run(BaseModel):
     metrics: dict[str, Number] = {}
     environment: dict[str, Any] = {}
     artifacts: list[RunArtifact] = []
+
+    @field_serializer("kpi_report", when_used="json")
+    def _kpi_report_json(self, report: KPIReport | None) -> Any:
+        return None if report is None else json_safe(report.model_dump(mode="json"))
 
     @property
     def ref(self) -> str:

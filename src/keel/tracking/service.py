@@ -34,7 +34,7 @@ from keel.tracking.schemas import (
     RunSummary,
 )
 from keel.tracking.search import search_runs
-from keel.tracking.values import ParamValue, check_key
+from keel.tracking.values import ParamValue, check_key, json_safe
 from keel.tracking.write import check_running, claim_batch, store_params, store_points, store_tags
 
 
@@ -165,7 +165,7 @@ class RunService(RunArtifactOps):
             kpis = [KPI.model_validate(k) for k in find_project(session, row.project_name).kpis]
             if any(k.stage == "offline" for k in kpis):
                 report = evaluate_kpis(kpis, final_metrics(session, run_id), stage="offline")
-                row.kpi_report = report.model_dump(mode="json")
+                row.kpi_report = json_safe(report.model_dump(mode="json"))
                 row.kpi_passed = report.passed
             return to_run(session, row)
 

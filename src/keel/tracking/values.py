@@ -99,3 +99,14 @@ def normalise_param(key: str, value: Any) -> Any:
             value = value.item()
     kind, text, _ = encode_param(key, value)
     return decode_param(kind, text)
+
+
+def json_safe(value: Any) -> Any:
+    """NaN and infinities as strings pydantic reads back as floats (JSON columns and bodies refuse them)."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return _encode_float(value)
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_safe(v) for v in value]
+    return value

@@ -44,9 +44,9 @@ def claim_batch(session: Session, run_id: str, client_id: str, seq: int) -> bool
         _insert(session)(BatchRow)
         .values(run_id=run_id, client_id=client_id, seq=seq)
         .on_conflict_do_nothing(index_elements=["run_id", "client_id", "seq"])
+        .returning(BatchRow.seq)
     )
-    result = session.execute(stmt)
-    return bool(getattr(result, "rowcount", 1))
+    return session.execute(stmt).first() is not None
 
 
 def store_params(session: Session, store: Store, run_id: str, params: Mapping[str, Any]) -> int:
