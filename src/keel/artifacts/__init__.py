@@ -24,6 +24,11 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+# Imported eagerly: these functions share their module's name, and a lazily
+# imported submodule would shadow the function on the package.
+from keel.artifacts.fsck import fsck
+from keel.artifacts.transfer import transfer
+
 __all__ = [
     "ArtifactRef",
     "ArtifactStore",
@@ -56,23 +61,21 @@ _LAZY = {
     "add_refs": "keel.artifacts.refs",
     "check_digest": "keel.artifacts.digest",
     "collect_garbage": "keel.artifacts.gc",
-    "fsck": "keel.artifacts.fsck",
     "open_artifacts": "keel.artifacts.location",
     "referenced_digests": "keel.artifacts.refs",
     "refs_of": "keel.artifacts.refs",
     "remove_refs": "keel.artifacts.refs",
-    "transfer": "keel.artifacts.transfer",
 }
 
 if TYPE_CHECKING:
     from keel.artifacts.digest import check_digest
-    from keel.artifacts.fsck import FsckReport, fsck
+    from keel.artifacts.fsck import FsckReport
     from keel.artifacts.gc import GcReport, collect_garbage
     from keel.artifacts.location import open_artifacts
     from keel.artifacts.model import ObjectInfo, TreeEntry, TreeInfo
     from keel.artifacts.refs import ArtifactRef, add_refs, referenced_digests, refs_of, remove_refs
     from keel.artifacts.store import ArtifactStore
-    from keel.artifacts.transfer import TransferReport, transfer
+    from keel.artifacts.transfer import TransferReport
 
 
 def __getattr__(name: str) -> Any:

@@ -1,0 +1,14 @@
+"""Fixtures for the artifact store tests: a fresh local store with its stat cache."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from keel.artifacts import ArtifactStore, open_artifacts
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> ArtifactStore:
+    return open_artifacts(str(tmp_path / "objects"), cache_dir=tmp_path / "cache")

@@ -1,0 +1,83 @@
+"""The stat cache: re-putting an unchanged tree stats each file and reads none."""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from keel.artifacts import ArtifactStore
+from keel.artifacts.backend import ObjectBackend
+from keel.artifacts.model import ObjectInfo
+
+
+def _folder(root: Path, count: int) -> Path:
+    root.mkdir()
+    for i in range(count):
+        (root / f"f{i:03}.bin").write_bytes(f"file {i}".encode() * 10)
+    past = time.time() - 10  # older than the racily-clean window
+    for path in root.iterdir():
+        os.utime(path, (past, past))
+    return root
+
+
+def _forbid_reads(monkeypatch: pytest.MonkeyPatch, backend: ObjectBackend) -> list[Path]:
+    read: list[Path] = []
+    original = backend.write_file
+
+    def spy(path: Path) -> tuple[ObjectInfo, bool]:
+        read.append(path)
+        return original(path)
+
+    monkeypatch.setattr(backend, "write_file", spy)
+    return read
+
+
+def test_unchanged_tree_reads_no_file(
+    store: ArtifactStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = _folder(tmp_path / "src", 50)
+    first = store.put_tree(src)
+    read = _forbid_reads(monkeypatch, store.backend)
+    assert store.put_tree(src) == first
+    assert read == []
+
+
+def test_changed_file_is_hashed_again(
+    store: ArtifactStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = _folder(tmp_path / "src", 10)
+    first = store.put_tree(src)
+    (src / "f003.bin").write_bytes(b"changed")
+    read = _forbid_reads(monkeypatch, store.backend)
+    second = store.put_tree(src)
+    assert second.digest != first.digest
+    assert [p.name for p in read] == ["f003.bin"]
+
+
+def test_collected_object_is_stored_again(store: ArtifactStore, tmp_path: Path) -> None:
+    src = _folder(tmp_path / "src", 3)
+    tree = store.put_tree(src)
+    entry = store.read_tree(tree.digest)[0]
+    store.delete([entry.digest])
+    store.put_tree(src)
+    assert store.exists([entry.digest]) == {entry.digest}
+
+
+def test_racily_clean_files_are_not_cached(
+    store: ArtifactStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "fresh.txt").write_text("just written")
+    store.put_tree(src)
+    read = _forbid_reads(monkeypatch, store.backend)
+    store.put_tree(src)
+    assert [p.name for p in read] == ["fresh.txt"]
+
+
+def test_cache_lives_in_a_local_sqlite_file(store: ArtifactStore, tmp_path: Path) -> None:
+    store.put_tree(_folder(tmp_path / "src", 2))
+    assert (tmp_path / "cache" / "stat-cache.sqlite").is_file()

@@ -1,0 +1,125 @@
+"""Trees: canonical manifests, deduplication, refusal of '..', absolute paths and escaping symlinks."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from keel.artifacts import ArtifactStore
+from keel.artifacts.tree import check_path, encode_tree
+from keel.core.errors import Conflict, InvalidInput
+
+EMPTY = "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262"
+
+
+def _folder(root: Path, files: dict[str, bytes]) -> Path:
+    for rel, data in files.items():
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+    return root
+
+
+def test_identical_files_are_stored_once(store: ArtifactStore, tmp_path: Path) -> None:
+    src = _folder(tmp_path / "src", {f"d{i}/same.bin": b"same bytes" for i in range(20)})
+    tree = store.put_tree(src)
+    assert tree.files == 20
+    assert len(list(store.iter_objects())) == 2  # one file object, one manifest
+
+
+def test_digest_does_not_depend_on_where_or_when(store: ArtifactStore, tmp_path: Path) -> None:
+    files = {"b.txt": b"b", "a/c.txt": b"c", "a/b.txt": b"ab"}
+    one = store.put_tree(_folder(tmp_path / "one", files))
+    two = store.put_tree(_folder(tmp_path / "two", dict(reversed(files.items()))))
+    assert one.digest == two.digest
+    assert [e.path for e in store.read_tree(one.digest)] == ["a/b.txt", "a/c.txt", "b.txt"]
+
+
+def test_empty_folder_is_an_empty_tree(store: ArtifactStore, tmp_path: Path) -> None:
+    (tmp_path / "empty").mkdir()
+    tree = store.put_tree(tmp_path / "empty")
+    assert (tree.files, tree.size) == (0, 0)
+    assert store.read_bytes(tree.digest) == b'{"keel_tree":1,"entries":[]}'
+
+
+def test_symlink_leaving_the_tree_is_refused(store: ArtifactStore, tmp_path: Path) -> None:
+    src = _folder(tmp_path / "src", {"a.txt": b"a"})
+    (tmp_path / "secret").write_text("outside")
+    os.symlink(tmp_path / "secret", src / "leak")
+    with pytest.raises(InvalidInput, match="outside"):
+        store.put_tree(src)
+    assert list(store.iter_objects()) == []
+
+
+def test_symlinked_folder_is_refused(store: ArtifactStore, tmp_path: Path) -> None:
+    src = _folder(tmp_path / "src", {"d/a.txt": b"a"})
+    os.symlink(src / "d", src / "loop")
+    with pytest.raises(InvalidInput, match="symlink to a folder"):
+        store.put_tree(src)
+
+
+def test_symlink_inside_the_tree_stores_its_target_bytes(store: ArtifactStore, tmp_path: Path) -> None:
+    src = _folder(tmp_path / "src", {"real.txt": b"real"})
+    os.symlink("real.txt", src / "alias.txt")
+    entries = store.read_tree(store.put_tree(src).digest)
+    assert entries[0].path == "alias.txt" and entries[0].digest == entries[1].digest
+
+
+@pytest.mark.parametrize(
+    "path", ["../etc/passwd", "/etc/passwd", "a/../../b", "a//b", "./a", "a\\b", "", "C:/x", "a/\x00"]
+)
+def test_bad_entry_paths_are_refused(path: str) -> None:
+    with pytest.raises(InvalidInput, match="tree entry path"):
+        check_path(path)
+
+
+def test_hostile_manifest_is_refused_on_read(store: ArtifactStore, tmp_path: Path) -> None:
+    bad = (
+        b'{"keel_tree":1,"entries":[{"digest":"' + EMPTY.encode() + b'","mode":420,"path":"../x","size":0}]}'
+    )
+    digest = store.put_bytes(bad)
+    with pytest.raises(InvalidInput, match=r"'\.\.'"):
+        store.read_tree(digest)
+    with pytest.raises(InvalidInput):
+        store.checkout_tree(digest, tmp_path / "out")
+    assert not (tmp_path / "x").exists()
+
+
+def test_non_tree_and_non_canonical_manifests(store: ArtifactStore) -> None:
+    with pytest.raises(InvalidInput, match="is not a tree"):
+        store.read_tree(store.put_bytes(b"just bytes"))
+    spaced = b'{"keel_tree":1,"entries":[ ]}'
+    with pytest.raises(InvalidInput, match="canonical"):
+        store.read_tree(store.put_bytes(spaced))
+    with pytest.raises(InvalidInput, match="appears twice"):
+        encode_tree([("a", EMPTY, 0, 0o644), ("a", EMPTY, 0, 0o644)])
+
+
+def test_checkout_refuses_to_overwrite_unless_forced(store: ArtifactStore, tmp_path: Path) -> None:
+    tree = store.put_tree(_folder(tmp_path / "src", {"a.txt": b"new", "b.txt": b"b"}))
+    out = _folder(tmp_path / "out", {"a.txt": b"mine"})
+    with pytest.raises(Conflict, match="exist already"):
+        store.checkout_tree(tree.digest, out)
+    assert (out / "a.txt").read_bytes() == b"mine" and not (out / "b.txt").exists()
+    assert store.checkout_tree(tree.digest, out, force=True) == 2
+    assert (out / "a.txt").read_bytes() == b"new"
+
+
+def test_checkout_does_not_follow_symlinks_out(store: ArtifactStore, tmp_path: Path) -> None:
+    tree = store.put_tree(_folder(tmp_path / "src", {"sub/a.txt": b"a"}))
+    out = tmp_path / "out"
+    out.mkdir()
+    (tmp_path / "elsewhere").mkdir()
+    os.symlink(tmp_path / "elsewhere", out / "sub")
+    with pytest.raises(InvalidInput, match="outside"):
+        store.checkout_tree(tree.digest, out)
+    assert list((tmp_path / "elsewhere").iterdir()) == []
+
+
+def test_progress_reports_every_file(store: ArtifactStore, tmp_path: Path) -> None:
+    src = _folder(tmp_path / "src", {f"f{i}": bytes([i]) for i in range(100)})
+    seen: list[tuple[int, int]] = []
+    store.put_tree(src, progress=lambda done, total: seen.append((done, total)))
+    assert seen[-1] == (100, 100)
