@@ -402,7 +402,9 @@ def pull(
     version = resolve(address, project=project, client=c)
     if include is None:
         return transfer(store, local, _version_digests(version), progress=progress)
-    transfer(store, local, [version.digest])  # the manifest first, to know the files
+    if version.layout == "tree" and not local.exists([version.digest]):
+        local.put_object(version.digest, store.iter_bytes(version.digest))  # only the manifest, to list files
+        local.sync()
     entries = [e for e in version_entries(local, version) if fnmatch.fnmatchcase(e.path, include)]
     if not entries:
         raise InvalidInput(f"no file of {version.address} matches {include!r}")
