@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -102,26 +103,26 @@ def test_push_and_pull_with_a_folder_remote(
 
 
 def test_cli_add_show_log_status(
-    keel_cli: Callable[..., object],
+    keel_cli: Callable[..., Any],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     digit_writer: Callable[[Path, int], list[Path]],
 ) -> None:
     monkeypatch.chdir(tmp_path)
     run = keel_cli
-    assert run("init").code == 0  # type: ignore[operator]
-    assert run("project", "create", "p").code == 0  # type: ignore[operator]
+    assert run("init").code == 0
+    assert run("project", "create", "p").code == 0
     digit_writer(tmp_path / "imgs", 20)
-    added = run("data", "add", "imgs", "--name", "imgs", "-p", "p", "-m", "first")  # type: ignore[operator]
-    assert added.code == 0, added.err  # type: ignore[attr-defined]
-    assert "imgs@v1" in added.out and "20 files" in added.out  # type: ignore[attr-defined]
-    again = run("data", "add", "imgs", "--name", "imgs", "-p", "p")  # type: ignore[operator]
-    assert "no new version" in again.out  # type: ignore[attr-defined]
-    shown = run("data", "show", "imgs@v1", "-p", "p", "--json")  # type: ignore[operator]
-    assert '"files": 20' in shown.out  # type: ignore[attr-defined]
-    assert run("data", "status", "imgs", "-p", "p").code == 0  # type: ignore[operator]
-    bad = run("data", "show", "imgs@v7", "-p", "p")  # type: ignore[operator]
-    assert bad.code == 2 and "no version 'v7'" in bad.err  # type: ignore[attr-defined]
+    added = run("data", "add", "imgs", "--name", "imgs", "-p", "p", "-m", "first")
+    assert added.code == 0, added.err
+    assert "imgs@v1" in added.out and "20 files" in added.out
+    again = run("data", "add", "imgs", "--name", "imgs", "-p", "p")
+    assert "no new version" in again.out
+    shown = run("data", "show", "imgs@v1", "-p", "p", "--json")
+    assert '"files": 20' in shown.out
+    assert run("data", "status", "imgs", "-p", "p").code == 0
+    bad = run("data", "show", "imgs@v7", "-p", "p")
+    assert bad.code == 2 and "no version 'v7'" in bad.err
     (tmp_path / "imgs.keel").write_text("garbage = [")
-    broken = run("data", "checkout", "imgs.keel")  # type: ignore[operator]
-    assert broken.code == 2 and "is not valid" in broken.err  # type: ignore[attr-defined]
+    broken = run("data", "checkout", "imgs.keel")
+    assert broken.code == 2 and "is not valid" in broken.err

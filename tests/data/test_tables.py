@@ -190,7 +190,7 @@ def test_pointer_checkout_restores_and_refuses_edits(data_client: Client, tmp_pa
     checkout(str(added.pointer), force=True, client=data_client)
     assert path.read_bytes() == original
     added.pointer.write_text('project = "vision"\ndataset = "c"\nversion = "three"\n')
-    with pytest.raises(InvalidInput, match="pointer file .* is not valid: digest .*version must be"):
+    with pytest.raises(InvalidInput, match=r"pointer file .* is not valid: digest .*version must be"):
         checkout(str(added.pointer), force=True, client=data_client)
 
 
