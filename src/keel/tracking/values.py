@@ -42,7 +42,9 @@ def check_key(key: str, what: str = "key") -> str:
 
 def check_value(key: str, value: Any) -> float:
     """A metric value as float; NaN and infinities pass, anything not a number is InvalidInput."""
-    if isinstance(value, bool) or not isinstance(value, int | float):
+    if isinstance(value, bool):
+        raise InvalidInput(f"metric {key!r}: value {value!r} is not a number")
+    if not isinstance(value, int | float):
         if isinstance(value, numbers.Real):
             return float(value)  # numpy float32, Fraction, ...
         raise InvalidInput(f"metric {key!r}: value {value!r} is not a number")

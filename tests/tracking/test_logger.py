@@ -1,0 +1,114 @@
+"""The buffered logger: batches, back-pressure, flush, re-sends stored once, spool while unreachable."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from keel.core.errors import InvalidInput, ServerUnreachable
+from keel.tracking.logger import RunLogger, checked_point, sync_spool
+
+
+class FakeServer:
+    """Stores batches by (client, seq) like the service; can be down or slow."""
+
+    def __init__(self) -> None:
+        self.batches: dict[tuple[str, int], list[Any]] = {}
+        self.down = False
+        self.gate = threading.Event()
+        self.gate.set()
+        self.calls = 0
+
+    def __call__(self, *, run_id: str, metrics: list[Any], client_id: str, seq: int) -> None:
+        self.calls += 1
+        self.gate.wait()
+        if self.down:
+            raise ServerUnreachable("down")
+        self.batches.setdefault((client_id, seq), [tuple(p) for p in metrics])
+
+    @property
+    def points(self) -> list[Any]:
+        return [p for key in sorted(self.batches) for p in self.batches[key]]
+
+
+def test_flush_sends_everything_in_order() -> None:
+    server = FakeServer()
+    logger = RunLogger("r1", server, batch_size=7)
+    for i in range(100):
+        logger.log("loss", float(i), i, 0)
+    logger.close()
+    assert [p[1] for p in server.points] == [float(i) for i in range(100)]
+    assert logger.pending == 0 and logger.sent_points == 100
+
+
+def test_full_buffer_waits_for_the_writer_instead_of_dropping() -> None:
+    server = FakeServer()
+    server.gate.clear()  # the writer is stuck
+    logger = RunLogger("r1", server, capacity=10, batch_size=5)
+    done = threading.Event()
+
+    def produce() -> None:
+        for i in range(40):
+            logger.log("m", float(i), i, 0)
+        done.set()
+
+    thread = threading.Thread(target=produce)
+    thread.start()
+    assert not done.wait(0.3)  # blocked: buffer full while the writer cannot send
+    assert logger.pending <= 10
+    server.gate.set()
+    assert done.wait(10)
+    thread.join()
+    logger.close()
+    assert sorted(p[1] for p in server.points) == [float(i) for i in range(40)]
+
+
+def test_spool_while_unreachable_then_resend_once(tmp_path: Path) -> None:
+    server = FakeServer()
+    server.down = True
+    logger = RunLogger("r1", server, spool_dir=tmp_path, batch_size=3)
+    for i in range(9):
+        logger.log("m", float(i), i, 0)
+    logger.flush()
+    assert logger.spooled == 3 and server.batches == {}
+    server.down = False
+    logger.log("m", 9.0, 9, 0)
+    logger.close()
+    assert [p[1] for p in server.points] == [float(i) for i in range(10)]
+    assert logger.spooled == 0 and list(tmp_path.iterdir()) == []
+
+
+def test_a_later_process_syncs_what_was_spooled(tmp_path: Path) -> None:
+    server = FakeServer()
+    server.down = True
+    logger = RunLogger("r1", server, spool_dir=tmp_path)
+    logger.log("m", 1.0, 0, 0)
+    logger.close()
+    assert len(list(tmp_path.glob("*.jsonl"))) == 1
+    server.down = False
+    assert sync_spool(tmp_path, server) == 1
+    assert sync_spool(tmp_path, server) == 0
+    assert server.points == [("m", 1.0, 0, 0)]
+
+
+def test_permanent_error_surfaces_on_flush() -> None:
+    def refuse(**_: Any) -> None:
+        raise InvalidInput("run is gone")
+
+    logger = RunLogger("r1", refuse)
+    logger.log("m", 1.0, 0, 0)
+    with pytest.raises(InvalidInput, match="gone"):
+        logger.close()
+
+
+def test_checked_point() -> None:
+    key, value, step, ts = checked_point("auc", 1, None, None)
+    assert (key, value, step) == ("auc", 1.0, 0) and ts > 1_600_000_000_000
+    assert checked_point("auc", 0.5, 3, 7) == ("auc", 0.5, 3, 7)
+    with pytest.raises(InvalidInput, match="characters"):
+        checked_point("a:b", 1.0, 0, 0)
+    with pytest.raises(InvalidInput, match="logger needs"):
+        RunLogger("r", FakeServer(), capacity=0)
