@@ -5,8 +5,8 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from keel.tracking.environment import capture, git_state
 from keel.tracking.cost import hourly_price
+from keel.tracking.environment import capture, git_state
 
 
 def _git(cwd: Path, *args: str) -> None:
