@@ -12,3 +12,6 @@ from keel.artifacts import ArtifactStore, open_artifacts
 @pytest.fixture
 def store(tmp_path: Path) -> ArtifactStore:
     return open_artifacts(str(tmp_path / "objects"), cache_dir=tmp_path / "cache")
+
+
+from keel.testing.contract.artifacts import s3_endpoint, s3_url  # noqa: E402, F401 - fixtures

@@ -18,15 +18,17 @@ rewriting it), so gc on such a store relies on its grace period alone.
 from __future__ import annotations
 
 import contextlib
+import os
 import uuid
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
+from pathlib import Path
 from typing import Any, BinaryIO, Final
 from urllib.parse import urlsplit, urlunsplit
 
 from keel.artifacts.backend import ObjectBackend, StoredObject, object_key
-from keel.artifacts.digest import new_hasher
+from keel.artifacts.digest import CHUNK, new_hasher
 from keel.artifacts.model import ObjectInfo
 from keel.core.errors import ConfigError, CorruptObject, KeelError, MissingExtra, NotFound, RemoteUnavailable
 
@@ -218,6 +220,18 @@ class FsspecBackend(ObjectBackend):
                 self.fs.rm(target)
             raise self._fail(exc, "storing an object") from None
         return ObjectInfo(digest=digest, size=size), True
+
+    def write_file(self, path: Path) -> tuple[ObjectInfo, bool]:
+        """Hash the local file first (cheap), so the upload goes straight to its key or not at all."""
+        hasher = new_hasher()
+        with open(path, "rb") as handle:
+            for chunk in iter(lambda: handle.read(CHUNK * 4), b""):
+                hasher.update(chunk)
+        digest = str(hasher.hexdigest())
+        if self.exists([digest]):
+            return ObjectInfo(digest=digest, size=os.path.getsize(path)), False
+        with open(path, "rb") as handle:
+            return self.write_stream(iter(lambda: handle.read(CHUNK * 4), b""), expected=digest)
 
     def delete(self, digests: list[str]) -> int:
         present = sorted(self.exists(digests))
