@@ -26,8 +26,6 @@ import keel.data as data  # noqa: F401 - the public ``keel.data`` name resolves 
 from keel.client import Client
 from keel.client.backends import LocalBackend
 from keel.core.errors import Conflict, InvalidInput, KeelError
-from keel.data.build import describe, snapshot
-from keel.data.diff import file_changes, version_entries
 from keel.data.pointer import SUFFIX, Pointer, data_path, pointer_path, read_pointer, write_pointer
 from keel.data.refs import Address, split_address
 from keel.data.schemas import (
@@ -125,6 +123,8 @@ def add(
     source = Path(path)
     dataset = name or source.resolve().name.split(".")[0]
     proj = _project(split_address(dataset), project)
+    from keel.data.build import describe, snapshot
+
     artifacts = _artifacts(c)
     snap = snapshot(source, artifacts, progress=progress)
     parent_refs = [resolve(p, project=proj, client=c).ref for p in parents or []]
@@ -187,6 +187,8 @@ class VersionHandle:
 
     def files(self) -> list[Any]:
         """The version's files: (path, digest, size, mode) entries."""
+        from keel.data.diff import version_entries
+
         return version_entries(_artifacts(self._client), self.version)
 
     def open(self, name: str) -> BinaryIO:
@@ -219,6 +221,8 @@ def get(address: str, *, project: str | None = None, client: Client | None = Non
 def _materialise(
     artifacts: Any, version: DatasetVersion, dest: Path, *, include: str | None, force: bool, hardlink: bool
 ) -> int:
+    from keel.data.diff import version_entries
+
     entries = version_entries(artifacts, version)
     chosen = [e for e in entries if include is None or fnmatch.fnmatchcase(e.path, include)]
     if not chosen:
@@ -351,6 +355,9 @@ def status(
     else:
         parsed = split_address(name)
         latest = c.data.version(project=_project(parsed, project), name=parsed.name, version="latest")
+    from keel.data.build import snapshot
+    from keel.data.diff import file_changes, version_entries
+
     artifacts = _artifacts(c)
     snap = snapshot(source, artifacts)
     if snap.digest == latest.digest:
@@ -405,6 +412,8 @@ def pull(
     if version.layout == "tree" and not local.exists([version.digest]):
         local.put_object(version.digest, store.iter_bytes(version.digest))  # only the manifest, to list files
         local.sync()
+    from keel.data.diff import version_entries
+
     entries = [e for e in version_entries(local, version) if fnmatch.fnmatchcase(e.path, include)]
     if not entries:
         raise InvalidInput(f"no file of {version.address} matches {include!r}")

@@ -21,7 +21,6 @@ from keel.core.operations import Action, current_caller, operation, project_from
 from keel.core.paging import DEFAULT_PAGE_SIZE, Page, check_page_size, decode_token, encode_token
 from keel.core.refs import parse_ref
 from keel.core.timeutil import utcnow
-from keel.data.diff import diff_versions
 from keel.data.lookup import dataset_schema, find_dataset, find_version, tags_by_version, version_schema
 from keel.data.models import DatasetRow, DatasetTagRow, DatasetVersionRow
 from keel.data.schemas import (
@@ -295,6 +294,8 @@ class DataService(Service):
         """Compare two versions: files, schema, row counts, column statistics; rows too with ``key``."""
         if not 0 <= examples <= 100:
             raise InvalidInput(f"examples must be between 0 and 100, got {examples}")
+        from keel.data.diff import diff_versions  # Arrow and NumPy load only when diffing
+
         old = self.version(project, name, before)
         new = self.version(project, after_dataset or name, after)
         return diff_versions(self.ctx.artifacts, old, new, key=key or None, examples=examples)

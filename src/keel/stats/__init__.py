@@ -11,22 +11,15 @@ The map:
 - :func:`compare_profiles`: per-column statistic deltas between two profiles.
 
 ``keel.data`` profiles every table version with it; validation and drift
-monitoring reuse the stored profiles and samples.
+monitoring reuse the stored profiles and samples. The records
+(:mod:`keel.stats.models`) import without NumPy or Arrow; everything else loads
+on first use (PEP 562), so reading a stored profile stays cheap.
 """
 
-from keel.stats.compare import ColumnDelta, StatDelta, compare_columns, compare_profiles
-from keel.stats.profile import (
-    DEFAULT_QUANTILES,
-    ColumnProfile,
-    Histogram,
-    Profiler,
-    TableProfile,
-    profile_batches,
-    profile_table,
-)
-from keel.stats.sample import ReservoirSampler
-from keel.stats.schema import ColumnSchema, Kind, SchemaChange, column_kind, diff_schemas, infer_schema
-from keel.stats.sketches import HyperLogLog, StreamingHistogram, hash_array
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 __all__ = [
     "DEFAULT_QUANTILES",
@@ -47,7 +40,63 @@ __all__ = [
     "compare_profiles",
     "diff_schemas",
     "hash_array",
+    "hash_rows",
     "infer_schema",
     "profile_batches",
     "profile_table",
 ]
+
+_LAZY = {
+    "DEFAULT_QUANTILES": "keel.stats.profile",
+    "ColumnDelta": "keel.stats.models",
+    "ColumnProfile": "keel.stats.models",
+    "ColumnSchema": "keel.stats.models",
+    "Histogram": "keel.stats.models",
+    "HyperLogLog": "keel.stats.sketches",
+    "Kind": "keel.stats.models",
+    "Profiler": "keel.stats.profile",
+    "ReservoirSampler": "keel.stats.sample",
+    "SchemaChange": "keel.stats.models",
+    "StatDelta": "keel.stats.models",
+    "StreamingHistogram": "keel.stats.sketches",
+    "TableProfile": "keel.stats.models",
+    "column_kind": "keel.stats.schema",
+    "compare_columns": "keel.stats.compare",
+    "compare_profiles": "keel.stats.compare",
+    "diff_schemas": "keel.stats.schema",
+    "hash_array": "keel.stats.sketches",
+    "hash_rows": "keel.stats.sketches",
+    "infer_schema": "keel.stats.schema",
+    "profile_batches": "keel.stats.profile",
+    "profile_table": "keel.stats.profile",
+}
+
+if TYPE_CHECKING:
+    from keel.stats.compare import compare_columns, compare_profiles
+    from keel.stats.models import (
+        ColumnDelta,
+        ColumnProfile,
+        ColumnSchema,
+        Histogram,
+        Kind,
+        SchemaChange,
+        StatDelta,
+        TableProfile,
+    )
+    from keel.stats.profile import DEFAULT_QUANTILES, Profiler, profile_batches, profile_table
+    from keel.stats.sample import ReservoirSampler
+    from keel.stats.schema import column_kind, diff_schemas, infer_schema
+    from keel.stats.sketches import HyperLogLog, StreamingHistogram, hash_array, hash_rows
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'keel.stats' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)

@@ -6,28 +6,7 @@ drift reports: everything here reads profiles only, never the data.
 
 from __future__ import annotations
 
-from pydantic import BaseModel
-
-from keel.stats.profile import ColumnProfile, Scalar, TableProfile
-
-
-class StatDelta(BaseModel):
-    """One statistic of one column, before and after, and the change when both are numbers."""
-
-    stat: str
-    before: Scalar
-    after: Scalar
-    change: float | None = None
-
-
-class ColumnDelta(BaseModel):
-    """How one column present in both profiles changed (unchanged statistics are left out)."""
-
-    column: str
-    deltas: list[StatDelta]
-    categories_added: list[str] = []
-    categories_removed: list[str] = []
-
+from keel.stats.models import ColumnDelta, ColumnProfile, Scalar, StatDelta, TableProfile
 
 _STATS = ("count", "nulls", "distinct", "min", "max", "mean", "std")
 

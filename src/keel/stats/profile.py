@@ -25,64 +25,15 @@ import numpy.typing as npt
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.types as pat
-from pydantic import BaseModel
 
+from keel.stats.models import ColumnProfile, Histogram, Kind, Scalar, TableProfile
 from keel.stats.sample import ReservoirSampler
-from keel.stats.schema import Kind, column_kind
+from keel.stats.schema import column_kind
 from keel.stats.sketches import HyperLogLog, StreamingHistogram, hash_array
 
-Scalar = float | int | str | bool | None
 DEFAULT_QUANTILES: tuple[float, ...] = (0.01, 0.05, 0.25, 0.5, 0.75, 0.95, 0.99)
 _NUMERIC: frozenset[Kind] = frozenset({"integer", "float", "boolean"})
 _CATEGORICAL: frozenset[Kind] = frozenset({"string", "boolean", "integer"})
-
-
-class Histogram(BaseModel):
-    """Equal-width bins: ``edges`` has one more entry than ``counts``; counts are exact."""
-
-    edges: list[float]
-    counts: list[int]
-
-
-class ColumnProfile(BaseModel):
-    """What one column holds. Fields that do not apply to its kind are None."""
-
-    name: str
-    type: str
-    kind: Kind
-    count: int  # non-null values
-    nulls: int
-    distinct: int
-    distinct_exact: bool
-    min: Scalar = None
-    max: Scalar = None
-    mean: float | None = None
-    std: float | None = None
-    quantiles: dict[str, float] | None = None  # "p50" -> value
-    quantiles_exact: bool = False
-    histogram: Histogram | None = None
-    categories: dict[str, int] | None = None  # every value -> count, while there are <= the cap
-    categories_truncated: bool = False
-
-    @property
-    def null_fraction(self) -> float:
-        total = self.count + self.nulls
-        return self.nulls / total if total else 0.0
-
-
-class TableProfile(BaseModel):
-    """A table's schema and the profile of each of its columns."""
-
-    rows: int
-    columns: list[ColumnProfile]
-    sample_rows: int
-
-    def column(self, name: str) -> ColumnProfile:
-        """The profile of column ``name``; KeyError if the table has none."""
-        for col in self.columns:
-            if col.name == name:
-                return col
-        raise KeyError(name)
 
 
 def _plain(value: Any) -> Scalar:

@@ -9,22 +9,10 @@ Arrow type strings.
 
 from __future__ import annotations
 
-from typing import Literal
-
 import pyarrow as pa
 import pyarrow.types as pat
-from pydantic import BaseModel
 
-Kind = Literal["integer", "float", "boolean", "string", "temporal", "binary", "nested", "other"]
-
-
-class ColumnSchema(BaseModel):
-    """One column: its name, Arrow type (as text), coarse kind and whether it may hold nulls."""
-
-    name: str
-    type: str
-    kind: Kind
-    nullable: bool
+from keel.stats.models import ColumnSchema, Kind, SchemaChange
 
 
 def column_kind(dtype: pa.DataType) -> Kind:
@@ -54,15 +42,6 @@ def infer_schema(schema: pa.Schema) -> list[ColumnSchema]:
         ColumnSchema(name=f.name, type=str(f.type), kind=column_kind(f.type), nullable=f.nullable)
         for f in schema
     ]
-
-
-class SchemaChange(BaseModel):
-    """One difference between two schemas: a column added, removed or retyped."""
-
-    column: str
-    change: Literal["added", "removed", "type_changed", "nullability_changed"]
-    before: str | None = None
-    after: str | None = None
 
 
 def _same_type(text: str) -> str:
