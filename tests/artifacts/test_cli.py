@@ -1,0 +1,146 @@
+"""`keel artifacts` and `keel remote` as a user types them, locally, against S3, and against a server."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+HELLO = "ea8f163db38682925e4491c5e58d4bb3506ef8c14eb78a86e908c5624a67200f"
+
+
+@pytest.fixture
+def workspace(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keel_cli: Callable[..., Any]) -> Path:
+    monkeypatch.delenv("KEEL_ARTIFACTS_URL", raising=False)
+    monkeypatch.chdir(tmp_path)
+    assert keel_cli("init").code == 0
+    assert keel_cli("project", "create", "churn").code == 0
+    (tmp_path / "model.bin").write_bytes(b"hello")
+    images = tmp_path / "images"
+    (images / "cats").mkdir(parents=True)
+    (images / "cats" / "1.png").write_bytes(b"cat one")
+    (images / "dog.png").write_bytes(b"dog")
+    return tmp_path
+
+
+def test_put_get_ls_tree(workspace: Path, keel_cli: Callable[..., Any]) -> None:
+    put = keel_cli("artifacts", "put", "model.bin", "--project", "churn")
+    assert put.code == 0, put.err
+    assert put.out.strip() == HELLO
+    tree = keel_cli("artifacts", "put", "images/", "--project", "churn", "--json")
+    assert tree.code == 0, tree.err
+    info = json.loads(tree.out)
+    assert (info["files"], info["tree"]) == (2, True)
+    listing = json.loads(keel_cli("artifacts", "ls-tree", info["digest"], "--json").out)
+    assert [e["path"] for e in listing] == ["cats/1.png", "dog.png"]
+    assert keel_cli("artifacts", "get", HELLO, "out.bin").code == 0
+    assert (workspace / "out.bin").read_bytes() == b"hello"
+    assert keel_cli("artifacts", "get", HELLO, "out.bin").code == 2  # exists; --force overwrites
+    assert keel_cli("artifacts", "get", HELLO, "out.bin", "--force").code == 0
+    assert keel_cli("artifacts", "get", info["digest"], "copy", "--include", "cats/*").code == 0
+    assert [p.name for p in (workspace / "copy").rglob("*.png")] == ["1.png"]
+    refs = json.loads(keel_cli("artifacts", "ls", "--project", "churn", "--json").out)
+    assert sorted(r["digest"] for r in refs) == sorted([HELLO, info["digest"]])
+
+
+def test_bad_inputs_exit_2_and_name_the_problem(workspace: Path, keel_cli: Callable[..., Any]) -> None:
+    bad = keel_cli("artifacts", "get", "not-a-digest", "out.bin")
+    assert bad.code == 2 and "not a BLAKE3 digest" in bad.err
+    unknown = keel_cli("artifacts", "get", "7" * 64, "out.bin")
+    assert unknown.code == 2 and "no object" in unknown.err
+    assert not (workspace / "out.bin").exists()
+    no_project = keel_cli("artifacts", "put", "model.bin")
+    assert no_project.code == 2 and "--project" in no_project.err
+    grace = keel_cli("artifacts", "gc", "--grace", "soon")
+    assert grace.code == 2 and "--grace" in grace.err
+    missing = keel_cli("artifacts", "put", "nothing.bin", "--project", "churn")
+    assert missing.code == 2 and "nothing.bin" in missing.err
+
+
+def test_fsck_names_a_corrupt_object(workspace: Path, keel_cli: Callable[..., Any]) -> None:
+    assert keel_cli("artifacts", "put", "model.bin", "-p", "churn").code == 0
+    assert keel_cli("artifacts", "fsck").code == 0
+    path = workspace / ".keel" / "objects" / HELLO[:2] / HELLO[2:]
+    path.chmod(0o644)
+    path.write_bytes(b"HELLO")
+    result = keel_cli("artifacts", "fsck")
+    assert result.code == 1
+    assert f"corrupt object {HELLO}" in result.err
+    refused = keel_cli("artifacts", "get", HELLO, "out.bin")
+    assert refused.code == 1 and "corrupt" in refused.err and not (workspace / "out.bin").exists()
+
+
+def test_rm_then_gc(workspace: Path, keel_cli: Callable[..., Any]) -> None:
+    assert keel_cli("artifacts", "put", "model.bin", "-p", "churn").code == 0
+    assert keel_cli("artifacts", "rm", HELLO, "-p", "churn").code == 0
+    dry = json.loads(keel_cli("artifacts", "gc", "--grace", "0s", "--dry-run", "--json").out)
+    assert dry["deleted_digests"] == [HELLO]
+    assert (workspace / ".keel" / "objects" / HELLO[:2] / HELLO[2:]).exists()
+    done = json.loads(keel_cli("artifacts", "gc", "--grace", "0s", "--json").out)
+    assert done["deleted"] == 1
+    assert not (workspace / ".keel" / "objects" / HELLO[:2] / HELLO[2:]).exists()
+
+
+def test_remote_add_ls_push_pull_rm(
+    workspace: Path, keel_cli: Callable[..., Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert keel_cli("remote", "add", "backup", str(workspace / "remote")).code == 0
+    listed = json.loads(keel_cli("remote", "ls", "--json").out)
+    assert listed == [{"name": "backup", "url": str(workspace / "remote")}]
+    tree = json.loads(keel_cli("artifacts", "put", "images", "-p", "churn", "--json").out)["digest"]
+    pushed = json.loads(keel_cli("artifacts", "push", "backup", "--json").out)
+    assert pushed["moved"] == 3
+    assert json.loads(keel_cli("artifacts", "push", "backup", "--json").out)["moved"] == 0
+    # a second machine: a fresh workspace pulls the tree
+    other = workspace / "other"
+    other.mkdir()
+    monkeypatch.chdir(other)
+    assert keel_cli("init").code == 0
+    assert keel_cli("remote", "add", "backup", str(workspace / "remote")).code == 0
+    pulled = json.loads(keel_cli("artifacts", "pull", "backup", tree, "--json").out)
+    assert pulled["moved"] == 3
+    assert keel_cli("artifacts", "get", tree, "images").code == 0
+    assert (other / "images" / "dog.png").read_bytes() == b"dog"
+    unknown = keel_cli("artifacts", "pull", "nowhere", tree)
+    assert unknown.code == 2 and "no remote named 'nowhere'" in unknown.err
+    assert keel_cli("remote", "rm", "backup").code == 0
+    assert json.loads(keel_cli("remote", "ls", "--json").out) == []
+
+
+def test_push_to_s3_with_endpoint(
+    workspace: Path, keel_cli: Callable[..., Any], s3_url: str, s3_endpoint: str
+) -> None:
+    added = keel_cli("remote", "add", "origin", s3_url, "--endpoint-url", s3_endpoint)
+    assert added.code == 0, added.err
+    assert keel_cli("artifacts", "put", "model.bin", "-p", "churn").code == 0
+    assert json.loads(keel_cli("artifacts", "push", "origin", "--json").out)["moved"] == 1
+    config = (workspace / ".keel" / "config.toml").read_text()
+    assert "endpoint_url" in config and "testing" not in config  # no credentials written
+
+
+def test_put_and_get_through_a_server(
+    keel_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keel_cli: Callable[..., Any]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KEEL_SERVER_URL", keel_server.url)
+    if getattr(keel_server, "token", None):
+        monkeypatch.setenv("KEEL_TOKEN", keel_server.token)
+    project = f"cli-{os.getpid()}-{tmp_path.name[-6:]}".replace("_", "-")
+    assert keel_cli("project", "create", project).code == 0
+    src = tmp_path / "data"
+    (src / "sub").mkdir(parents=True)
+    (src / "sub" / "a.csv").write_bytes(b"a,b\n1,2\n")
+    (src / "b.csv").write_bytes(b"x\n")
+    put = keel_cli("artifacts", "put", str(src), "-p", project, "--json")
+    assert put.code == 0, put.err
+    digest = json.loads(put.out)["digest"]
+    again = keel_cli("artifacts", "put", str(src), "-p", project, "--json")
+    assert json.loads(again.out)["digest"] == digest  # same digest as a local put would give
+    assert keel_cli("artifacts", "get", digest, "copy", "-p", project).code == 0
+    assert (tmp_path / "copy" / "sub" / "a.csv").read_bytes() == b"a,b\n1,2\n"
+    entries = json.loads(keel_cli("artifacts", "ls-tree", digest, "-p", project, "--json").out)
+    assert [e["path"] for e in entries] == ["b.csv", "sub/a.csv"]
