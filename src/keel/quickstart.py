@@ -62,8 +62,12 @@ def run_quickstart(directory: Path, *, rows: int = 5000, say: Callable[[str], No
         f"3. Generated {table.num_rows:,} customers x {table.num_columns} columns "
         f"(churn rate {churn_rate:.1%}, sensitive column 'gender') -> {path}"
     )
+    from keel.tracking.demo import train_demo_runs
+
+    train_demo_runs(client.runs, PROJECT, table, say, 4)
     say("")
     say("Next:")
     say(f"  cd {directory} && keel project show {PROJECT}")
     say(f"  keel project check {PROJECT} -m accuracy=0.81 -m roc_auc=0.84")
+    say(f"  keel run ls --project {PROJECT} --order-by 'metrics.roc_auc desc'")
     return home
