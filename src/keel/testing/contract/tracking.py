@@ -189,7 +189,7 @@ def test_delete_restore_lineage_and_cost(keel_client: Client, unique: Callable[[
     with pytest.raises(InvalidInput):
         keel_client.runs.use(run_id=run.id, refs=["not a ref"])
     ended = keel_client.runs.end(run_id=run.id)
-    assert ended.cost == pytest.approx(ended.duration * 0.001)
+    assert ended.duration is not None and ended.cost == pytest.approx(ended.duration * 0.001)
     keel_client.runs.delete(run_id=child.id)
     assert [r.id for r in keel_client.runs.search(project=project).items] == [run.id]
     assert len(keel_client.runs.search(project=project, include_deleted=True).items) == 2
