@@ -66,13 +66,73 @@ def _project(address: Address, project: str | None) -> str:
     return chosen
 
 
+def _is_remote(c: Client) -> bool:
+    return not isinstance(c.backend, LocalBackend)
+
+
 def _artifacts(c: Client) -> Any:
-    if not isinstance(c.backend, LocalBackend):
-        raise RemoteDataUnsupported(
-            "this call reads or writes files here, and the client talks to a server",
-            hint="run it in a local workspace (data bytes move to a server's store with `keel data push`)",
+    """The store this side reads and writes: the workspace's, or a local staging store for a server.
+
+    Against a server, bytes are built and hashed here, in a staging store under
+    the user's cache folder (``KEEL_STAGING_DIR`` overrides it), then uploaded
+    (only the missing ones) through the artifact service; reads download into it.
+    """
+    if not _is_remote(c):
+        return c.backend.ctx.artifacts  # type: ignore[attr-defined]
+    from keel.artifacts import open_artifacts
+
+    root = Path(os.environ.get("KEEL_STAGING_DIR") or Path.home() / ".cache" / "keel" / "staging")
+    return open_artifacts(str(root / "objects"), cache_dir=root / "cache")
+
+
+def _upload(c: Client, store: Any, project: str, digests: list[str]) -> int:
+    """Upload to the server the objects it lacks (files before the trees that name them)."""
+    if not _is_remote(c):
+        return 0
+    from keel.core.operations import ByteStream
+
+    ordered = list(dict.fromkeys(digests))
+    present: set[str] = set()
+    for start in range(0, len(ordered), 5000):
+        present |= set(c.artifacts.exists(project=project, digests=ordered[start : start + 5000]))
+    trees = [d for d in ordered if d not in present and store.is_tree(d)]
+    files = [d for d in ordered if d not in present and d not in trees]
+    for digest in files + trees:
+        c.artifacts.upload(
+            project=project, data=ByteStream(store.iter_bytes(digest), size=store.size(digest))
         )
-    return c.backend.ctx.artifacts
+    return len(files) + len(trees)
+
+
+def _fetch(c: Client, store: Any, project: str, digests: list[str]) -> None:
+    """Download from the server the objects the staging store lacks (no-op on a local workspace)."""
+    if not _is_remote(c) or not digests:
+        return
+    have = store.exists(digests)
+    for digest in dict.fromkeys(digests):
+        if digest not in have:
+            store.put_object(digest, iter(c.artifacts.download(project=project, digest=digest)))
+    store.sync()
+
+
+def _fetch_version(c: Client, store: Any, version: DatasetVersion, include: str | None = None) -> None:
+    """Make a version's objects (files matching ``include``, Parquet parts, sample) readable here."""
+    if not _is_remote(c):
+        return
+    _fetch(
+        c,
+        store,
+        version.project,
+        [version.digest, *version.table_parts] + ([version.sample_digest] if version.sample_digest else []),
+    )
+    if version.layout == "tree":
+        entries = store.read_tree(version.digest)
+        _fetch(
+            c,
+            store,
+            version.project,
+            [e.digest for e in entries if include is None or fnmatch.fnmatchcase(e.path, include)],
+        )
 
 
 def resolve(address: str, *, project: str | None = None, client: Client | None = None) -> DatasetVersion:
@@ -138,6 +198,7 @@ def add(
         scratch = c.settings.home_path / "cache" if c.settings and c.settings.home_path else None
         content = describe(snap, artifacts, kind=kind, scratch=scratch)
         artifacts.sync()
+        _upload(c, artifacts, proj, [e.digest for e in snap.entries] + content.object_digests())
         result = c.data.add_version(
             project=proj, name=dataset, content=content, message=message, parents=parent_refs
         )
@@ -166,6 +227,7 @@ class VersionHandle:
         if self.version.kind != "table":
             raise InvalidInput(f"{self.version.address} is a folder of files, not a table; use .path()")
         store = _artifacts(self._client)
+        _fetch_version(self._client, store, self.version)
         parts = []
         for digest in self.version.table_parts:
             with store.open(digest) as handle:
@@ -182,32 +244,42 @@ class VersionHandle:
 
         if not self.version.sample_digest:
             raise InvalidInput(f"{self.version.address} has no row sample (it is not a table)")
-        with _artifacts(self._client).open(self.version.sample_digest) as handle:
+        store = _artifacts(self._client)
+        _fetch_version(self._client, store, self.version, include="")
+        with store.open(self.version.sample_digest) as handle:
             return pq.read_table(handle)
 
     def files(self) -> list[Any]:
         """The version's files: (path, digest, size, mode) entries."""
         from keel.data.diff import version_entries
 
-        return version_entries(_artifacts(self._client), self.version)
+        store = _artifacts(self._client)
+        _fetch(self._client, store, self.version.project, [self.version.digest])
+        return version_entries(store, self.version)
 
     def open(self, name: str) -> BinaryIO:
         """One file of the version by its relative path, for reading."""
         for entry in self.files():
             if entry.path == name:
-                return _artifacts(self._client).open(entry.digest)  # type: ignore[no-any-return]
+                store = _artifacts(self._client)
+                _fetch(self._client, store, self.version.project, [entry.digest])
+                return store.open(entry.digest)  # type: ignore[no-any-return]
         raise InvalidInput(f"{self.version.address} has no file {name!r}")
 
     def path(self) -> Path:
-        """A local folder holding the version's files (checked out once into the workspace cache)."""
+        """A local folder holding the version's files (checked out once into a cache folder)."""
         c = self._client
-        if not (c.settings and c.settings.home_path):
-            raise InvalidInput("path() needs a local workspace")
-        target = c.settings.home_path / "cache" / "data" / self.version.digest
+        store = _artifacts(c)
+        if c.settings and c.settings.home_path and not _is_remote(c):
+            base = c.settings.home_path / "cache" / "data"
+        else:
+            base = Path(store.url).parent / "data"
+        target = base / self.version.digest
         if not target.exists():
+            _fetch_version(c, store, self.version)
             staging = target.with_name(target.name + f".tmp{os.getpid()}")
             shutil.rmtree(staging, ignore_errors=True)
-            _materialise(_artifacts(c), self.version, staging, include=None, force=True, hardlink=False)
+            _materialise(store, self.version, staging, include=None, force=True, hardlink=False)
             staging.replace(target)
         return target
 
@@ -287,6 +359,7 @@ def checkout(
     c = _client(client)
     version = resolve(target, project=project, client=c)
     artifacts = _artifacts(c)
+    _fetch_version(c, artifacts, version, include)
     if dest is None:
         if not target.endswith(SUFFIX):
             raise InvalidInput("say where to check out: keel data checkout NAME@vN DEST")
@@ -360,6 +433,7 @@ def status(
 
     artifacts = _artifacts(c)
     snap = snapshot(source, artifacts)
+    _fetch(c, artifacts, latest.project, [latest.digest])
     if snap.digest == latest.digest:
         return Status(snap.path, latest, [])
     return Status(snap.path, latest, file_changes(version_entries(artifacts, latest), snap.entries))
@@ -385,6 +459,11 @@ def push(
     from keel.artifacts.transfer import transfer
 
     c = _client(client)
+    if _is_remote(c):
+        raise RemoteDataUnsupported(
+            "push and pull move objects between a workspace and a remote; this client talks to a server",
+            hint="against a server, `keel data add` uploads the bytes and reads download them",
+        )
     local = _artifacts(c)
     store = open_remote(get_remote(c.settings.config_tables if c.settings else {}, remote))
     return transfer(local, store, _digests(c, address, project), progress=progress)
@@ -404,6 +483,11 @@ def pull(
     from keel.artifacts.transfer import transfer
 
     c = _client(client)
+    if _is_remote(c):
+        raise RemoteDataUnsupported(
+            "push and pull move objects between a workspace and a remote; this client talks to a server",
+            hint="against a server, `keel data add` uploads the bytes and reads download them",
+        )
     local = _artifacts(c)
     store = open_remote(get_remote(c.settings.config_tables if c.settings else {}, remote))
     version = resolve(address, project=project, client=c)
