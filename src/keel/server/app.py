@@ -19,7 +19,7 @@ from keel.core.errors import InvalidInput, KeelError, NotFound
 from keel.core.operations import Caller, Operation, local_admin, operations_of
 from keel.core.version import __version__
 from keel.server.errors import error_response, validation_message
-from keel.server.routes import Authenticate, add_operation_route
+from keel.server.routes import BEARER, Authenticate, add_operation_route
 from keel.server.security import SecurityMiddleware, TokenAuthenticator
 from keel.services import SERVICES
 
@@ -98,6 +98,15 @@ def create_app(
         response.status_code = exc.status_code
         return response
 
+    describe = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        spec = describe()
+        schemes = spec.setdefault("components", {}).setdefault("securitySchemes", {})
+        schemes[BEARER] = {"type": "http", "scheme": "bearer", "description": "A Keel API token."}
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]
     values = ctx.settings.values
     app.add_middleware(
         SecurityMiddleware,

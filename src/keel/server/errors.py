@@ -11,11 +11,44 @@ import logging
 from typing import Any
 
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from keel.core.errors import InvalidInput, KeelError
 from keel.core.operations import ErrorStyle
 
 log = logging.getLogger("keel.server")
+
+
+class ErrorDetail(BaseModel):
+    """What went wrong: a stable code, a message naming the problem, maybe a hint."""
+
+    code: str
+    message: str
+    hint: str | None = None
+    details: dict[str, Any] | None = None
+
+
+class ErrorBody(BaseModel):
+    """Every Keel route's error body: ``{"error": {"code", "message", ...}}``."""
+
+    error: ErrorDetail
+
+
+#: The error statuses a Keel route may answer, as declared in /openapi.json.
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    status: {"model": ErrorBody, "description": what}
+    for status, what in (
+        (400, "Bad request"),
+        (401, "No valid token"),
+        (403, "Signed in, but lacking the role or right"),
+        (404, "Not found, or a project the caller may not see"),
+        (409, "Conflicts with the current state"),
+        (413, "Request body too large"),
+        (422, "Invalid input"),
+        (429, "Too many failed sign-ins from this client"),
+        (503, "Database unavailable; retry"),
+    )
+}
 
 _MLFLOW_CODES = {
     404: "RESOURCE_DOES_NOT_EXIST",

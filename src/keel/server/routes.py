@@ -19,10 +19,12 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from pydantic import ConfigDict, create_model
 
 from keel.core.errors import DatabaseUnavailable, KeelError
-from keel.core.operations import Authorizer, ByteStream, Caller, Operation, invoke
-from keel.server.errors import error_response, unexpected_response
+from keel.core.operations import Action, Authorizer, ByteStream, Caller, Operation, invoke
+from keel.server.errors import ERROR_RESPONSES, error_response, unexpected_response
 
 Authenticate = Callable[[Request, Operation | None], Caller]
+#: The security scheme (bearer API tokens) the spec declares for every non-public operation.
+BEARER = "bearerToken"
 #: Where the security middleware leaves the authenticated caller for the endpoint.
 CALLER_KEY = "keel.caller"
 _QUERY_METHODS = {"GET", "DELETE", "HEAD"}
@@ -147,6 +149,8 @@ def add_operation_route(
     endpoint.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     endpoint.__name__ = op.name.replace(".", "_")
     openapi_extra: dict[str, Any] = {"x-keel-action": op.action.value}
+    if op.action is not Action.PUBLIC:
+        openapi_extra["security"] = [{BEARER: []}]
     if op.project.field:
         openapi_extra["x-keel-project-from"] = op.project.field
     if op.stream_param is not None:
@@ -167,6 +171,7 @@ def add_operation_route(
         response_model=None if op.streams_response or op.status_code == 204 else op.output,
         response_class=StreamingResponse if op.streams_response else JSONResponse,
         openapi_extra=openapi_extra,
+        responses=ERROR_RESPONSES if op.errors == "keel" else None,
     )
     route = app.router.routes[-1]
     route.keel_errors = op.errors  # type: ignore[attr-defined]
