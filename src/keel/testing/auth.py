@@ -12,9 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import httpx
 from fastapi.testclient import TestClient
 
+from keel.auth.roles import Role
 from keel.client import Client
 from keel.client.backends import RemoteBackend
 from keel.context import Context
@@ -54,7 +54,7 @@ class AuthWorld:
         self,
         name: str,
         *,
-        role: str | None = None,
+        role: Role | None = None,
         project: str | None = None,
         admin: bool = False,
         can_create_projects: bool = False,
