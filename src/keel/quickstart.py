@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from keel.client import connect
 from keel.core.errors import AlreadyExists, InvalidInput
@@ -23,6 +24,97 @@ KPIS = [
     "demographic_parity_difference <= 0.10 group=gender",
     "latency_p99_ms <= 50 stage=online",
 ]
+
+
+def _data_stage(client: Any, directory: Path, path: Path, say: Callable[[str], None]) -> None:
+    """Step 4: version the customer table and a digits image folder, then diff two table versions."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from keel.data_sdk import add, diff
+
+    first = add(path, "churn-train", message="generated export", project=PROJECT, client=client)
+    v1 = first.version
+    state = "Versioned" if first.created else "Unchanged, kept"
+    say(
+        f"4. {state} {path.name} as {v1.dataset}@v{v1.number}: {v1.rows:,} rows, "
+        f"{len(v1.columns)} columns profiled; pointer {first.pointer.name if first.pointer else '-'}"
+    )
+    # A later export: the first 2 % of customers left, one plan's prices went up 5 %.
+    table = pq.read_table(path)
+    table = table.slice(table.num_rows // 50)
+    premium = pc.equal(table.column("plan"), "premium")
+    charges = pc.if_else(
+        premium,
+        pc.round(pc.multiply(table.column("monthly_charges"), 1.05), 2),
+        table.column("monthly_charges"),
+    )
+    table = table.set_column(table.schema.get_field_index("monthly_charges"), "monthly_charges", charges)
+    later = directory / "data" / "customers-next.parquet"
+    pq.write_table(table, later)
+    second = add(later, "churn-train", message="next month's export", project=PROJECT, client=client)
+    v2 = second.version
+    if second.created:
+        say(f"   Versioned {later.name} as {v2.dataset}@v{v2.number}: {v2.rows:,} rows")
+    else:
+        say(f"   Unchanged: {later.name} is already {v2.dataset}@v{v2.number}")
+    result = diff(
+        f"churn-train@v{v1.number}",
+        f"churn-train@v{v2.number}",
+        key=["customer_id"],
+        project=PROJECT,
+        client=client,
+    )
+    if result.rows is not None:
+        moved = next(
+            (
+                d
+                for c in result.column_deltas
+                if c.column == "monthly_charges"
+                for d in c.deltas
+                if d.stat == "mean"
+            ),
+            None,
+        )
+        shift = (
+            f"; mean monthly_charges {moved.before:.2f} -> {moved.after:.2f}"
+            if moved and moved.change is not None
+            else ""
+        )
+        say(
+            f"   Diff v{v1.number} -> v{v2.number} by customer_id: {result.rows.removed:,} removed, "
+            f"{result.rows.added:,} added, {result.rows.changed:,} changed{shift}"
+        )
+    images = directory / "data" / "digits"
+    try:
+        count = _write_digits(images)
+    except ImportError as exc:
+        say(
+            f"   Skipped the digits image folder: {exc.name} is not installed (pip install 'keel[sklearn,images]')"
+        )
+        return
+    folder = add(images, "digits", message="scikit-learn digits as PNG", project=PROJECT, client=client)
+    fv = folder.version
+    png = next((s for s in fv.summary if s.extension == ".png"), None)
+    sizes = f", {png.width_min}x{png.height_min} px" if png and png.images_measured else ""
+    state = "Versioned" if folder.created else "Unchanged, kept"
+    say(
+        f"   {state} {count} digit images ({images.name}/) as {fv.dataset}@v{fv.number}: {fv.files} files{sizes}"
+    )
+
+
+def _write_digits(folder: Path) -> int:
+    """PNG files of scikit-learn's bundled 8x8 digits, one folder per label (needs scikit-learn and Pillow)."""
+    from PIL import Image
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    for i, (image, label) in enumerate(zip(digits.images[:500], digits.target[:500], strict=True)):
+        target = folder / f"label_{int(label)}" / f"digit_{i:04d}.png"
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            Image.fromarray((image * 16).clip(0, 255).astype("uint8"), mode="L").save(target)
+    return 500
 
 
 def run_quickstart(directory: Path, *, rows: int = 5000, say: Callable[[str], None] = print) -> Path:
@@ -62,9 +154,10 @@ def run_quickstart(directory: Path, *, rows: int = 5000, say: Callable[[str], No
         f"3. Generated {table.num_rows:,} customers x {table.num_columns} columns "
         f"(churn rate {churn_rate:.1%}, sensitive column 'gender') -> {path}"
     )
+    _data_stage(client, directory, path, say)
     from keel.tracking.demo import train_demo_runs
 
-    train_demo_runs(client.runs, PROJECT, table, say, 4)
+    train_demo_runs(client.runs, PROJECT, table, say, 5)
     say("")
     say("Next:")
     say(f"  cd {directory} && keel project show {PROJECT}")

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from typing import Final
 
-from keel.artifact_service import ArtifactService
 from keel.access import AuditService, RoleService, TokenService, UserService
+from keel.artifact_service import ArtifactService
 from keel.context import Service
+from keel.data.service import DataService
 from keel.projects.service import ProjectService
 from keel.tracking.service import RunService
 
 SERVICES: Final[tuple[type[Service], ...]] = (
     ProjectService,
     ArtifactService,
+    DataService,
     RunService,
     UserService,
     TokenService,

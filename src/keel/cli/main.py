@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+import keel.cli.data_cmd as data_cmd
 import keel.cli.run_cmd as run_cmd
 from keel.cli import (
     artifacts_cmd,
@@ -34,9 +35,10 @@ app = typer.Typer(
 app.add_typer(project_cmd.app, name="project")
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(db_cmd.app, name="db")
-app.add_typer(run_cmd.app, name="run")
 app.add_typer(artifacts_cmd.app, name="artifacts")
 app.add_typer(remote_cmd.app, name="remote")
+app.add_typer(data_cmd.app, name="data")
+app.add_typer(run_cmd.app, name="run")
 workspace_cmd.register(app)
 app.add_typer(user_cmd.app, name="user")
 app.add_typer(role_cmd.app, name="role")

@@ -14,9 +14,9 @@ from keel.context import Context, Service
 from keel.core.errors import InvalidInput
 from keel.core.operations import ByteStream, Operation, operations_of
 from keel.core.settings import Settings, load_settings
+from keel.data.service import DataService
 from keel.projects.service import ProjectService
 from keel.services import SERVICES
-from keel.tracking.service import RunService
 from keel.tracking.service import RunService
 
 
@@ -62,11 +62,11 @@ class Client:
 
     projects: ProjectService
     artifacts: ArtifactService
+    data: DataService
     users: UserService
     tokens: TokenService
     roles: RoleService
     audit: AuditService
-    runs: RunService
     runs: RunService
 
     def __init__(self, backend: Backend, settings: Settings | None = None) -> None:
