@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ def test_quickstart_trains_logs_and_compares_runs(tmp_path: Path) -> None:
     lines: list[str] = []
     home = run_quickstart(tmp_path / "demo", rows=600, say=lines.append)
     text = "\n".join(lines)
-    assert "4. Trained 3 models (450 rows, 150 held out)" in text
+    assert re.search(r"\n\d\. Trained 3 models \(450 rows, 150 held out\)", text)
     assert "params that differ:" in text and "Highest roc_auc:" in text
     client = connect(settings=load_settings({"home": str(home)}, env={}))
     runs = client.runs.search(project="churn", order_by=["attributes.name"]).items

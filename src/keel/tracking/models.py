@@ -1,8 +1,10 @@
 """The tracking tables, owned by this capability.
 
 Metric points are an append-only Core table (no primary key, no ORM identity
-map) written in batches through ``Store.insert_many``; several processes may
-log to one run at once and all their points are kept. ``run_latest_metrics``
+map) written in batches through ``Store.insert_many``: each row packs one
+batch's points of one key as arrays, so a batch of 5,000 points over 10 keys
+is 10 rows, not 5,000 rows and 5,000 index entries. Several processes may log
+to one run at once and all their points are kept. ``run_latest_metrics``
 holds one row per (run, key) -- the final value, at the highest step with the
 latest timestamp breaking ties -- so search filters and orders on an index
 instead of scanning history. ``run_batches`` remembers (client id, sequence)
@@ -14,7 +16,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, Column, Float, Index, String, Table, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from keel.store.base import Base, UTCDateTime
@@ -103,14 +118,18 @@ class RunArtifactRow(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-#: Every logged metric point; append-only, read by run and key in step order.
-metric_points = Table(
-    "run_metrics",
+#: Every logged metric point, packed: one row per (batch, key) holding its points as arrays.
+#: ``data`` is ``fmt`` 1: little-endian int64 steps, int64 Unix-ms timestamps, float64 values
+#: (NaN and infinities as themselves), ``count`` of each, back to back.
+metric_chunks = Table(
+    "run_metric_chunks",
     Base.metadata,
     Column("run_id", String(26), nullable=False),
     Column("key", String(250), nullable=False),
-    Column("step", BigInteger, nullable=False),
-    Column("timestamp", BigInteger, nullable=False),
-    Column("value", Float, nullable=True),  # NULL is NaN (SQLite cannot store NaN)
-    Index("ix_run_metrics_run_id_key_step", "run_id", "key", "step"),
+    Column("first_step", BigInteger, nullable=False),
+    Column("last_step", BigInteger, nullable=False),
+    Column("count", Integer, nullable=False),
+    Column("fmt", SmallInteger, nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Index("ix_run_metric_chunks_run_id_key_first_step", "run_id", "key", "first_step"),
 )

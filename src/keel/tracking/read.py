@@ -7,7 +7,8 @@ from sqlalchemy.orm import Session
 
 from keel.core.errors import NotFound
 from keel.core.kpi import KPIReport
-from keel.tracking.models import LatestMetricRow, ParamRow, RunArtifactRow, RunRow, TagRow, metric_points
+from keel.tracking.models import LatestMetricRow, ParamRow, RunArtifactRow, RunRow, TagRow, metric_chunks
+from keel.tracking.points import merge
 from keel.tracking.schemas import MetricPoint, Run, RunArtifact
 from keel.tracking.values import decode_param
 
@@ -89,15 +90,13 @@ def final_metrics(session: Session, run_id: str) -> dict[str, float]:
 
 def history(session: Session, run_id: str, key: str) -> list[MetricPoint]:
     """Every point of one metric, by step then timestamp (points from all processes)."""
-    t = metric_points.c
-    rows = session.execute(
-        select(t.step, t.timestamp, t.value)
-        .where(t.run_id == run_id, t.key == key)
-        .order_by(t.step, t.timestamp)
+    t = metric_chunks.c
+    chunks = session.execute(
+        select(t.data, t.count, t.fmt).where(t.run_id == run_id, t.key == key).order_by(t.first_step)
     ).all()
     return [
-        MetricPoint(key=key, value=float("nan") if v is None else v, step=s, timestamp=ts)
-        for s, ts, v in rows
+        MetricPoint(key=key, value=value, step=step, timestamp=ts)
+        for step, ts, value in merge((bytes(d), c, f) for d, c, f in chunks)
     ]
 
 

@@ -1,7 +1,7 @@
 """Storing one logging batch: metric points, params and tags, in one transaction.
 
 Points go through ``Store.insert_many`` (executemany on SQLite, COPY on
-PostgreSQL); the final value of each key is upserted into
+PostgreSQL), packed one chunk per key (:mod:`keel.tracking.points`); the final value of each key is upserted into
 ``run_latest_metrics`` only where the new point is later (higher step, or
 the same step and a timestamp at least as late). A batch carrying a client id
 and sequence number is recorded in ``run_batches`` first: if that pair is
@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 
 from keel.core.errors import Conflict, InvalidInput
 from keel.store.engine import Store
-from keel.tracking.models import BatchRow, LatestMetricRow, ParamRow, RunRow, TagRow, metric_points
+from keel.tracking.models import BatchRow, LatestMetricRow, ParamRow, RunRow, TagRow, metric_chunks
+from keel.tracking.points import FORMAT, group_by_key, pack
 from keel.tracking.values import check_key, decode_param, encode_param
 
 
@@ -92,19 +93,28 @@ def store_tags(session: Session, run_id: str, tags: Mapping[str, str]) -> int:
 def store_points(
     session: Session, store: Store, run_id: str, points: Sequence[tuple[str, float, int, int]]
 ) -> int:
-    """Append metric points and move each key's final value forward where the new point is later."""
+    """Append metric points (one packed chunk per key) and move each key's final value forward."""
     if not points:
         return 0
     rows = []
     latest: dict[str, tuple[int, int, float | None]] = {}
-    for key, value, step, timestamp in points:
+    for key, (steps, timestamps, values) in group_by_key(points).items():
         check_key(key, "metric key")
-        stored = None if math.isnan(value) else value
-        rows.append({"run_id": run_id, "key": key, "step": step, "timestamp": timestamp, "value": stored})
-        best = latest.get(key)
-        if best is None or (step, timestamp) >= (best[0], best[1]):
-            latest[key] = (step, timestamp, stored)
-    store.insert_many(session, metric_points, rows)
+        rows.append(
+            {
+                "run_id": run_id,
+                "key": key,
+                "first_step": min(steps),
+                "last_step": max(steps),
+                "count": len(steps),
+                "fmt": FORMAT,
+                "data": pack(steps, timestamps, values),
+            }
+        )
+        best = max(range(len(steps)), key=lambda i: (steps[i], timestamps[i], i))
+        value = values[best]
+        latest[key] = (steps[best], timestamps[best], None if math.isnan(value) else value)
+    store.insert_many(session, metric_chunks, rows)
     insert = _insert(session)
     stmt = insert(LatestMetricRow).values(
         [
@@ -122,4 +132,4 @@ def store_points(
         ),
     )
     session.execute(stmt)
-    return len(rows)
+    return len(points)

@@ -1,4 +1,4 @@
-"""Tracking: runs, params, tags, metric points, final metrics, stored batches, run artifacts.
+"""Tracking: runs, params, tags, packed metric points, final metrics, stored batches, run artifacts.
 
 Revision ID: 0004
 Revises: 0001
@@ -82,19 +82,23 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("run_id", "path", name="pk_run_artifacts"),
     )
     op.create_table(
-        "run_metrics",
+        "run_metric_chunks",
         sa.Column("run_id", sa.String(26), nullable=False),
         sa.Column("key", sa.String(250), nullable=False),
-        sa.Column("step", sa.BigInteger(), nullable=False),
-        sa.Column("timestamp", sa.BigInteger(), nullable=False),
-        sa.Column("value", sa.Float(), nullable=True),
+        sa.Column("first_step", sa.BigInteger(), nullable=False),
+        sa.Column("last_step", sa.BigInteger(), nullable=False),
+        sa.Column("count", sa.Integer(), nullable=False),
+        sa.Column("fmt", sa.SmallInteger(), nullable=False),
+        sa.Column("data", sa.LargeBinary(), nullable=False),
     )
-    op.create_index("ix_run_metrics_run_id_key_step", "run_metrics", ["run_id", "key", "step"])
+    op.create_index(
+        "ix_run_metric_chunks_run_id_key_first_step", "run_metric_chunks", ["run_id", "key", "first_step"]
+    )
 
 
 def downgrade() -> None:
-    op.drop_index("ix_run_metrics_run_id_key_step", table_name="run_metrics")
-    op.drop_table("run_metrics")
+    op.drop_index("ix_run_metric_chunks_run_id_key_first_step", table_name="run_metric_chunks")
+    op.drop_table("run_metric_chunks")
     op.drop_table("run_artifacts")
     op.drop_table("run_batches")
     op.drop_index("ix_run_latest_metrics_key_value", table_name="run_latest_metrics")
