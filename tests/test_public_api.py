@@ -22,6 +22,7 @@ PUBLIC = {
     "client",
     "connect",
     "current_project",
+    "data",
     "end_run",
     "evaluate_kpis",
     "get_run",
