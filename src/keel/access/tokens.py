@@ -41,7 +41,7 @@ class TokenService(Service):
     @operation("POST", "/api/v1/tokens", action=Action.AUTHENTICATED, project=GLOBAL, status_code=201)
     def create(
         self,
-        name: TokenName,
+        name: TokenName | None = None,
         user: UserName | None = None,
         expires: str | None = None,
         scope: Scope | None = None,
@@ -49,12 +49,14 @@ class TokenService(Service):
     ) -> IssuedToken:
         """Issue a token for a user (yourself by default); its secret is shown this once.
 
+        ``name`` says what it is for (default ``token``, or ``predict-<deployment>``).
         ``expires`` is a duration such as ``30d`` or ``12h``. ``scope="predict"``
         with ``deployment`` makes a serving token that can only call that
         deployment's predict endpoints (admins only).
         """
         caller = current_caller()
         target = _own_user(caller, user)
+        name = name or (f"predict-{deployment}" if scope == "predict" else "token")
         expires_at = utcnow() + parse_duration(expires, what="expires") if expires else None
         if scope is None and deployment is not None:
             raise InvalidInput("deployment is only for serving tokens; add scope='predict'")

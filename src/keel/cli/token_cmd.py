@@ -21,7 +21,9 @@ def _when(value: Any) -> str:
 
 @app.command("create")
 def create(
-    name: Annotated[str, typer.Option("--name", help="What the token is for, e.g. laptop or ci.")],
+    name: Annotated[
+        str | None, typer.Option("--name", help="What the token is for, e.g. laptop or ci.")
+    ] = None,
     user: Annotated[
         str | None, typer.Option("--user", help="Whose token (admins); default: yourself.")
     ] = None,
@@ -38,7 +40,7 @@ def create(
 ) -> None:
     """Issue an API token and print its secret, which is shown only this once.
 
-    Example: keel token create --user svc-frontend --name web --scope predict --deployment churn-prod
+    Example: keel token create --user svc-frontend --scope predict --deployment churn-prod
     """
     issued = client().tokens.create(name=name, user=user, expires=expires, scope=scope, deployment=deployment)
     if json_out:
