@@ -81,3 +81,23 @@ def test_racily_clean_files_are_not_cached(
 def test_cache_lives_in_a_local_sqlite_file(store: ArtifactStore, tmp_path: Path) -> None:
     store.put_tree(_folder(tmp_path / "src", 2))
     assert (tmp_path / "cache" / "stat-cache.sqlite").is_file()
+
+
+def test_recent_sighting_skips_the_object_check_until_the_store_deletes(
+    store: ArtifactStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = _folder(tmp_path / "src", 5)
+    store.put_tree(src)
+    checked: list[int] = []
+    original = store.backend.exists_and_freshen
+
+    def spy(digests: list[str]) -> set[str]:
+        checked.append(len(digests))
+        return original(digests)
+
+    monkeypatch.setattr(store.backend, "exists_and_freshen", spy)
+    store.put_tree(src)
+    assert checked == []  # seen moments ago, nothing deleted since
+    store.delete([store.put_bytes(b"unrelated")])  # any deletion changes the epoch
+    store.put_tree(src)
+    assert checked == [5]

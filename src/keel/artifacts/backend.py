@@ -48,6 +48,12 @@ class ObjectBackend(abc.ABC):
         With ``expected`` the bytes must hash to it (CorruptObject otherwise, nothing kept).
         """
 
+    def write_bytes(self, data: bytes, digest: str | None = None) -> tuple[ObjectInfo, bool]:
+        """Store bytes held in memory (small objects, manifests)."""
+        from keel.artifacts.digest import hash_bytes
+
+        return self.write_stream([data], expected=digest or hash_bytes(data))
+
     def write_file(self, path: Path) -> tuple[ObjectInfo, bool]:
         """Store a file's bytes (constant memory); backends may do better than reading it."""
         with open(path, "rb") as handle:
@@ -71,6 +77,19 @@ class ObjectBackend(abc.ABC):
 
     def freshen(self, digests: list[str]) -> None:  # noqa: B027 - optional
         """Mark objects as just used, so a garbage collection's grace period spares them."""
+
+    def exists_and_freshen(self, digests: list[str]) -> set[str]:
+        """``exists``, then ``freshen`` what is there (backends may do both in one pass)."""
+        present = self.exists(digests)
+        self.freshen(sorted(present))
+        return present
+
+    def epoch(self) -> str | None:
+        """A token that changes whenever this store deletes objects; None if the backend has none.
+
+        The stat cache trusts a recent sighting of an object only while the epoch is unchanged.
+        """
+        return None
 
     def sync(self) -> None:  # noqa: B027 - optional
         """Make every object written so far durable (one flush for the whole batch)."""

@@ -6,9 +6,10 @@ folder, symlinks to folders, special files and names that are not UTF-8. A
 symlink to a file inside the folder is stored as that file's bytes.
 
 Unchanged files are recognised by the stat cache (one ``stat`` each, read
-from the directory scan, and one query for the whole folder); only the rest
-are hashed and stored, in a small thread pool. The batch ends with one
-``syncfs``.
+from the directory scan, and one query for the whole folder); their objects
+are checked (and touched, for gc) unless the cache saw them recently in the
+same store epoch. Only the rest are hashed and stored, in a small thread
+pool. The batch ends with one ``syncfs``.
 """
 
 from __future__ import annotations
@@ -22,8 +23,8 @@ from typing import Final
 
 from keel.artifacts.backend import ObjectBackend
 from keel.artifacts.model import ObjectInfo, TreeInfo
-from keel.artifacts.statcache import Stat, StatCache
-from keel.artifacts.tree import encode_tree, normal_mode
+from keel.artifacts.statcache import VERIFIED_FOR_NS, Stat, StatCache
+from keel.artifacts.tree import EXEC_MODE, FILE_MODE, encode_tree, normal_mode
 from keel.core.errors import InvalidInput, NotFound
 
 Progress = Callable[[int, int], None]
@@ -50,14 +51,20 @@ def walk_folder(folder: Path) -> tuple[str, list[_Found]]:
         rel_dir, abs_dir = stack.pop()
         with os.scandir(abs_dir) as entries:
             for entry in entries:
-                rel = rel_dir + entry.name
-                try:
-                    rel.encode("utf-8")
-                except UnicodeEncodeError:
-                    raise InvalidInput(f"{rel_dir}{entry.name!r} is not a UTF-8 file name; refused") from None
-                if "\\" in entry.name:
+                name = entry.name
+                rel = rel_dir + name
+                if not name.isascii():
+                    try:
+                        name.encode("utf-8")
+                    except UnicodeEncodeError:
+                        raise InvalidInput(f"{rel_dir}{name!r} is not a UTF-8 file name; refused") from None
+                if "\\" in name:
                     raise InvalidInput(f"{rel!r} has a backslash in its name; refused")
-                if entry.is_symlink():
+                if entry.is_file(follow_symlinks=False):
+                    found.append((rel, entry.path, entry.stat(follow_symlinks=False)))
+                elif entry.is_dir(follow_symlinks=False):
+                    stack.append((rel + "/", entry.path))
+                elif entry.is_symlink():
                     target = os.path.realpath(entry.path)
                     if not _inside(root, target):
                         raise InvalidInput(f"{rel} is a symlink to {target}, outside {folder}; refused")
@@ -66,19 +73,9 @@ def walk_folder(folder: Path) -> tuple[str, list[_Found]]:
                     if not os.path.isfile(target):
                         raise InvalidInput(f"{rel} is a broken symlink; refused")
                     found.append((rel, entry.path, os.stat(entry.path)))
-                elif entry.is_dir(follow_symlinks=False):
-                    stack.append((rel + "/", entry.path))
-                elif entry.is_file(follow_symlinks=False):
-                    found.append((rel, entry.path, entry.stat(follow_symlinks=False)))
                 else:
                     raise InvalidInput(f"{rel} is not a regular file (a socket, fifo or device); refused")
     return root, found
-
-
-def _known_objects(backend: ObjectBackend, digests: list[str]) -> set[str]:
-    present = backend.exists(digests)
-    backend.freshen(sorted(present))
-    return present
 
 
 def build_tree(
@@ -90,25 +87,33 @@ def build_tree(
 ) -> TreeInfo:
     """Store ``folder``'s files and manifest; returns the tree's digest, file count and size."""
     started = time.time_ns()
+    epoch = backend.epoch()
     root, found = walk_folder(folder)
     total = len(found)
     cached = cache.under(root)
     entries: list[tuple[str, str, int, int]] = []
     todo: list[_Found] = []
-    hits: list[tuple[_Found, str]] = []
+    unsure: list[tuple[_Found, str]] = []
+    trusted_since = started - VERIFIED_FOR_NS
     for item in found:
-        _, abs_path, st = item
-        hit = cached.get(abs_path)
-        if hit is not None and hit[0] == Stat(st.st_size, st.st_mtime_ns, st.st_ino):
-            hits.append((item, hit[1]))
-        else:
+        st = item[2]
+        hit = cached.get(item[1])
+        if hit is None or hit.size != st.st_size or hit.mtime_ns != st.st_mtime_ns or hit.inode != st.st_ino:
             todo.append(item)
-    present = _known_objects(backend, [digest for _, digest in hits]) if hits else set()
-    for item, digest in hits:
-        if digest in present:
-            entries.append((item[0], digest, item[2].st_size, normal_mode(item[2].st_mode)))
+        elif epoch is not None and hit.epoch == epoch and hit.seen_ns > trusted_since:
+            entries.append((item[0], hit.digest, st.st_size, EXEC_MODE if st.st_mode & 0o100 else FILE_MODE))
         else:
-            todo.append(item)
+            unsure.append((item, hit.digest))
+    learned: list[tuple[str, Stat, str]] = []
+    if unsure:
+        present = backend.exists_and_freshen([digest for _, digest in unsure])
+        for item, digest in unsure:
+            if digest in present:
+                st = item[2]
+                entries.append((item[0], digest, st.st_size, normal_mode(st.st_mode)))
+                learned.append((item[1], Stat(st.st_size, st.st_mtime_ns, st.st_ino), digest))
+            else:
+                todo.append(item)
     done = len(entries)
     if progress is not None:
         progress(done, total)
@@ -116,7 +121,6 @@ def build_tree(
     def store_one(item: _Found) -> ObjectInfo:
         return backend.write_file(Path(item[1]))[0]
 
-    learned: list[tuple[str, Stat, str]] = []
     if todo:
         with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="keel-put") as pool:
             for item, info in zip(todo, pool.map(store_one, todo), strict=True):
@@ -128,10 +132,8 @@ def build_tree(
                 if progress is not None and (done % 64 == 0 or done == total):
                     progress(done, total)
     manifest = encode_tree(entries)
-    from keel.artifacts.digest import hash_bytes
-
-    digest = hash_bytes(manifest)
-    backend.write_stream([manifest], expected=digest)
+    digest = backend.write_bytes(manifest)[0].digest
     backend.sync()
-    cache.record(learned, scan_started_ns=started)
+    if epoch is not None:
+        cache.record(learned, scan_started_ns=started, epoch=epoch, seen_ns=started)
     return TreeInfo(digest=digest, files=len(entries), size=sum(e[2] for e in entries))

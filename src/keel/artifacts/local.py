@@ -49,6 +49,7 @@ class LocalBackend(ObjectBackend):
     def __init__(self, root: Path) -> None:
         self.root = root.expanduser().resolve()
         self.url = str(self.root)
+        self._root = str(self.root)  # string paths: pathlib costs more than the syscalls on hot paths
         self.tmp = self.root / ".tmp"
         self.tmp.mkdir(parents=True, exist_ok=True)
         self._dirty = False
@@ -57,13 +58,19 @@ class LocalBackend(ObjectBackend):
 
     # -- paths -------------------------------------------------------------
     def path(self, digest: str) -> Path:
-        return self.root / digest[:2] / digest[2:]
+        return Path(self._spath(digest))
+
+    def _spath(self, digest: str) -> str:
+        return f"{self._root}/{digest[:2]}/{digest[2:]}"
 
     def local_path(self, digest: str) -> Path | None:
         return self.path(digest)
 
     def _temp(self) -> Path:
-        return self.tmp / f"{os.getpid()}-{threading.get_ident()}-{uuid.uuid4().hex}"
+        return Path(self._stemp())
+
+    def _stemp(self) -> str:
+        return f"{self._root}/.tmp/{os.getpid()}-{threading.get_ident()}-{uuid.uuid4().hex}"
 
     def _space_error(self, exc: OSError) -> Exception:
         if exc.errno in _SPACE_ERRORS:
@@ -73,25 +80,26 @@ class LocalBackend(ObjectBackend):
             )
         return exc
 
-    def _install(self, temp: Path, digest: str) -> bool:
+    def _install(self, temp: Path | str, digest: str, *, chmod: bool = True) -> bool:
         """Rename a complete temporary file into place; False (and temp removed) if already stored."""
-        dest = self.path(digest)
+        dest = self._spath(digest)
         shard = digest[:2]
         if shard not in self._shards:
-            dest.parent.mkdir(exist_ok=True)
+            os.makedirs(f"{self._root}/{shard}", exist_ok=True)
             self._shards.add(shard)
         try:
             st = os.stat(dest)
         except FileNotFoundError:
-            os.chmod(temp, 0o444)
+            if chmod:
+                os.chmod(temp, 0o444)
             os.replace(temp, dest)
             self._dirty = True
             return True
-        temp.unlink(missing_ok=True)
+        os.unlink(temp)
         self._freshen_stat(dest, st.st_mtime)
         return False
 
-    def _freshen_stat(self, path: Path, mtime: float) -> None:
+    def _freshen_stat(self, path: Path | str, mtime: float) -> None:
         if time.time() - mtime > FRESHEN_AFTER_S:
             with contextlib.suppress(OSError):
                 os.utime(path)
@@ -100,7 +108,7 @@ class LocalBackend(ObjectBackend):
     def write_bytes(self, data: bytes, digest: str | None = None) -> tuple[ObjectInfo, bool]:
         digest = digest or hash_bytes(data)
         info = ObjectInfo(digest=digest, size=len(data))
-        dest = self.path(digest)
+        dest = self._spath(digest)
         try:
             st = os.stat(dest)
         except FileNotFoundError:
@@ -108,14 +116,20 @@ class LocalBackend(ObjectBackend):
         else:
             self._freshen_stat(dest, st.st_mtime)
             return info, False
-        temp = self._temp()
+        temp = self._stemp()
         try:
-            with open(temp, "wb") as out:
-                out.write(data)
+            fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o444)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view) :]
+            finally:
+                os.close(fd)
         except OSError as exc:
-            temp.unlink(missing_ok=True)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temp)
             raise self._space_error(exc) from exc
-        return info, self._install(temp, digest)
+        return info, self._install(temp, digest, chmod=False)
 
     def write_stream(self, chunks: Iterable[bytes], expected: str | None = None) -> tuple[ObjectInfo, bool]:
         hasher = new_hasher()
@@ -186,17 +200,28 @@ class LocalBackend(ObjectBackend):
 
     # -- reads -------------------------------------------------------------
     def exists(self, digests: list[str]) -> set[str]:
-        return {d for d in digests if os.path.exists(self.path(d))}
+        exists = os.path.exists
+        return {d for d in digests if exists(f"{self._root}/{d[:2]}/{d[2:]}")}
 
     def stat_many(self, digests: list[str]) -> dict[str, os.stat_result]:
         """``os.stat`` of each stored object among ``digests``."""
         found = {}
         for digest in digests:
             try:
-                found[digest] = os.stat(self.path(digest))
+                found[digest] = os.stat(f"{self._root}/{digest[:2]}/{digest[2:]}")
             except FileNotFoundError:
                 continue
         return found
+
+    def exists_and_freshen(self, digests: list[str]) -> set[str]:
+        """``exists`` and ``freshen`` in one stat per object."""
+        found = self.stat_many(digests)
+        cutoff = time.time() - FRESHEN_AFTER_S
+        for digest, st in found.items():
+            if st.st_mtime < cutoff:
+                with contextlib.suppress(OSError):
+                    os.utime(self._spath(digest))
+        return set(found)
 
     def open(self, digest: str) -> BinaryIO:
         try:
@@ -223,7 +248,35 @@ class LocalBackend(ObjectBackend):
                         yield StoredObject(shard.name + entry.name, st.st_size, st.st_mtime)
 
     # -- maintenance -------------------------------------------------------
+    def epoch(self) -> str:
+        """The store's deletion epoch (``<root>/.epoch``), created on first use."""
+        path = f"{self._root}/.epoch"
+        try:
+            with open(path, encoding="ascii") as handle:
+                return handle.read().strip()
+        except FileNotFoundError:
+            return self._new_epoch(only_if_missing=True)
+
+    def _new_epoch(self, *, only_if_missing: bool = False) -> str:
+        path = f"{self._root}/.epoch"
+        token = uuid.uuid4().hex
+        temp = self._stemp()
+        with open(temp, "w", encoding="ascii") as handle:
+            handle.write(token)
+        if only_if_missing:
+            try:
+                os.link(temp, path)  # atomic create-if-absent: a racing process keeps its own token
+            except FileExistsError:
+                os.unlink(temp)
+                return self.epoch()
+            os.unlink(temp)
+            return token
+        os.replace(temp, path)
+        return token
+
     def delete(self, digests: list[str]) -> int:
+        if digests:
+            self._new_epoch()  # before any unlink: caches must stop trusting old sightings
         removed = 0
         for digest in digests:
             try:
@@ -234,8 +287,7 @@ class LocalBackend(ObjectBackend):
         return removed
 
     def freshen(self, digests: list[str]) -> None:
-        for digest, st in self.stat_many(digests).items():
-            self._freshen_stat(self.path(digest), st.st_mtime)
+        self.exists_and_freshen(digests)
 
     def clean_temp(self, older_than_s: float) -> int:
         """Remove temporary files left by interrupted writes (older than ``older_than_s``)."""

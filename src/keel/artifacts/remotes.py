@@ -120,7 +120,9 @@ def add_remote(
     data = _read(home)
     remotes = data.setdefault("remotes", {})
     if name in remotes and not replace:
-        raise AlreadyExists(f"a remote named {name!r} exists already", hint="remove it first, or pass --force")
+        raise AlreadyExists(
+            f"a remote named {name!r} exists already", hint="remove it first, or pass --force"
+        )
     remotes[name] = {"url": url, **opts}
     _write(home, data)
     return Remote(name=name, url=url, options=opts)

@@ -5,6 +5,12 @@ a small SQLite file in the workspace's ``cache/`` folder, never the shared
 metadata database. A file whose mtime is within :data:`RACY_NS` of the moment
 we looked at it is not cached: it could still change within the same clock
 tick and keep its mtime (git's "racily clean" problem).
+
+Each row also remembers when its object was last seen in the store (and
+touched, so gc's grace period covers it) and the store's *epoch*, a token the
+store changes whenever it deletes anything. While the epoch is unchanged and
+that sighting is recent (:data:`VERIFIED_FOR_NS`), a re-put trusts the object
+is still there and skips the ``stat`` of the object; otherwise it checks.
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ from typing import Final, NamedTuple
 
 #: Files modified this close (ns) to the scan's start are re-hashed next time.
 RACY_NS: Final = 50_000_000
+#: How long a sighting of an object in the store is trusted (if the store deleted nothing since).
+VERIFIED_FOR_NS: Final = 600 * 1_000_000_000
 
 
 class Stat(NamedTuple):
@@ -25,6 +33,17 @@ class Stat(NamedTuple):
     size: int
     mtime_ns: int
     inode: int
+
+
+class Cached(NamedTuple):
+    """A cache row: the file's stat and digest, and when (and in which store epoch) its object was seen."""
+
+    size: int
+    mtime_ns: int
+    inode: int
+    digest: str
+    epoch: str
+    seen_ns: int
 
 
 class StatCache:
@@ -44,13 +63,14 @@ class StatCache:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=NORMAL")
             conn.execute(
-                "CREATE TABLE IF NOT EXISTS stat_cache (path TEXT PRIMARY KEY, size INTEGER NOT NULL,"
-                " mtime_ns INTEGER NOT NULL, inode INTEGER NOT NULL, digest TEXT NOT NULL) WITHOUT ROWID"
+                "CREATE TABLE IF NOT EXISTS stat_cache_v2 (path TEXT PRIMARY KEY, size INTEGER NOT NULL,"
+                " mtime_ns INTEGER NOT NULL, inode INTEGER NOT NULL, digest TEXT NOT NULL,"
+                " epoch TEXT NOT NULL, seen_ns INTEGER NOT NULL) WITHOUT ROWID"
             )
             self._conn = conn
         return self._conn
 
-    def under(self, folder: str) -> dict[str, tuple[Stat, str]]:
+    def under(self, folder: str) -> dict[str, Cached]:
         """Every cached file below ``folder`` (an absolute path), in one query."""
         with self._lock:
             db = self._db()
@@ -58,28 +78,21 @@ class StatCache:
                 return {}
             prefix = folder.rstrip("/") + "/"
             rows = db.execute(
-                "SELECT path, size, mtime_ns, inode, digest FROM stat_cache WHERE path >= ? AND path < ?",
+                "SELECT path, size, mtime_ns, inode, digest, epoch, seen_ns FROM stat_cache_v2"
+                " WHERE path >= ? AND path < ?",
                 (prefix, prefix[:-1] + "0"),  # '0' is the character after '/'
             ).fetchall()
-        return {r[0]: (Stat(r[1], r[2], r[3]), r[4]) for r in rows}
+        return {r[0]: Cached._make(r[1:]) for r in rows}
 
-    def get(self, path: str, stat: Stat) -> str | None:
-        """The cached digest of ``path`` if its stat is unchanged."""
-        with self._lock:
-            db = self._db()
-            if db is None:
-                return None
-            row = db.execute(
-                "SELECT size, mtime_ns, inode, digest FROM stat_cache WHERE path = ?", (path,)
-            ).fetchone()
-        if row is None or Stat(row[0], row[1], row[2]) != stat:
-            return None
-        return str(row[3])
+    def record(
+        self, rows: Iterable[tuple[str, Stat, str]], *, scan_started_ns: int, epoch: str, seen_ns: int
+    ) -> int:
+        """Remember digests seen in store ``epoch`` at ``seen_ns`` (one transaction).
 
-    def record(self, rows: Iterable[tuple[str, Stat, str]], *, scan_started_ns: int) -> int:
-        """Remember digests (one transaction); racily clean files are skipped. Returns rows kept."""
+        Racily clean files are skipped. Returns the rows kept.
+        """
         keep = [
-            (path, st.size, st.mtime_ns, st.inode, digest)
+            (path, st.size, st.mtime_ns, st.inode, digest, epoch, seen_ns)
             for path, st, digest in rows
             if st.mtime_ns < scan_started_ns - RACY_NS
         ]
@@ -89,7 +102,7 @@ class StatCache:
                 return 0
             db.execute("BEGIN IMMEDIATE")
             try:
-                db.executemany("INSERT OR REPLACE INTO stat_cache VALUES (?, ?, ?, ?, ?)", keep)
+                db.executemany("INSERT OR REPLACE INTO stat_cache_v2 VALUES (?, ?, ?, ?, ?, ?, ?)", keep)
                 db.execute("COMMIT")
             except BaseException:
                 db.execute("ROLLBACK")

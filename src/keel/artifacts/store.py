@@ -20,7 +20,7 @@ from typing import BinaryIO
 from keel.artifacts.backend import ObjectBackend, StoredObject
 from keel.artifacts.build import build_tree
 from keel.artifacts.checkout import checkout, get_file
-from keel.artifacts.digest import CHUNK, check_digest, check_digests, hash_bytes, new_hasher
+from keel.artifacts.digest import CHUNK, check_digest, check_digests, new_hasher
 from keel.artifacts.model import ObjectInfo, TreeEntry, TreeInfo
 from keel.artifacts.statcache import StatCache
 from keel.artifacts.tree import TREE_PREFIX, decode_tree, looks_like_tree
@@ -76,10 +76,7 @@ class ArtifactStore:
     # -- put ---------------------------------------------------------------
     def put_bytes(self, data: bytes) -> str:
         """Store ``data``; returns its digest (the lowercase hex BLAKE3)."""
-        write = getattr(self.backend, "write_bytes", None)
-        if write is not None:
-            return str(write(bytes(data))[0].digest)
-        return self.backend.write_stream([bytes(data)], expected=hash_bytes(data))[0].digest
+        return self.backend.write_bytes(bytes(data))[0].digest
 
     def put_file(self, path: Path) -> ObjectInfo:
         """Store one file's bytes in constant memory."""

@@ -57,9 +57,11 @@ def encode_tree(entries: Sequence[tuple[str, str, int, int]]) -> bytes:
         if path == last:
             raise InvalidInput(f"tree entry path {path!r} appears twice")
         last = path
-        parts.append(
-            f'{{"digest":"{digest}","mode":{int(mode)},"path":{json.dumps(path, ensure_ascii=False)},"size":{int(size)}}}'
-        )
+        # json.dumps(ensure_ascii=False) escapes only '"', '\\' and control characters: skip it when none occur
+        quoted = f'"{path}"' if path.isprintable() and '"' not in path and "\\" not in path else None
+        if quoted is None:
+            quoted = json.dumps(path, ensure_ascii=False)
+        parts.append(f'{{"digest":"{digest}","mode":{int(mode)},"path":{quoted},"size":{int(size)}}}')
     return TREE_PREFIX + ",".join(parts).encode("utf-8") + b"]}"
 
 
