@@ -58,3 +58,19 @@ def test_logging_filter_masks_messages_and_tracebacks(caplog: pytest.LogCaptureF
     text = caplog.text
     assert token not in text and "pw123" not in text
     assert "keel_****" in text
+
+
+def test_filter_keeps_argument_shape_for_formatters_that_read_args() -> None:
+    token = generate_token()
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s" %d',
+        ("1.2.3.4:5", "GET", f"/x?t={token}", 200),
+        None,
+    )
+    RedactingFilter().filter(record)
+    assert isinstance(record.args, tuple) and record.args[3] == 200
+    assert token not in record.getMessage() and "keel_****" in record.getMessage()

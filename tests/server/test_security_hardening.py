@@ -158,6 +158,7 @@ def test_real_server_with_auth_on_keeps_secrets_out_of_its_log(tmp_path: Path) -
     finally:
         server.stop()
     log = (Path(settings.home) / "server.log").read_text()
-    assert "GET /api/v1/projects" in log  # the access log is on...
+    assert "Logging error" not in log and "Traceback" not in log
+    assert '"GET /api/v1/projects HTTP/1.1" 200' in log  # the access log is on...
     assert token not in log  # ...and masks the token even where a client put it in the URL
     assert "auth on" in log

@@ -35,12 +35,14 @@ class RedactingFilter(logging.Filter):
     """A logging filter that masks secrets in each record's message and traceback."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except Exception:  # a broken format string: leave it to the handler to report
-            return True
-        record.msg = redact_secrets(message)
-        record.args = None
+        # Mask inside the format string and each argument, keeping their shape:
+        # some formatters (uvicorn's access log) read ``record.args`` themselves.
+        if isinstance(record.msg, str):
+            record.msg = redact_secrets(record.msg)
+        if isinstance(record.args, tuple):
+            record.args = tuple(_mask(arg) for arg in record.args)
+        elif isinstance(record.args, dict):
+            record.args = {key: _mask(value) for key, value in record.args.items()}
         if record.exc_info:
             text = logging.Formatter().formatException(record.exc_info)
             record.exc_text = redact_secrets(text)
@@ -48,6 +50,10 @@ class RedactingFilter(logging.Filter):
         elif record.exc_text:
             record.exc_text = redact_secrets(record.exc_text)
         return True
+
+
+def _mask(value: object) -> object:
+    return redact_secrets(value) if isinstance(value, str) else value
 
 
 def install_redaction(*logger_names: str) -> RedactingFilter:
