@@ -169,6 +169,7 @@ def _code_for(status: int) -> str:
         404: "not_found",
         409: "conflict",
         413: "payload_too_large",
+        429: "too_many_requests",
         422: "invalid_input",
         400: "invalid_input",
         503: "database_unavailable",
