@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fastapi.routing import APIRoute
+from starlette.routing import Route
 
 from keel.core.operations import Action, Operation
 from keel.server.security import PUBLIC_PATHS
@@ -40,16 +40,17 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Any:
     return w, tokens
 
 
-def _routes(world: Any) -> list[tuple[APIRoute, Operation | None]]:
+def _routes(world: Any) -> list[tuple[Route, Operation | None]]:
+    """Every route answering HTTP methods (API routes and any plain route), bar the public ones."""
     w, _ = world
     return [
         (r, getattr(r, "keel_op", None))
         for r in w.app.routes
-        if isinstance(r, APIRoute) and r.path not in PUBLIC_PATHS
+        if isinstance(r, Route) and r.methods and r.path not in PUBLIC_PATHS
     ]
 
 
-def _request(route: APIRoute, op: Operation | None) -> dict[str, Any]:
+def _request(route: Route, op: Operation | None) -> dict[str, Any]:
     """A request naming PROJECT wherever the operation takes its project from."""
     field = op.project.field if op is not None else None
     path = route.path
@@ -89,8 +90,9 @@ def test_every_route_refuses_an_anonymous_caller(world: Any) -> None:
 def test_public_routes_answer_anyone(world: Any) -> None:
     w, _ = world
     http = w.http()
-    for path in ("/api/v1/health", "/api/v1/version", "/openapi.json"):
+    for path in ("/api/v1/health", "/api/v1/version", "/openapi.json", "/docs"):
         assert http.get(path).status_code == 200
+    assert {r.path for r in w.app.routes if isinstance(r, Route)} >= PUBLIC_PATHS
 
 
 def test_a_caller_without_a_role_cannot_see_the_project(world: Any) -> None:
