@@ -42,8 +42,10 @@ def table_batches(artifacts: ArtifactStore, version: DatasetVersion) -> Iterator
     """Stream a table version's Parquet parts from the store."""
     import pyarrow.parquet as pq
 
+    from keel.data.tables import STREAMING
+
     for digest in version.table_parts:
-        with artifacts.open(digest) as handle, pq.ParquetFile(handle) as parquet:
+        with artifacts.open(digest) as handle, pq.ParquetFile(handle, **STREAMING) as parquet:
             yield from parquet.iter_batches(batch_size=65_536)
 
 
