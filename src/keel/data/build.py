@@ -15,7 +15,6 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,18 +30,35 @@ Progress = Callable[[int, int], None]
 SAMPLE_ROWS = 100_000
 
 
-@dataclass
 class Snapshot:
-    """A path's content as stored: its digest, layout and files."""
+    """A path's content as stored: its digest and layout; its entries are read only when needed.
 
-    path: Path
-    digest: str
-    layout: Layout
-    entries: list[TreeEntry]
+    Re-adding unchanged data needs the digest alone, so the tree manifest is
+    decoded lazily (10,000 entries cost more than the stat calls do).
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        digest: str,
+        layout: Layout,
+        *,
+        files: int,
+        size: int,
+        artifacts: ArtifactStore | None = None,
+        entries: list[TreeEntry] | None = None,
+    ) -> None:
+        self.path, self.digest, self.layout = path, digest, layout
+        self.files, self.size = files, size
+        self._artifacts = artifacts
+        self._entries = entries
 
     @property
-    def size(self) -> int:
-        return sum(e.size for e in self.entries)
+    def entries(self) -> list[TreeEntry]:
+        if self._entries is None:
+            assert self._artifacts is not None
+            self._entries = self._artifacts.read_tree(self.digest)
+        return self._entries
 
 
 def check_source(path: Path) -> Path:
@@ -67,7 +83,7 @@ def snapshot(path: Path, artifacts: ArtifactStore, *, progress: Progress | None 
         info = artifacts.put_tree(resolved, progress=progress)
         if not info.files:
             raise InvalidInput(f"{path} is an empty folder; there is nothing to version")
-        return Snapshot(resolved, info.digest, "tree", artifacts.read_tree(info.digest))
+        return Snapshot(resolved, info.digest, "tree", files=info.files, size=info.size, artifacts=artifacts)
     try:
         obj = artifacts.put_file(resolved)
     except PermissionError:
@@ -75,12 +91,8 @@ def snapshot(path: Path, artifacts: ArtifactStore, *, progress: Progress | None 
     if progress:
         progress(1, 1)
     mode = 0o755 if os.access(resolved, os.X_OK) else 0o644
-    return Snapshot(
-        resolved,
-        obj.digest,
-        "file",
-        [TreeEntry(path=resolved.name, digest=obj.digest, size=obj.size, mode=mode)],
-    )
+    entry = TreeEntry(path=resolved.name, digest=obj.digest, size=obj.size, mode=mode)
+    return Snapshot(resolved, obj.digest, "file", files=1, size=obj.size, entries=[entry])
 
 
 def detect_kind(path: Path, kind: DatasetKind | None) -> tuple[DatasetKind, str]:
@@ -111,7 +123,7 @@ def describe(
         "layout": snap.layout,
         "source_name": snap.path.name,
         "format": fmt,
-        "files": len(snap.entries),
+        "files": snap.files,
         "size": snap.size,
     }
     if dataset_kind == "files":
@@ -138,7 +150,7 @@ def describe(
         sample_digest=sample_digest,
         columns=infer_schema(source.schema),
         profile=profile,
-        summary=[FileTypeSummary(extension=_ext(snap.path), files=len(snap.entries), size=snap.size)],
+        summary=[FileTypeSummary(extension=_ext(snap.path), files=snap.files, size=snap.size)],
     )
 
 
