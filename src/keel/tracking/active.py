@@ -19,7 +19,7 @@ from typing import Any
 
 from keel.core.errors import InvalidInput
 from keel.tracking.artifact_ops import clean_path
-from keel.tracking.logger import RunLogger, checked_point
+from keel.tracking.logger import RunLogger, checked_point, checked_points
 from keel.tracking.sampler import SystemSampler
 from keel.tracking.schemas import Run
 from keel.tracking.values import check_key, normalise_param
@@ -84,8 +84,7 @@ class ActiveRun:
         self, metrics: Mapping[str, float], step: int | None = None, timestamp: int | None = None
     ) -> None:
         """Log several values at one step."""
-        for key, value in metrics.items():
-            self.logger.log(*checked_point(key, value, step, timestamp))
+        self.logger.log_many(checked_points(metrics, step, timestamp))
 
     # -- params and tags (sent now) ---------------------------------------------------------------
     def log_param(self, key: str, value: Any) -> None:

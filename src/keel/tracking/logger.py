@@ -23,12 +23,12 @@ import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Final
 
 from keel.core.errors import InvalidInput, KeelError
-from keel.tracking.values import check_key
+from keel.tracking.values import check_key, check_value
 
 log = logging.getLogger("keel.tracking")
 
@@ -88,9 +88,15 @@ class RunLogger:
         buf.append((key, value, step, timestamp))
 
     def log_many(self, points: list[Point]) -> None:
-        """Buffer several points (already checked)."""
-        for point in points:
-            self.log(*point)
+        """Buffer several points (already checked) at once."""
+        buf = self._buf
+        if len(buf) + len(points) >= self._batch:
+            self._wake.set()
+            if len(buf) + len(points) > self._capacity:
+                for point in points:  # one at a time, each waiting for room
+                    self.log(*point)
+                return
+        buf.extend(points)
 
     def _wait_for_room(self) -> None:
         while len(self._buf) >= self._capacity and not self._stop:
@@ -217,22 +223,46 @@ def sync_spool(spool_dir: Path, send: Send) -> int:
     return sum(resend_file(path, send)[0] for path in sorted(spool_dir.glob("*.jsonl")))
 
 
-def checked_point(key: str, value: Any, step: int | None, timestamp: int | None) -> Point:
-    """A point with its key, value and step checked, ready for :meth:`RunLogger.log`."""
-    from keel.tracking.values import check_value
+def checked_step(key: str, step: Any) -> int:
+    """The step as an int (0 when None); InvalidInput unless it is an integer."""
+    if step is None:
+        return 0
+    if step.__class__ is int:
+        return int(step)
+    if isinstance(step, bool) or not hasattr(step, "__index__"):
+        raise InvalidInput(f"metric {key!r}: step must be an integer, got {step!r}")
+    return int(step)
 
-    if key.__class__ is not str or key not in _KEYS:
+
+def checked_points(metrics: Mapping[str, Any], step: Any, timestamp: int | None) -> list[Point]:
+    """Points for several metrics at one step, keys and values checked (the hot path: kept lean)."""
+    ts = time.time_ns() // 1_000_000 if timestamp is None else int(timestamp)
+    if step.__class__ is not int:
+        step = checked_step("metrics", step)
+    known = _KEYS
+    out = []
+    for key, value in metrics.items():
+        if key not in known:
+            check_key(key, "metric key")
+            if len(known) < 100_000:
+                known.add(key)
+        if value.__class__ is not float:
+            value = check_value(key, value)
+        out.append((key, value, step, ts))
+    return out
+
+
+def checked_point(key: str, value: Any, step: int | None, timestamp: int | None) -> Point:
+    """One point with its key, value and step checked, ready for :meth:`RunLogger.log`."""
+    if key not in _KEYS:
         check_key(key, "metric key")
-        _KEYS.add(key)
+        if len(_KEYS) < 100_000:
+            _KEYS.add(key)
     if value.__class__ is not float:
         value = check_value(key, value)
-    if step is None:
-        step = 0
-    elif step.__class__ is not int:
-        if isinstance(step, bool) or not hasattr(step, "__index__"):
-            raise InvalidInput(f"metric {key!r}: step must be an integer, got {step!r}")
-        step = int(step)
-    return (key, value, step, now_ms() if timestamp is None else int(timestamp))
+    if step.__class__ is not int:
+        step = checked_step(key, step)
+    return (key, value, step, time.time_ns() // 1_000_000 if timestamp is None else int(timestamp))
 
 
 _KEYS: set[str] = set()
