@@ -83,6 +83,18 @@ def test_bad_requests_get_4xx_json_errors(
     assert isinstance(response.json()["error"]["message"], str)
 
 
+def test_anonymous_callers_learn_nothing_about_inputs(world: AuthWorld) -> None:
+    http = world.http()
+    for kwargs in (
+        {"content": b"{not json", "headers": {"Content-Type": "application/json"}},
+        {"json": {"project": 5}},
+        {"json": {}},
+    ):
+        response = http.post("/api/v1/runs", **kwargs)
+        assert response.status_code == 401, response.text
+        assert "project" not in response.text
+
+
 def test_security_headers_on_every_response(world: AuthWorld) -> None:
     for response in (
         world.http().get("/api/v1/health"),

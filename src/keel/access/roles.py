@@ -8,6 +8,7 @@ someone who can manage it.
 from __future__ import annotations
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from keel.access.common import find_user, project_id
 from keel.access.schemas import RoleBinding, UserName
@@ -46,6 +47,12 @@ class RoleService(Service):
     )
     def grant(self, project: str, user: UserName, role: Role) -> RoleBinding:
         """Give a user a role on a project, replacing the role it had there."""
+        try:
+            return self._grant(project, user, role)
+        except IntegrityError:  # another grant for the same user and project won the race
+            raise Conflict(f"{user}'s role on {project!r} changed at the same time; try again") from None
+
+    def _grant(self, project: str, user: str, role: Role) -> RoleBinding:
         caller = current_caller()
         with self.store.write() as session:
             pid = project_id(session, project)
