@@ -174,3 +174,19 @@ def test_real_server_with_auth_on_keeps_secrets_out_of_its_log(tmp_path: Path) -
     assert '"GET /api/v1/projects HTTP/1.1" 200' in log  # the access log is on...
     assert token not in log  # ...and masks the token even where a client put it in the URL
     assert "auth on" in log
+
+
+def test_a_database_outage_during_sign_in_is_503_not_500(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    world = AuthWorld(tmp_path / "outage")
+    token = world.user("alice")
+
+    def down(_token: str) -> Any:
+        raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(world.ctx.authorizer, "verify_token", down)
+    response = world.http(token).get("/api/v1/projects")
+    assert response.status_code == 503 and response.json()["error"]["code"] == "database_unavailable"

@@ -32,9 +32,16 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from keel.auth.authorizer import RoleAuthorizer
 from keel.auth.ratelimit import FailureLimiter
-from keel.core.errors import InvalidInput, KeelError, PayloadTooLarge, TooManyRequests, Unauthenticated
+from keel.core.errors import (
+    DatabaseUnavailable,
+    InvalidInput,
+    KeelError,
+    PayloadTooLarge,
+    TooManyRequests,
+    Unauthenticated,
+)
 from keel.core.operations import Action, Authorizer, Caller, Operation
-from keel.server.errors import error_response
+from keel.server.errors import error_response, unexpected_response
 from keel.server.routes import CALLER_KEY, Authenticate
 
 #: Routes anyone may call: liveness, version, and the API's own description.
@@ -188,6 +195,15 @@ class SecurityMiddleware:
                         self.authorizer.authorize(caller, op.action, project)
         except KeelError as exc:
             await _refuse(exc, style, scope, receive, send_with_headers)
+            return
+        except Exception as exc:  # the database behind the token or role lookup, or a bug
+            from sqlalchemy.exc import OperationalError
+
+            if isinstance(exc, OperationalError):
+                outage = DatabaseUnavailable(f"database unavailable: {exc.__class__.__name__}")
+                await _refuse(outage, style, scope, receive, send_with_headers)
+            else:
+                await unexpected_response(exc, style)(scope, receive, send_with_headers)
             return
         if body is not None:
             await self.app(scope, _replay(body, receive), send_with_headers)
