@@ -211,3 +211,13 @@ def test_lineage_records_parents_and_rm_is_soft(data_client: Client, tmp_path: P
     assert [d.name for d in ls(project=PROJECT, client=data_client)] == ["clean"]
     with pytest.raises(NotFound):
         rm("raw", project=PROJECT, client=data_client)
+
+
+def test_lineage_shows_runs_that_used_a_version(data_client: Client, tmp_path: Path) -> None:
+    path = tmp_path / "t.parquet"
+    pq.write_table(pa.table({"x": [1, 2]}), path)
+    version = add(path, "t", project=PROJECT, client=data_client).version
+    run = data_client.runs.create(project=PROJECT, name="train")
+    data_client.runs.use(run_id=run.id, refs=[version.ref])
+    view = lineage("t@v1", project=PROJECT, client=data_client)
+    assert {"src": f"run:{run.id}", "relation": "used", "dst": version.ref} in view.downstream
