@@ -46,3 +46,15 @@ def test_push_pull_between_local_and_s3(store: ArtifactStore, s3_url: str, tmp_p
     fresh = open_artifacts(str(tmp_path / "fresh"))
     assert transfer(remote, fresh, [tree.digest]).moved == 2
     assert fresh.checkout_tree(tree.digest, tmp_path / "out") == 1
+
+
+def test_missing_bucket_names_the_remote(s3_url: str, s3_endpoint: str) -> None:
+    import pytest
+
+    from keel.core.errors import RemoteUnavailable
+
+    store = open_artifacts(
+        "s3://no-such-bucket-here/keel", options={"endpoint_url": s3_endpoint}, name="typo"
+    )
+    with pytest.raises(RemoteUnavailable, match=r"remote 'typo' \(s3://no-such-bucket-here/keel\)"):
+        store.put_bytes(b"nowhere to go")
