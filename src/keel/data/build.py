@@ -23,8 +23,6 @@ from keel.artifacts.store import ArtifactStore
 from keel.core.errors import InvalidInput
 from keel.data.schemas import DatasetKind, FileTypeSummary, Layout, NewVersion
 from keel.data.summary import summarise_files
-from keel.data.tables import open_table, parquet_parts, table_format
-from keel.stats import Profiler, infer_schema
 
 Progress = Callable[[int, int], None]
 SAMPLE_ROWS = 100_000
@@ -97,6 +95,8 @@ def snapshot(path: Path, artifacts: ArtifactStore, *, progress: Progress | None 
 
 def detect_kind(path: Path, kind: DatasetKind | None) -> tuple[DatasetKind, str]:
     """The dataset kind and format of a path: a table format, or ``files``."""
+    from keel.data.tables import table_format
+
     fmt = table_format(path)
     if kind == "table" and fmt is None:
         raise InvalidInput(
@@ -116,6 +116,9 @@ def describe(
     scratch: Path | None = None,
 ) -> NewVersion:
     """Profile a table (converting it to Parquet once) or summarise a folder; objects go to the store."""
+    from keel.data.tables import open_table, parquet_parts
+    from keel.stats import Profiler, infer_schema
+
     dataset_kind, fmt = detect_kind(snap.path, kind)
     base: dict[str, Any] = {
         "kind": dataset_kind,
@@ -158,7 +161,7 @@ def _ext(path: Path) -> str:
     return path.suffix.lower() or "(folder)"
 
 
-def _convert(source: Any, profiler: Profiler, artifacts: ArtifactStore, scratch: Path | None) -> str:
+def _convert(source: Any, profiler: Any, artifacts: ArtifactStore, scratch: Path | None) -> str:
     """Stream a text table into a Parquet file while profiling it; returns the Parquet object's digest."""
     import pyarrow.parquet as pq
 
