@@ -126,3 +126,22 @@ def test_cli_add_show_log_status(
     (tmp_path / "imgs.keel").write_text("garbage = [")
     broken = run("data", "checkout", "imgs.keel")
     assert broken.code == 2 and "is not valid" in broken.err
+
+
+def test_rm_lets_gc_reclaim_only_that_datasets_objects(data_client: Client, digits: Path, wavs: Path) -> None:
+    from keel.artifacts import collect_garbage, referenced_digests
+
+    kept = add(wavs, "tones", project=PROJECT, client=data_client).version
+    gone = add(digits, "digits", project=PROJECT, client=data_client).version
+    ctx = data_client.backend.ctx  # type: ignore[attr-defined]
+    store = ctx.artifacts
+    with ctx.store.read() as session:
+        assert gone.digest in referenced_digests(session)
+    data_client.data.rm(project=PROJECT, name="digits")
+    with ctx.store.read() as session:
+        roots = referenced_digests(session)
+    assert gone.digest not in roots and kept.digest in roots
+    collect_garbage(store, roots, grace_s=0)
+    assert not store.exists([gone.digest])
+    kept_files = {e.digest for e in store.read_tree(kept.digest)}
+    assert store.exists(sorted(kept_files)) == kept_files
