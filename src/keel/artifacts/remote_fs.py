@@ -201,6 +201,10 @@ class FsspecBackend(ObjectBackend):
                     f"object {expected} arrived with bytes that hash to {digest}; nothing kept"
                 )
             ok = True
+        except KeelError:
+            raise
+        except Exception as exc:
+            raise self._fail(exc, "uploading an object") from None
         finally:
             if not ok:
                 discard = getattr(handle, "discard", None)

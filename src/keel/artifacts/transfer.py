@@ -69,7 +69,8 @@ def transfer(
         everything = [obj.digest for obj in src.iter_objects()]
         missing_all = set(everything) - dst.exists(everything)
         trees = [d for d in sorted(missing_all) if src.is_tree(d)]
-        files = [d for d in sorted(missing_all) if d not in set(trees)]
+        tree_set = set(trees)
+        files = [d for d in sorted(missing_all) if d not in tree_set]
         requested = len(everything)
     else:
         files, trees = closure(src, digests)
