@@ -27,6 +27,22 @@ Authenticate = Callable[[Request, Operation | None], Caller]
 BEARER = "bearerToken"
 #: Where the security middleware leaves the authenticated caller for the endpoint.
 CALLER_KEY = "keel.caller"
+#: Where it notes the (action, project) it already allowed, so invoke need not ask the database again.
+AUTHORIZED_KEY = "keel.authorized"
+
+
+class _Preauthorized:
+    """The authorizer, minus the one check the security middleware already passed for this request."""
+
+    def __init__(self, authorizer: Authorizer, done: object) -> None:
+        self.authorizer = authorizer
+        self.done = done
+
+    def authorize(self, caller: Caller, action: Action, project: str | None) -> None:
+        if self.done != (caller, action, project):
+            self.authorizer.authorize(caller, action, project)
+
+
 _QUERY_METHODS = {"GET", "DELETE", "HEAD"}
 
 
@@ -115,13 +131,14 @@ def add_operation_route(
         async def endpoint(request: Request, **kwargs: Any) -> Response:
             try:
                 caller = _caller(request, op, authenticate)
+                checks = _Preauthorized(authorizer, request.scope.get(AUTHORIZED_KEY))
                 arguments = arguments_of(kwargs)
                 stream = ByteStream(
                     _sync_chunks(request.stream()),
                     media_type=request.headers.get("content-type", "application/octet-stream"),
                 )
                 result = await anyio.to_thread.run_sync(
-                    lambda: invoke(op, service, arguments, caller=caller, authorizer=authorizer, body=stream)
+                    lambda: invoke(op, service, arguments, caller=caller, authorizer=checks, body=stream)
                 )
                 return _respond(op, result)
             except KeelError as exc:
@@ -134,7 +151,8 @@ def add_operation_route(
         def endpoint(request: Request, **kwargs: Any) -> Response:  # type: ignore[misc]
             try:
                 caller = _caller(request, op, authenticate)
-                result = invoke(op, service, arguments_of(kwargs), caller=caller, authorizer=authorizer)
+                checks = _Preauthorized(authorizer, request.scope.get(AUTHORIZED_KEY))
+                result = invoke(op, service, arguments_of(kwargs), caller=caller, authorizer=checks)
                 return _respond(op, result)
             except KeelError as exc:
                 return error_response(exc, op.errors)

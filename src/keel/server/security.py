@@ -42,7 +42,7 @@ from keel.core.errors import (
 )
 from keel.core.operations import Action, Authorizer, Caller, Operation
 from keel.server.errors import error_response, unexpected_response
-from keel.server.routes import CALLER_KEY, Authenticate
+from keel.server.routes import AUTHORIZED_KEY, CALLER_KEY, Authenticate
 
 #: Routes anyone may call: liveness, version, and the API's own description.
 PUBLIC_PATHS: Final = frozenset(
@@ -193,6 +193,7 @@ class SecurityMiddleware:
                     known, project = _project_value(op, path_params, scope, body)
                     if known:
                         self.authorizer.authorize(caller, op.action, project)
+                        scope[AUTHORIZED_KEY] = (caller, op.action, project)
         except KeelError as exc:
             await _refuse(exc, style, scope, receive, send_with_headers)
             return
