@@ -181,8 +181,12 @@ def add(
     """
     c = _client(client)
     source = Path(path)
-    dataset = name or source.resolve().name.split(".")[0]
-    proj = _project(split_address(dataset), project)
+    wanted = name or source.resolve().name.split(".")[0]
+    parsed = split_address(wanted)
+    if "@" in wanted:
+        raise InvalidInput(f"name the dataset without a version: {wanted!r}", hint="versions are numbered for you")
+    proj = _project(parsed, project)
+    dataset = parsed.name
     from keel.data.build import describe, snapshot
 
     artifacts = _artifacts(c)

@@ -221,3 +221,12 @@ def test_lineage_shows_runs_that_used_a_version(data_client: Client, tmp_path: P
     data_client.runs.use(run_id=run.id, refs=[version.ref])
     view = lineage("t@v1", project=PROJECT, client=data_client)
     assert {"src": f"run:{run.id}", "relation": "used", "dst": version.ref} in view.downstream
+
+
+def test_add_names_project_in_the_name_and_refuses_a_version(data_client: Client, tmp_path: Path) -> None:
+    path = tmp_path / "t.parquet"
+    pq.write_table(pa.table({"x": [1]}), path)
+    version = add(path, f"{PROJECT}/named", client=data_client).version
+    assert (version.project, version.dataset) == (PROJECT, "named")
+    with pytest.raises(InvalidInput, match="without a version"):
+        add(path, "named@v2", project=PROJECT, client=data_client)
