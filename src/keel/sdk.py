@@ -183,7 +183,10 @@ def start_run(
     """Start a run (or resume one with ``run_id=``) in the current project and make it active.
 
     A run started while another is active becomes its child. Use it as a
-    context manager, or call :func:`end_run`.
+    context manager, or call :func:`end_run`. ``run_id=`` of a run that is
+    still RUNNING attaches to it (distributed training: several processes log
+    to one run); an attached process flushes its points at the end but leaves
+    ending the run to the process that started it.
     """
     c = client()
     settings = c.settings
@@ -191,8 +194,13 @@ def start_run(
     parent_id = parent.id if isinstance(parent, ActiveRun) else parent
     if parent_id is None and outer is not None and run_id is None:
         parent_id = outer.id
+    attached = False
     if run_id is not None:
-        info: RunInfo = c.runs.resume(run_id=run_id)
+        info: RunInfo = c.runs.get(run_id=run_id)
+        if info.status == "RUNNING":
+            attached = True  # another process runs it (distributed training): log, never end it
+        else:
+            info = c.runs.resume(run_id=run_id)
     else:
         project = project or current_project()
         if not project:
@@ -216,7 +224,7 @@ def start_run(
     if system_metrics is False:
         interval = 0.0
     logger = RunLogger(info.id, c.runs.log_batch, spool_dir=_spool_dir(c))
-    run = Run(c.runs, info, logger=logger, sampler_interval=interval or 0.0, parent=outer)
+    run = Run(c.runs, info, logger=logger, sampler_interval=interval or 0.0, parent=outer, owner=not attached)
     if run_id is not None and (params or tags):
         run.log_params(params or {})
         run.set_tags(tags or {})

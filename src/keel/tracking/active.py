@@ -45,6 +45,7 @@ class ActiveRun:
         logger: RunLogger,
         sampler_interval: float = 0.0,
         parent: ActiveRun | None = None,
+        owner: bool = True,
     ) -> None:
         self._runs = runs
         self.info = run
@@ -52,6 +53,8 @@ class ActiveRun:
         self.name = run.name
         self.project = run.project
         self.parent = parent
+        #: False when this process attached to a run another process started: it never ends it.
+        self.owner = owner
         self.logger = logger
         self._params: dict[str, Any] = dict(run.params)
         self._lock = threading.Lock()
@@ -175,12 +178,18 @@ class ActiveRun:
         self.logger.flush()
 
     def end(self, status: str = "FINISHED") -> Run:
-        """Flush, stop sampling, and end the run: KPIs are checked, duration and cost set."""
+        """Flush, stop sampling, and end the run: KPIs are checked, duration and cost set.
+
+        A process attached to another's run only flushes; the run stays RUNNING.
+        """
         with self._lock:
             if self._ended:
                 return self.info
             self._ended = True
         energy = self.sampler.stop() if self.sampler is not None else None
+        if not self.owner:
+            self.logger.close()
+            return self.info
         try:
             self.logger.close()
         finally:
