@@ -123,3 +123,13 @@ def test_progress_reports_every_file(store: ArtifactStore, tmp_path: Path) -> No
     seen: list[tuple[int, int]] = []
     store.put_tree(src, progress=lambda done, total: seen.append((done, total)))
     assert seen[-1] == (100, 100)
+
+
+def test_backslash_and_non_utf8_names_are_refused(store: ArtifactStore, tmp_path: Path) -> None:
+    src = _folder(tmp_path / "src", {"ok.txt": b"ok", "back\\slash.txt": b"x"})
+    with pytest.raises(InvalidInput, match="backslash"):
+        store.put_tree(src)
+    other = _folder(tmp_path / "other", {"ok.txt": b"ok"})
+    (other / "ok.txt").rename(os.fsdecode(bytes(other) + b"/\xff.bin"))
+    with pytest.raises(InvalidInput, match="not a UTF-8 file name"):
+        store.put_tree(other)

@@ -38,6 +38,20 @@ def _inside(root: str, target: str) -> bool:
     return target == root or target.startswith(root + os.sep)
 
 
+def _check_names(paths: list[str]) -> None:
+    """Refuse backslashes and names that are not UTF-8, checked for all paths at once (C speed)."""
+    joined = "\n".join(paths)
+    if joined.isascii() and "\\" not in joined:
+        return
+    for path in paths:
+        if "\\" in path:
+            raise InvalidInput(f"{path!r} has a backslash in its name; refused")
+        try:
+            path.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidInput(f"{path!r} is not a UTF-8 file name; refused") from None
+
+
 def walk_folder(folder: Path) -> tuple[str, list[_Found]]:
     """The folder's real path and every file below it as (relative path, absolute path, stat)."""
     if not folder.exists():
@@ -51,15 +65,7 @@ def walk_folder(folder: Path) -> tuple[str, list[_Found]]:
         rel_dir, abs_dir = stack.pop()
         with os.scandir(abs_dir) as entries:
             for entry in entries:
-                name = entry.name
-                rel = rel_dir + name
-                if not name.isascii():
-                    try:
-                        name.encode("utf-8")
-                    except UnicodeEncodeError:
-                        raise InvalidInput(f"{rel_dir}{name!r} is not a UTF-8 file name; refused") from None
-                if "\\" in name:
-                    raise InvalidInput(f"{rel!r} has a backslash in its name; refused")
+                rel = rel_dir + entry.name
                 if entry.is_file(follow_symlinks=False):
                     found.append((rel, entry.path, entry.stat(follow_symlinks=False)))
                 elif entry.is_dir(follow_symlinks=False):
@@ -75,6 +81,7 @@ def walk_folder(folder: Path) -> tuple[str, list[_Found]]:
                     found.append((rel, entry.path, os.stat(entry.path)))
                 else:
                     raise InvalidInput(f"{rel} is not a regular file (a socket, fifo or device); refused")
+    _check_names([item[0] for item in found])
     return root, found
 
 

@@ -82,7 +82,7 @@ class StatCache:
                 " WHERE path >= ? AND path < ?",
                 (prefix, prefix[:-1] + "0"),  # '0' is the character after '/'
             ).fetchall()
-        return {r[0]: Cached._make(r[1:]) for r in rows}
+        return {r[0]: Cached(r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows}
 
     def record(
         self, rows: Iterable[tuple[str, Stat, str]], *, scan_started_ns: int, epoch: str, seen_ns: int
