@@ -302,8 +302,10 @@ class LocalBackend(ObjectBackend):
         return removed
 
     def sync(self) -> None:
+        # The lock is held across the flush: a caller that finds nothing dirty returns only after
+        # any flush already under way (which covers its writes) has finished.
         with self._lock:
             if not self._dirty:
                 return
             self._dirty = False
-        syncfs(self.root)
+            syncfs(self.root)
