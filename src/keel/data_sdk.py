@@ -25,7 +25,7 @@ from typing import Any, BinaryIO
 import keel.data as data  # noqa: F401 - the public ``keel.data`` name resolves to this package
 from keel.client import Client
 from keel.client.backends import LocalBackend
-from keel.core.errors import Conflict, InvalidInput, KeelError
+from keel.core.errors import Conflict, InvalidInput, KeelError, NotSupportedRemotely
 from keel.data.pointer import SUFFIX, Pointer, data_path, pointer_path, read_pointer, write_pointer
 from keel.data.refs import Address, split_address
 from keel.data.schemas import (
@@ -41,15 +41,6 @@ from keel.sdk import client as default_client
 from keel.sdk import current_project
 
 Progress = Callable[[int, int], None]
-
-
-class RemoteDataUnsupported(KeelError):
-    """A call that reads or writes local files was made with a client of a remote server."""
-
-    code = "remote_data_unsupported"
-    status = 501
-    exit_code = 2
-    headline = "not available against a server yet"
 
 
 def _client(client: Client | None) -> Client:
@@ -184,7 +175,9 @@ def add(
     wanted = name or source.resolve().name.split(".")[0]
     parsed = split_address(wanted)
     if "@" in wanted:
-        raise InvalidInput(f"name the dataset without a version: {wanted!r}", hint="versions are numbered for you")
+        raise InvalidInput(
+            f"name the dataset without a version: {wanted!r}", hint="versions are numbered for you"
+        )
     proj = _project(parsed, project)
     dataset = parsed.name
     from keel.data.build import describe, snapshot
@@ -464,7 +457,7 @@ def push(
 
     c = _client(client)
     if _is_remote(c):
-        raise RemoteDataUnsupported(
+        raise NotSupportedRemotely(
             "push and pull move objects between a workspace and a remote; this client talks to a server",
             hint="against a server, `keel data add` uploads the bytes and reads download them",
         )
@@ -488,7 +481,7 @@ def pull(
 
     c = _client(client)
     if _is_remote(c):
-        raise RemoteDataUnsupported(
+        raise NotSupportedRemotely(
             "push and pull move objects between a workspace and a remote; this client talks to a server",
             hint="against a server, `keel data add` uploads the bytes and reads download them",
         )

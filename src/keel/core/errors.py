@@ -230,3 +230,12 @@ class TooManyRequests(KeelError):
     status = 429
     exit_code = 2
     headline = "too many requests"
+
+
+class NotSupportedRemotely(KeelError):
+    """A call that needs a local workspace (its files, its named remotes) was made through a server client."""
+
+    code = "not_supported_remotely"
+    status = 501
+    exit_code = 2
+    headline = "not available through a server"
