@@ -22,12 +22,23 @@ class FakeServer:
         self.gate.set()
         self.calls = 0
 
-    def __call__(self, *, run_id: str, metrics: list[Any], client_id: str, seq: int) -> None:
+    def __call__(
+        self,
+        *,
+        run_id: str,
+        client_id: str,
+        seq: int,
+        metrics: list[Any] | None = None,
+        series: dict[str, Any] | None = None,
+    ) -> None:
         self.calls += 1
         self.gate.wait()
         if self.down:
             raise ServerUnreachable("down")
-        self.batches.setdefault((client_id, seq), [tuple(p) for p in metrics])
+        points = [tuple(p) for p in metrics or []]
+        for key, (steps, stamps, values) in (series or {}).items():
+            points += [(key, v, s, t) for s, t, v in zip(steps, stamps, values, strict=True)]
+        self.batches.setdefault((client_id, seq), points)
 
     @property
     def points(self) -> list[Any]:

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from keel.core.errors import InvalidInput, KeelError
+from keel.tracking.points import group_by_key
 from keel.tracking.values import check_key, check_value
 
 log = logging.getLogger("keel.tracking")
@@ -145,7 +146,8 @@ class RunLogger:
             self._spool(seq, batch)
             return
         try:
-            self._send(run_id=self.run_id, metrics=batch, client_id=self.client_id, seq=seq)
+            series = {k: (v[0], v[1], v[2]) for k, v in group_by_key(batch).items()}
+            self._send(run_id=self.run_id, series=series, client_id=self.client_id, seq=seq)
             self.sent_points += len(batch)
         except KeelError as exc:
             if exc.retryable and self._spool_path is not None:

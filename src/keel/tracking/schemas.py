@@ -15,6 +15,8 @@ END_STATUSES: tuple[str, ...] = ("FINISHED", "FAILED", "KILLED")
 
 #: One metric point as it travels in a batch: (key, value, step, timestamp in Unix ms).
 PointTuple = tuple[str, Number, int, int]
+#: One key's points as columns: ([steps], [timestamps in Unix ms], [values]).
+SeriesColumns = tuple[list[int], list[int], list[Number]]
 
 
 class MetricPoint(BaseModel):

@@ -32,6 +32,7 @@ from keel.tracking.schemas import (
     Run,
     RunStatus,
     RunSummary,
+    SeriesColumns,
 )
 from keel.tracking.search import search_runs
 from keel.tracking.values import ParamValue, check_key, json_safe
@@ -121,9 +122,11 @@ class RunService(RunArtifactOps):
         tags: dict[str, str] | None = None,
         client_id: str | None = None,
         seq: int | None = None,
+        series: dict[str, SeriesColumns] | None = None,
     ) -> BatchResult:
         """Store metric points (key, value, step, Unix ms), params and tags in one transaction.
 
+        ``series`` gives points by key as columns ([steps], [Unix ms], [values]).
         With ``client_id`` and ``seq`` a batch sent twice is stored once.
         """
         if (client_id is None) != (seq is None):
@@ -136,7 +139,7 @@ class RunService(RunArtifactOps):
                 return BatchResult(metrics=0, params=0, tags=0, duplicate=True)
             n_params = store_params(session, self.store, run_id, params or {})
             n_tags = store_tags(session, run_id, tags or {})
-            n_points = store_points(session, self.store, run_id, metrics or [])
+            n_points = store_points(session, self.store, run_id, metrics or [], series)
         return BatchResult(metrics=n_points, params=n_params, tags=n_tags)
 
     @operation("POST", "/api/v1/runs/{run_id}/end", action=Action.AUTHENTICATED, project=GLOBAL)

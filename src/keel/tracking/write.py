@@ -91,15 +91,40 @@ def store_tags(session: Session, run_id: str, tags: Mapping[str, str]) -> int:
 
 
 def store_points(
-    session: Session, store: Store, run_id: str, points: Sequence[tuple[str, float, int, int]]
+    session: Session,
+    store: Store,
+    run_id: str,
+    points: Sequence[tuple[str, float, int, int]],
+    series: Mapping[str, tuple[Sequence[int], Sequence[int], Sequence[float]]] | None = None,
 ) -> int:
-    """Append metric points (one packed chunk per key) and move each key's final value forward."""
-    if not points:
+    """Append metric points (one packed chunk per key) and move each key's final value forward.
+
+    ``points`` are (key, value, step, timestamp) tuples; ``series`` the same
+    points by key as columns (steps, timestamps, values), which is what the
+    SDK's writer sends because it is cheaper to parse and validate.
+    """
+    groups: dict[str, tuple[Sequence[int], Sequence[int], Sequence[float]]] = dict(group_by_key(points))
+    for key, (s_steps, s_times, s_values) in (series or {}).items():
+        if not len(s_steps) == len(s_times) == len(s_values):
+            raise InvalidInput(
+                f"metric {key!r}: series needs as many steps, timestamps and values "
+                f"(got {len(s_steps)}, {len(s_times)}, {len(s_values)})"
+            )
+        if key in groups:
+            old = groups[key]
+            groups[key] = ([*old[0], *s_steps], [*old[1], *s_times], [*old[2], *s_values])
+        else:
+            groups[key] = (s_steps, s_times, s_values)
+    if not groups:
         return 0
     rows = []
     latest: dict[str, tuple[int, int, float | None]] = {}
-    for key, (steps, timestamps, values) in group_by_key(points).items():
+    total = 0
+    for key, (steps, timestamps, values) in groups.items():
         check_key(key, "metric key")
+        if not steps:
+            continue
+        total += len(steps)
         rows.append(
             {
                 "run_id": run_id,
@@ -132,4 +157,4 @@ def store_points(
         ),
     )
     session.execute(stmt)
-    return len(points)
+    return total

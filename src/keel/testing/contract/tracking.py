@@ -67,6 +67,22 @@ def test_resent_batch_is_stored_once_and_all_processes_points_are_kept(
         keel_client.runs.log_batch(run_id=run.id, metrics=batch, client_id="x")
 
 
+def test_series_columns_and_mismatched_lengths(keel_client: Client, unique: Callable[[str], str]) -> None:
+    project = _project(keel_client, unique)
+    run = keel_client.runs.create(project=project)
+    result = keel_client.runs.log_batch(
+        run_id=run.id,
+        metrics=[("loss", 0.9, 0, 5)],
+        series={"loss": ([1, 2], [6, 7], [0.5, float("nan")]), "auc": ([0], [5], [0.7])},
+    )
+    assert result.metrics == 4
+    history = keel_client.runs.metric_history(run_id=run.id, key="loss")
+    assert [p.step for p in history] == [0, 1, 2] and math.isnan(history[2].value)
+    with pytest.raises(InvalidInput, match="as many steps"):
+        keel_client.runs.log_batch(run_id=run.id, series={"auc": ([1, 2], [1], [0.1, 0.2])})
+    assert len(keel_client.runs.metric_history(run_id=run.id, key="auc")) == 1
+
+
 def test_conflicting_param_is_refused_naming_both_values(
     keel_client: Client, unique: Callable[[str], str]
 ) -> None:
