@@ -10,11 +10,9 @@ from typing import Any
 import pyarrow.parquet as pq
 import pytest
 
-from conftest import Result
-
 
 def test_quickstart_builds_a_workspace_project_and_table(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keel_cli: Callable[..., Result]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keel_cli: Callable[..., Any]
 ) -> None:
     monkeypatch.chdir(tmp_path)
     result = keel_cli("quickstart", "demo", "--rows", "800")
@@ -38,7 +36,7 @@ def test_quickstart_builds_a_workspace_project_and_table(
 
 
 def test_quickstart_refuses_a_file_as_directory(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keel_cli: Callable[..., Result]
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keel_cli: Callable[..., Any]
 ) -> None:
     monkeypatch.chdir(tmp_path)
     (tmp_path / "afile").write_text("x")

@@ -147,7 +147,8 @@ def test_out_of_date_database_is_reported_not_migrated(workspace: Path, keel_cli
     import sqlite3
 
     conn = sqlite3.connect(workspace / ".keel" / "keel.db")
-    conn.execute("UPDATE alembic_version SET version_num = '0000'")
+    conn.execute("DELETE FROM alembic_version")
+    conn.execute("INSERT INTO alembic_version (version_num) VALUES ('0000')")
     conn.commit()
     conn.close()
     result = keel_cli("project", "ls")

@@ -110,7 +110,8 @@ def test_unmigrated_database_says_run_upgrade(tmp_path: Path) -> None:
 def test_out_of_date_database_says_run_upgrade(keel_workspace: Any) -> None:
     store = Store(keel_workspace.db_url)
     with store.engine.begin() as conn:
-        conn.execute(text("UPDATE alembic_version SET version_num = '0000'"))
+        conn.execute(text("DELETE FROM alembic_version"))
+        conn.execute(text("INSERT INTO alembic_version (version_num) VALUES ('0000')"))
     with pytest.raises(DatabaseOutOfDate, match="at 0000"), store.read():
         pass
     store.dispose()
