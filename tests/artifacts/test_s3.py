@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
+
+import pytest
 
 from keel.artifacts import ArtifactStore, collect_garbage, fsck, open_artifacts, transfer
 from keel.context import Context
@@ -49,8 +52,6 @@ def test_push_pull_between_local_and_s3(store: ArtifactStore, s3_url: str, tmp_p
 
 
 def test_missing_bucket_names_the_remote(s3_url: str, s3_endpoint: str) -> None:
-    import pytest
-
     from keel.core.errors import RemoteUnavailable
 
     store = open_artifacts(
@@ -58,3 +59,17 @@ def test_missing_bucket_names_the_remote(s3_url: str, s3_endpoint: str) -> None:
     )
     with pytest.raises(RemoteUnavailable, match=r"remote 'typo' \(s3://no-such-bucket-here/keel\)"):
         store.put_bytes(b"nowhere to go")
+
+
+def test_reusing_an_old_s3_object_renews_it(s3_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from keel.artifacts import local
+
+    store = open_artifacts(s3_url)
+    digest = store.put_bytes(b"reused later")
+    before = next(o.mtime for o in store.iter_objects() if o.digest == digest)
+    time.sleep(1.1)  # S3 times have one-second resolution
+    monkeypatch.setattr(local, "FRESHEN_AFTER_S", 0.5)
+    assert store.put_bytes(b"reused later") == digest
+    after = next(o.mtime for o in store.iter_objects() if o.digest == digest)
+    assert after > before
+    assert store.read_bytes(digest) == b"reused later"

@@ -11,14 +11,17 @@ Every failure of the underlying library becomes RemoteUnavailable naming the
 store (by its remote name where it has one) and the reason, never a
 credential. Missing libraries become MissingExtra ("install keel[s3]").
 
-Limits: ``freshen`` is a no-op here (object stores cannot touch a key without
-rewriting it), so gc on such a store relies on its grace period alone.
+``freshen`` on S3 copies an old object onto itself (a server-side copy that
+renews LastModified, up to S3's 5 GB single-copy limit), so gc's grace period
+covers puts that reuse old objects; on other fsspec stores it is a no-op and
+gc relies on its grace period alone.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import time
 import uuid
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -177,7 +180,7 @@ class FsspecBackend(ObjectBackend):
 
     # -- writes ------------------------------------------------------------
     def write_stream(self, chunks: Iterable[bytes], expected: str | None = None) -> tuple[ObjectInfo, bool]:
-        if expected is not None and self.exists([expected]):
+        if expected is not None and self.exists_and_freshen([expected]):
             for _ in chunks:  # drain a streamed body the caller handed us
                 pass
             return ObjectInfo(digest=expected, size=self.size(expected)), False
@@ -215,7 +218,7 @@ class FsspecBackend(ObjectBackend):
         try:
             handle.close()
             if target != self._key(digest):
-                if self.exists([digest]):
+                if self.exists_and_freshen([digest]):
                     self.fs.rm(target)
                     return ObjectInfo(digest=digest, size=size), False
                 self.fs.mv(target, self._key(digest))
@@ -232,10 +235,38 @@ class FsspecBackend(ObjectBackend):
             for chunk in iter(lambda: handle.read(CHUNK * 4), b""):
                 hasher.update(chunk)
         digest = str(hasher.hexdigest())
-        if self.exists([digest]):
+        if self.exists_and_freshen([digest]):
             return ObjectInfo(digest=digest, size=os.path.getsize(path)), False
         with open(path, "rb") as handle:
             return self.write_stream(iter(lambda: handle.read(CHUNK * 4), b""), expected=digest)
+
+    def exists_and_freshen(self, digests: list[str]) -> set[str]:
+        """On S3, objects older than FRESHEN_AFTER_S are copied onto themselves (new LastModified),
+        so a gc's grace period covers a put that reuses them; elsewhere only ``exists``."""
+        present = self.exists(digests)
+        call = getattr(self.fs, "call_s3", None)
+        if call is None or not present:
+            return present
+        from keel.artifacts.local import FRESHEN_AFTER_S
+
+        cutoff = time.time() - FRESHEN_AFTER_S
+
+        def touch(digest: str) -> None:
+            key = self._key(digest)
+            if _mtime(self.fs.info(key)) < cutoff:
+                bucket, name, _ = self.fs.split_path(key)
+                source = {"Bucket": bucket, "Key": name}
+                call("copy_object", Bucket=bucket, Key=name, CopySource=source, MetadataDirective="REPLACE")
+
+        try:
+            with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+                list(pool.map(touch, sorted(present)))
+        except Exception as exc:
+            raise self._fail(exc, "refreshing objects it reuses") from None
+        return present
+
+    def freshen(self, digests: list[str]) -> None:
+        self.exists_and_freshen(digests)
 
     def delete(self, digests: list[str]) -> int:
         present = sorted(self.exists(digests))
