@@ -39,6 +39,11 @@ def test_context_manager_logs_and_finishes_with_kpis(churn: Any) -> None:
     assert [p.step for p in stored.metric_history("loss")] == list(range(300))
     assert stored.kpi_passed is True and stored.kpi_report.summary() == "1/1 met"
     assert stored.environment["python"] and "requirements" in " ".join(a.path for a in stored.artifacts)
+    digests = {a.path: a.digest for a in stored.artifacts}
+    assert (
+        stored.environment["artifacts"]["environment/requirements.txt"]
+        == digests["environment/requirements.txt"]
+    )
     assert keel.get_run(run.id).info.duration is not None
 
 

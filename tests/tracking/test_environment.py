@@ -37,6 +37,7 @@ def test_capture_has_python_packages_and_command() -> None:
     env, files = capture()
     assert env["python"].count(".") == 2 and env["host"] and env["command"]
     assert b"pydantic==" in files["environment/requirements.txt"]
+    assert set(env["artifacts"]) == set(files) and all(len(d) == 64 for d in env["artifacts"].values())
 
 
 def test_hourly_price() -> None:

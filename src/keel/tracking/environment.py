@@ -16,6 +16,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import blake3
+
 
 def _git(args: list[str], cwd: Path) -> str | None:
     try:
@@ -75,4 +77,6 @@ def capture(cwd: Path | None = None) -> tuple[dict[str, Any], dict[str, bytes]]:
     files = {"environment/requirements.txt": installed_packages().encode()}
     if diff:
         files["environment/git.diff"] = diff.encode()
+    # the artifacts' digests on the run itself (BLAKE3 of the raw bytes, as the artifact store names them)
+    env["artifacts"] = {path: blake3.blake3(data).hexdigest() for path, data in files.items()}
     return env, files
