@@ -12,6 +12,7 @@ import contextvars
 import logging
 import os
 import signal
+import sys
 import threading
 from collections.abc import Mapping
 from pathlib import Path
@@ -148,6 +149,14 @@ def _install_hooks() -> None:
         return
     _hooks_installed = True
     atexit.register(_shutdown, "FINISHED")
+    previous_hook = sys.excepthook
+
+    def excepthook(kind: type[BaseException], value: BaseException, tb: Any) -> None:
+        # an exception ends the script: open runs are FAILED (KILLED on Ctrl-C), not FINISHED at exit
+        _shutdown("KILLED" if issubclass(kind, KeyboardInterrupt) else "FAILED")
+        previous_hook(kind, value, tb)
+
+    sys.excepthook = excepthook
     if threading.current_thread() is threading.main_thread():
         _previous_sigterm = signal.getsignal(signal.SIGTERM)
         signal.signal(signal.SIGTERM, _on_sigterm)

@@ -90,3 +90,24 @@ def test_sigterm_with_the_default_handler_still_terminates(tmp_path: Path) -> No
     assert proc.wait(timeout=20) == -signal.SIGTERM
     assert client.runs.get(run_id=run_id).status == "KILLED"
     assert len(client.runs.metric_history(run_id=run_id, key="loss")) == 2000
+
+
+def test_an_uncaught_exception_marks_open_runs_failed(tmp_path: Path) -> None:
+    settings = new_workspace(tmp_path / "ws")
+    client = keel.connect(settings=settings)
+    client.projects.create(name="churn")
+    script = tmp_path / "crash.py"
+    script.write_text(
+        "import sys, keel\n"
+        "keel.init(project='churn', home=sys.argv[1])\n"
+        "run = keel.start_run(system_metrics=False, capture_env=False)\n"
+        "run.log_metric('loss', 1.0)\n"
+        "print(run.id, flush=True)\n"
+        "raise RuntimeError('boom')\n"
+    )
+    done = subprocess.run(
+        [sys.executable, str(script), settings.home], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 1 and "boom" in done.stderr
+    run = client.runs.get(run_id=done.stdout.strip())
+    assert run.status == "FAILED" and run.metrics == {"loss": 1.0}
