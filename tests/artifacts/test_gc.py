@@ -71,7 +71,9 @@ PUTTER = textwrap.dedent(
         if i % 2 == 0:
             digests.append(store.put_bytes(b"old object %d" % (i % 10)))  # dedups against aged objects
         store.sync()
-        out.write_text("\\n".join(digests))
+        tmp = out.with_suffix(".tmp")
+        tmp.write_text("\\n".join(digests))
+        tmp.replace(out)  # atomic: the test never reads a half-written list
     out.with_suffix(".done").write_text("done")
     """
 )
