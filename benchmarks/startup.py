@@ -33,8 +33,13 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="keel-startup-"))
     env = {k: v for k, v in os.environ.items() if not k.startswith("KEEL_")}
     subprocess.run([keel, "init"], cwd=tmp, env=env, check=True, stdout=subprocess.DEVNULL)
-    subprocess.run([keel, "project", "create", "churn", "--kpi", "auc >= 0.9"], cwd=tmp, env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [keel, "project", "create", "churn", "--kpi", "auc >= 0.9"],
+        cwd=tmp,
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     commands = {
         "python -c pass": [sys.executable, "-c", "pass"],
         "keel --help": [keel, "--help"],

@@ -76,7 +76,7 @@ def rest_routes() -> list[dict[str, Any]]:
     for route in app.routes:
         if isinstance(route, APIRoute):
             action = (route.openapi_extra or {}).get("x-keel-action", "public")
-            for method in sorted(route.methods):
+            for method in sorted(route.methods or ()):
                 routes.append(
                     {"method": method, "path": route.path, "summary": route.summary or "", "action": action}
                 )
