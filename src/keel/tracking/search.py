@@ -5,8 +5,10 @@ run_id+key, index key+value); each param condition one on ``run_params``
 (index key+value_num for numbers); attributes are columns of ``runs``. Order
 keys join the one row they need. Only the page's runs are read, then their
 params, final metrics and tags in three column-projected queries -- never a
-run through the ORM. The page token is the offset plus a fingerprint of the
-query, so a token from another query (or a tampered one) is refused.
+run through the ORM. Pages are keyset cursors: the token holds the sort
+values of the page's last run (the run id breaks ties) and a fingerprint of
+the query, so runs added meanwhile neither repeat nor shift later pages, and a
+token from another query (or a tampered one) is refused.
 """
 
 from __future__ import annotations
@@ -140,8 +142,12 @@ def _compile(node: Node, text: str) -> ColumnElement[bool]:
     return exists().where(t.run_id == RunRow.id, t.key == field.key, _cmp(t.value, op, values))
 
 
-def _order(query: Select[Any], keys: list[OrderKey], text: str) -> Select[Any]:
-    clauses: list[Any] = []
+Component = tuple[Any, bool]  # (column expression, descending); missing values sort last
+
+
+def _order(query: Select[Any], keys: list[OrderKey], text: str) -> tuple[Select[Any], list[Component]]:
+    """Join what the order keys need; return the sort components, ending with the run id (unique)."""
+    components: list[Component] = []
     for number, key in enumerate(keys):
         field = key.field
         column: Any
@@ -156,19 +162,59 @@ def _order(query: Select[Any], keys: list[OrderKey], text: str) -> Select[Any]:
         elif field.entity == "params":
             alias_p = aliased(ParamRow, name=f"op{number}")
             query = query.outerjoin(alias_p, and_(alias_p.run_id == RunRow.id, alias_p.key == field.key))
-            clauses.append(alias_p.value_num.is_(None))
-            clauses.append(alias_p.value_num.desc() if key.descending else alias_p.value_num.asc())
+            components.append((alias_p.value_num, key.descending))  # numbers by value, then text
             column = alias_p.value
         else:
             alias_t = aliased(TagRow, name=f"ot{number}")
             query = query.outerjoin(alias_t, and_(alias_t.run_id == RunRow.id, alias_t.key == field.key))
             column = alias_t.value
-        clauses.append(column.is_(None))  # missing values last, both directions
-        clauses.append(column.desc() if key.descending else column.asc())
+        components.append((column, key.descending))
     if not keys:
-        clauses.append(RunRow.start_time.desc())
-    clauses.append(RunRow.id.desc())
-    return query.order_by(*clauses)
+        components.append((RunRow.start_time, True))
+    components.append((RunRow.id, True))
+    clauses = []
+    for column, descending in components:
+        clauses.append(column.is_(None))  # missing values last, both directions
+        clauses.append(column.desc() if descending else column.asc())
+    return query.order_by(*clauses), components
+
+
+def _after(components: list[Component], last: list[Any]) -> ColumnElement[bool]:
+    """Rows strictly after ``last`` in the order of ``components`` (keyset pagination, missing last)."""
+    alternatives = []
+    for i, (column, descending) in enumerate(components):
+        same = [
+            c.is_(None) if v is None else c == v for (c, _), v in zip(components[:i], last[:i], strict=True)
+        ]
+        value = last[i]
+        if value is None:
+            continue  # nothing sorts after a missing value within this component
+        later = column < value if descending else column > value
+        alternatives.append(and_(*same, or_(later, column.is_(None))))
+    return or_(*alternatives) if alternatives else false()
+
+
+def _encode_position(values: list[Any]) -> list[Any]:
+    return [{"t": v.isoformat()} if isinstance(v, datetime) else v for v in values]
+
+
+def _decode_position(values: Any, size: int) -> list[Any]:
+    if not isinstance(values, list) or len(values) != size:
+        raise InvalidInput("page token is not valid for this search; start again without it")
+    out: list[Any] = []
+    for value in values:
+        if isinstance(value, dict) and set(value) == {"t"} and isinstance(value["t"], str):
+            try:
+                out.append(datetime.fromisoformat(value["t"]))
+            except ValueError:
+                raise InvalidInput(
+                    "page token is not valid for this search; start again without it"
+                ) from None
+        elif value is None or isinstance(value, bool | int | float | str):
+            out.append(value)
+        else:
+            raise InvalidInput("page token is not valid for this search; start again without it")
+    return out
 
 
 _COLUMNS: Final = (
@@ -202,21 +248,17 @@ def search_runs(
     fingerprint = hashlib.sha256(
         json.dumps([project_id, filter_string or "", order_by or [], include_deleted]).encode()
     ).hexdigest()[:16]
-    offset = 0
-    if page_token:
-        position = decode_token(page_token, {"offset", "query"})
-        if (
-            position["query"] != fingerprint
-            or not isinstance(position["offset"], int)
-            or position["offset"] < 0
-        ):
-            raise InvalidInput("page token is not valid for this search; start again without it")
-        offset = position["offset"]
     where = [RunRow.project_id == project_id, true() if include_deleted else RunRow.deleted == false()]
     if tree is not None:
         where.append(_compile(tree, filter_string or ""))
-    query = _order(select(*_COLUMNS).where(*where), keys, " ".join(order_by or []))
-    rows = session.execute(query.offset(offset).limit(limit + 1)).all()
+    query, components = _order(select(*_COLUMNS).where(*where), keys, " ".join(order_by or []))
+    query = query.add_columns(*(column.label(f"_o{i}") for i, (column, _) in enumerate(components)))
+    if page_token:
+        position = decode_token(page_token, {"after", "query"})
+        if position["query"] != fingerprint:
+            raise InvalidInput("page token is not valid for this search; start again without it")
+        query = query.where(_after(components, _decode_position(position["after"], len(components))))
+    rows = session.execute(query.limit(limit + 1)).all()
     more = len(rows) > limit
     rows = rows[:limit]
     ids = [r.id for r in rows]
@@ -259,5 +301,8 @@ def search_runs(
         )
         for r in rows
     ]
-    token = encode_token({"offset": offset + limit, "query": fingerprint}) if more else None
+    token = None
+    if more:
+        last = [rows[-1]._mapping[f"_o{i}"] for i in range(len(components))]
+        token = encode_token({"after": _encode_position(last), "query": fingerprint})
     return items, token

@@ -172,6 +172,43 @@ def test_search_filters_orders_and_pages(keel_client: Client, unique: Callable[[
         keel_client.runs.search(project=project, order_by=["metrics.auc asc"], page_token=first.next_token)
     with pytest.raises(InvalidInput, match="page token"):
         keel_client.runs.search(project=project, page_token="bm9wZQ")
+    assert first.next_token is not None
+    forged = first.next_token[:-4] + ("AAAA" if not first.next_token.endswith("AAAA") else "BBBB")
+    with pytest.raises(InvalidInput, match="page token"):
+        keel_client.runs.search(project=project, order_by=["metrics.auc desc"], limit=2, page_token=forged)
+
+
+@pytest.mark.parametrize(
+    "order",
+    [
+        [],
+        ["metrics.auc desc"],
+        ["metrics.missing asc"],
+        ["params.depth desc", "attributes.name"],
+        ["params.opt", "tags.team desc"],
+        ["attributes.start_time"],
+        ["attributes.cost desc"],
+    ],
+)
+def test_cursor_pages_match_one_query_in_every_order(
+    keel_client: Client, unique: Callable[[str], str], order: list[str]
+) -> None:
+    project = _project(keel_client, unique)
+    _seed(keel_client, project)
+    keel_client.runs.create(project=project, name="bare")  # no params, metrics or tags: sorts last
+    whole = [r.id for r in keel_client.runs.search(project=project, order_by=order).items]
+    paged: list[str] = []
+    token = None
+    while True:
+        page = keel_client.runs.search(project=project, order_by=order, limit=2, page_token=token)
+        paged.extend(r.id for r in page.items)
+        token = page.next_token
+        if token is None:
+            break
+        if len(paged) == 2:  # a run created meanwhile neither repeats nor shifts later pages
+            keel_client.runs.create(project=project, name="late", params={"depth": 100, "opt": "zzz"})
+    assert len(whole) == 6
+    assert [i for i in paged if i in whole] == whole
 
 
 @pytest.mark.parametrize(
