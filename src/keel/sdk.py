@@ -106,7 +106,8 @@ class Run(ActiveRun):
     def metric_history(self, key: str) -> list[MetricPoint]:
         """Every stored point of ``key`` (flushes first, so it includes what was just logged)."""
         self.flush()
-        return client().runs.metric_history(run_id=self.id, key=key)
+        history: list[MetricPoint] = self._runs.metric_history(run_id=self.id, key=key)
+        return history
 
 
 def _finish(run: Run, status: str) -> RunInfo:
