@@ -93,14 +93,17 @@ def snapshot(path: Path, artifacts: ArtifactStore, *, progress: Progress | None 
     return Snapshot(resolved, obj.digest, "file", files=1, size=obj.size, entries=[entry])
 
 
-def detect_kind(path: Path, kind: DatasetKind | None) -> tuple[DatasetKind, str]:
-    """The dataset kind and format of a path: a table format, or ``files``."""
-    from keel.data.tables import table_format
+def detect_kind(snap: Snapshot, kind: DatasetKind | None) -> tuple[DatasetKind, str]:
+    """The dataset kind and format of stored content, from its file names: a table format, or ``files``."""
+    from keel.data.formats import file_format, folder_format
 
-    fmt = table_format(path)
+    if snap.layout == "file":
+        fmt = file_format(snap.path.name)
+    else:
+        fmt = folder_format(e.path for e in snap.entries)
     if kind == "table" and fmt is None:
         raise InvalidInput(
-            f"{path} is not a table Keel reads (CSV, Parquet, JSON lines, or a folder of Parquet parts)"
+            f"{snap.path} is not a table Keel reads (CSV, Parquet, JSON lines, or a folder of Parquet parts)"
         )
     if kind == "files" or fmt is None:
         return "files", "files"
@@ -119,7 +122,7 @@ def describe(
     from keel.data.tables import open_table, parquet_parts
     from keel.stats import Profiler, infer_schema
 
-    dataset_kind, fmt = detect_kind(snap.path, kind)
+    dataset_kind, fmt = detect_kind(snap, kind)
     base: dict[str, Any] = {
         "kind": dataset_kind,
         "digest": snap.digest,

@@ -16,34 +16,25 @@ from typing import Final
 import pyarrow as pa
 
 from keel.core.errors import InvalidInput
+from keel.data.formats import file_format, folder_format, is_hidden
 
 BATCH_ROWS: Final = 65_536
 #: Read Parquet column chunks through a small buffer instead of pre-buffering whole row groups:
 #: on a 5-million-row, 20-column file this keeps a pass at about 190 MB instead of 560 MB.
 STREAMING: Final = {"pre_buffer": False, "buffer_size": 1 << 20}
-TABLE_SUFFIXES: Final = {
-    ".csv": "csv",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-}
 
 
 def table_format(path: Path) -> str | None:
     """``csv``, ``jsonl`` or ``parquet`` for a table file or a folder of Parquet parts; else None."""
     if path.is_dir():
-        parts = [p for p in path.rglob("*") if p.is_file() and not p.name.startswith((".", "_"))]
-        if parts and all(TABLE_SUFFIXES.get(p.suffix.lower()) == "parquet" for p in parts):
-            return "parquet"
-        return None
-    return TABLE_SUFFIXES.get(path.suffix.lower())
+        return folder_format(p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file())
+    return file_format(path.name)
 
 
 def parquet_parts(path: Path) -> list[Path]:
     """The Parquet files of a table: the file itself, or a folder's parts in path order."""
     if path.is_dir():
-        return sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith((".", "_")))
+        return sorted(p for p in path.rglob("*") if p.is_file() and not is_hidden(p.name))
     return [path]
 
 
