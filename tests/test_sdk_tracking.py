@@ -179,3 +179,19 @@ def test_autolog_sklearn_records_params_score_time_and_model(churn: Any) -> None
     assert "fit_time_s" in stored.metrics
     assert stored.tags["estimator"].endswith("LogisticRegression")
     assert [a.path for a in stored.artifacts] == ["model/model.skops"]
+
+
+def test_start_run_needs_a_project_and_helpers_check_their_input(tmp_path: Path) -> None:
+    settings = new_workspace(tmp_path / "ws")
+    keel.init(home=settings.home)
+    with pytest.raises(InvalidInput, match="no project"):
+        keel.start_run(system_metrics=False)
+    with pytest.raises(InvalidInput, match="no project"):
+        keel.search_runs("metrics.auc > 1")
+    keel.init(project="p", create=True, home=settings.home)
+    with keel.start_run(system_metrics=False, capture_env=False) as run:
+        with pytest.raises(InvalidInput, match="matplotlib Figure"):
+            run.log_figure(object(), "plot.png")
+        with pytest.raises(InvalidInput, match="artifact path"):
+            run.log_text("x", "../outside.txt")
+    assert keel.get_run(run.id).artifacts == []

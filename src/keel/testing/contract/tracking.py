@@ -130,6 +130,27 @@ def test_unknown_run_and_project_and_finished_run(keel_client: Client, unique: C
     assert len(keel_client.runs.metric_history(run_id=run.id, key="m")) == 1
 
 
+def test_bad_run_inputs_change_nothing(keel_client: Client, unique: Callable[[str], str]) -> None:
+    project = _project(keel_client, unique)
+    with pytest.raises(InvalidInput, match="hourly_price"):
+        keel_client.runs.create(project=project, hourly_price=-1.0)
+    with pytest.raises(InvalidInput, match="run name"):
+        keel_client.runs.create(project=project, name="bad:name")
+    with pytest.raises(InvalidInput, match="param key"):
+        keel_client.runs.create(project=project, params={"a b:c": 1})
+    assert keel_client.runs.search(project=project).items == []
+    run = keel_client.runs.create(project=project)
+    with pytest.raises(InvalidInput, match="FINISHED, FAILED or KILLED"):
+        keel_client.runs.end(run_id=run.id, status="RUNNING")
+    with pytest.raises(InvalidInput):
+        keel_client.runs.end(run_id=run.id, status="DONE")  # type: ignore[arg-type]
+    assert keel_client.runs.get(run_id=run.id).status == "RUNNING"
+    with pytest.raises(InvalidInput, match="between 1 and"):
+        keel_client.runs.search(project=project, limit=0)
+    with pytest.raises(InvalidInput, match="asc"):
+        keel_client.runs.search(project=project, order_by=["metrics.auc sideways"])
+
+
 def _seed(keel_client: Client, project: str) -> dict[str, str]:
     ids = {}
     for i, (depth, opt) in enumerate([(2, "sgd"), (4, "adam"), (6, "adam"), (8, "sgd"), (6, "sgd")]):
