@@ -87,7 +87,7 @@ def ls(
                 r.id,
                 r.name,
                 r.status,
-                f"{r.start_time:%Y-%m-%d %H:%M}",
+                f"{r.start_time:%m-%d %H:%M}",
                 _num(r.duration),
                 _num(r.cost),
                 r.kpi_summary or "",
@@ -115,11 +115,13 @@ def show(
         return
     con = output.console()
     con.print(f"[bold]{run.name}[/bold]  [dim]{run.id}[/dim]  {run.status}", highlight=False)
-    con.print(
-        f"  project {run.project}   user {run.user}   started {run.start_time:%Y-%m-%d %H:%M:%S} UTC"
-        f"   duration {_num(run.duration)} s   cost {_num(run.cost)}   GPU energy {_num(run.energy_kwh)} kWh",
-        highlight=False,
-    )
+    facts = [f"project {run.project}", f"user {run.user}", f"started {run.start_time:%Y-%m-%d %H:%M:%S} UTC"]
+    if run.duration is not None:
+        facts.append(f"duration {run.duration:.1f} s")
+    facts.append(f"cost {_num(run.cost)}" if run.cost is not None else "cost - (set hourly_price)")
+    if run.energy_kwh is not None:
+        facts.append(f"GPU energy {run.energy_kwh:.4g} kWh")
+    con.print("  " + "   ".join(facts), highlight=False)
     git = run.environment.get("git") or {}
     if git:
         con.print(
