@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, Final
 
-import numpy as np
-
 from keel.core.errors import KeelError
 
 FORMAT: Final = 1
@@ -35,6 +33,8 @@ def group_by_key(
 
 def pack(steps: Sequence[int], timestamps: Sequence[int], values: Sequence[float]) -> bytes:
     """The chunk bytes of one key's points."""
+    import numpy as np  # loaded on the first batch, not when the server starts
+
     return (
         np.asarray(steps, dtype="<i8").tobytes()
         + np.asarray(timestamps, dtype="<i8").tobytes()
@@ -44,6 +44,8 @@ def pack(steps: Sequence[int], timestamps: Sequence[int], values: Sequence[float
 
 def unpack(data: bytes, count: int, fmt: int) -> tuple[Any, Any, Any]:
     """(steps, timestamps, values) arrays of a chunk."""
+    import numpy as np
+
     if fmt != FORMAT or len(data) != 24 * count:
         raise KeelError(
             f"metric chunk of format {fmt} with {len(data)} bytes for {count} points is unreadable"
@@ -56,6 +58,8 @@ def unpack(data: bytes, count: int, fmt: int) -> tuple[Any, Any, Any]:
 
 def merge(chunks: Iterable[tuple[bytes, int, int]]) -> list[tuple[int, int, float]]:
     """All points of several chunks as (step, timestamp, value), by step then timestamp (stable)."""
+    import numpy as np
+
     parts = [unpack(data, count, fmt) for data, count, fmt in chunks]
     if not parts:
         return []
