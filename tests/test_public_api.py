@@ -19,12 +19,12 @@ PUBLIC = {
     "__version__",
     "active_run",
     "autolog",
-    "client",
     "connect",
     "current_project",
     "data",
     "end_run",
     "evaluate_kpis",
+    "get_client",
     "get_run",
     "init",
     "log_artifact",
@@ -65,3 +65,12 @@ def test_keel_help_loads_nothing_heavy() -> None:
         "try:\n    main(['project', '--help'])\nexcept SystemExit:\n    pass"
     )
     assert _modules_after(code) == []
+
+
+def test_no_public_function_is_shadowed_by_a_subpackage() -> None:
+    """`import keel.x` rebinds `keel.x` to the module, so a public function may not share a subpackage's name."""
+    import pkgutil
+
+    submodules = {m.name for m in pkgutil.iter_modules(keel.__path__)}
+    clashes = (set(keel.__all__) & submodules) - {"data"}  # keel.data is the namespace itself, by design
+    assert not clashes, f"public names shadowed by subpackages: {sorted(clashes)}"

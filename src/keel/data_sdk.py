@@ -37,7 +37,7 @@ from keel.data.schemas import (
     LineageView,
     VersionDiff,
 )
-from keel.sdk import client as default_client
+from keel.sdk import get_client as default_client
 from keel.sdk import current_project
 
 Progress = Callable[[int, int], None]

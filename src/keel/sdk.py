@@ -61,7 +61,7 @@ def init(
     return client
 
 
-def client() -> Client:
+def get_client() -> Client:
     """The client ``init`` made, or one from the settings."""
     global _default
     with _lock:
@@ -74,7 +74,7 @@ def current_project() -> str | None:
     """The project ``init`` chose, else the ``project`` setting."""
     if _project is not None:
         return _project
-    c = client()
+    c = get_client()
     return c.settings.project if c.settings else None
 
 
@@ -198,7 +198,7 @@ def start_run(
     to one run); an attached process flushes its points at the end but leaves
     ending the run to the process that started it.
     """
-    c = client()
+    c = get_client()
     settings = c.settings
     outer = _active.get()
     parent_id = parent.id if isinstance(parent, ActiveRun) else parent
@@ -317,7 +317,7 @@ class RunRecord:
 
 def get_run(run_id: str) -> RunRecord:
     """A stored run: params, final metrics, tags, KPI report, cost, environment, artifacts."""
-    c = client()
+    c = get_client()
     return RunRecord(c, c.runs.get(run_id=run_id))
 
 
@@ -335,7 +335,7 @@ def search_runs(
     project = project or current_project()
     if not project:
         raise InvalidInput("no project to search", hint="call keel.init(project='...') or pass project=")
-    c = client()
+    c = get_client()
     items: list[Any] = []
     token = None
     while len(items) < max_results:
