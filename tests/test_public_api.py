@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import keel
 
@@ -74,3 +75,31 @@ def test_no_public_function_is_shadowed_by_a_subpackage() -> None:
     submodules = {m.name for m in pkgutil.iter_modules(keel.__path__)}
     clashes = (set(keel.__all__) & submodules) - {"data"}  # keel.data is the namespace itself, by design
     assert not clashes, f"public names shadowed by subpackages: {sorted(clashes)}"
+
+
+def test_a_local_command_loads_only_its_capability(tmp_path: Path) -> None:
+    """`keel project ls` on a workspace pays for projects, not for tracking, data or the HTTP stack."""
+    from keel.testing.fixtures import new_workspace
+
+    home = new_workspace(tmp_path).home
+    code = (
+        "import sys, json\n"
+        "from keel.cli.main import main\n"
+        "try:\n    main(['-c', 'home="
+        + home
+        + "', 'project', 'ls', '--json'])\nexcept SystemExit:\n    pass\n"
+        "print(json.dumps(sorted(sys.modules)))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    loaded = set(json.loads(out.strip().splitlines()[-1]))
+    assert "keel.projects" in loaded
+    unwanted = {
+        "keel.tracking",
+        "keel.data",
+        "keel.artifact_service",
+        "httpx",
+        "pandas",
+        "pyarrow",
+        "fastapi",
+    }
+    assert not (unwanted & loaded), sorted(unwanted & loaded)

@@ -1,27 +1,45 @@
-"""The services Keel exposes, in one list that the server and the SDK both read.
+"""The services Keel exposes, named once here; the server and the SDK both read this table.
 
-Adding a capability's service here is all it takes to give it REST routes and
-SDK calls (local and remote).
+Adding a capability's service to :data:`SERVICE_PATHS` is all it takes to give it
+REST routes and SDK calls (local and remote). Services load on first use, so
+``keel project ls`` imports the projects capability and not every other one;
+the server loads them all.
 """
 
 from __future__ import annotations
 
-from typing import Final
+import importlib
+from typing import TYPE_CHECKING, Any, Final
 
-from keel.access import AuditService, RoleService, TokenService, UserService
-from keel.artifact_service import ArtifactService
-from keel.context import Service
-from keel.data.service import DataService
-from keel.projects.service import ProjectService
-from keel.tracking.service import RunService
+if TYPE_CHECKING:
+    from keel.context import Service
 
-SERVICES: Final[tuple[type[Service], ...]] = (
-    ProjectService,
-    ArtifactService,
-    DataService,
-    RunService,
-    UserService,
-    TokenService,
-    RoleService,
-    AuditService,
-)
+#: SDK attribute name -> "module:Class" of the service.
+SERVICE_PATHS: Final[dict[str, str]] = {
+    "projects": "keel.projects.service:ProjectService",
+    "artifacts": "keel.artifact_service:ArtifactService",
+    "data": "keel.data.service:DataService",
+    "runs": "keel.tracking.service:RunService",
+    "users": "keel.access:UserService",
+    "tokens": "keel.access:TokenService",
+    "roles": "keel.access:RoleService",
+    "audit": "keel.access:AuditService",
+}
+
+
+def load_service(name: str) -> type[Service]:
+    """The service class registered as ``name``; KeyError if there is none."""
+    module, _, cls = SERVICE_PATHS[name].partition(":")
+    service: type[Service] = getattr(importlib.import_module(module), cls)
+    return service
+
+
+def all_services() -> tuple[type[Service], ...]:
+    """Every registered service class (imports every capability)."""
+    return tuple(load_service(name) for name in SERVICE_PATHS)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "SERVICES":  # the whole tuple, for the server and for tests
+        return all_services()
+    raise AttributeError(f"module 'keel.services' has no attribute {name!r}")

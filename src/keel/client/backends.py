@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import quote
-
-import httpx
 
 from keel.context import Context, Service
 from keel.core.errors import KeelError, ServerUnreachable
 from keel.core.operations import ByteStream, Caller, Operation, invoke, local_admin
 from keel.core.version import __version__
+
+if TYPE_CHECKING:
+    import httpx
 
 
 class Backend(Protocol):
@@ -80,7 +81,11 @@ class RemoteBackend:
         headers = {"User-Agent": f"keel/{__version__}"}
         if token:
             headers["Authorization"] = f"Bearer {token}"
-        self.http = http or httpx.Client(base_url=self.url, timeout=timeout)
+        if http is None:
+            import httpx  # only remote clients pay for the HTTP stack
+
+            http = httpx.Client(base_url=self.url, timeout=timeout)
+        self.http = http
         self.http.headers.update(headers)
         self.retries = retries
 
@@ -119,7 +124,11 @@ class RemoteBackend:
             request = self._request(op, arguments, body)
             try:
                 response = self.http.send(request, stream=op.streams_response)
-            except httpx.TransportError as exc:
+            except Exception as exc:
+                import httpx
+
+                if not isinstance(exc, httpx.TransportError):
+                    raise
                 retry = isinstance(exc, httpx.ConnectError) and body is None
                 if retry and attempt < self.retries:
                     attempt += 1

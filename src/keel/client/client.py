@@ -5,19 +5,21 @@ from __future__ import annotations
 import inspect
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from keel.access import AuditService, RoleService, TokenService, UserService
-from keel.artifact_service import ArtifactService
 from keel.client.backends import Backend, LocalBackend, RemoteBackend
 from keel.context import Context, Service
 from keel.core.errors import InvalidInput
 from keel.core.operations import ByteStream, Operation, operations_of
 from keel.core.settings import Settings, load_settings
-from keel.data.service import DataService
-from keel.projects.service import ProjectService
-from keel.services import SERVICES
-from keel.tracking.service import RunService
+from keel.services import SERVICE_PATHS, load_service
+
+if TYPE_CHECKING:
+    from keel.access import AuditService, RoleService, TokenService, UserService
+    from keel.artifact_service import ArtifactService
+    from keel.data.service import DataService
+    from keel.projects.service import ProjectService
+    from keel.tracking.service import RunService
 
 
 class ServiceProxy:
@@ -72,8 +74,17 @@ class Client:
     def __init__(self, backend: Backend, settings: Settings | None = None) -> None:
         self.backend = backend
         self.settings = settings
-        for service in SERVICES:
-            setattr(self, service.name, ServiceProxy(service, backend))
+
+    def __getattr__(self, name: str) -> Any:
+        # Only reached for attributes not set yet: load the service on first use, then keep its proxy.
+        if name not in SERVICE_PATHS:
+            raise AttributeError(f"'Client' has no attribute {name!r}")
+        proxy = ServiceProxy(load_service(name), self.backend)
+        setattr(self, name, proxy)
+        return proxy
+
+    def __dir__(self) -> list[str]:
+        return sorted({*super().__dir__(), *SERVICE_PATHS})
 
     def service(self, service: type[Service]) -> Any:
         """A proxy for any service class, Keel's or a plugin's."""
