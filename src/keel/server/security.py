@@ -11,7 +11,8 @@ One pure ASGI middleware runs before FastAPI parses anything, so:
   early check only makes the refusal come first;
 - bodies are bounded: ``server_max_request_mb`` for JSON, ``server_max_upload_mb``
   for streamed uploads (counted as they arrive) -> 413;
-- failed sign-ins are rate limited per client address -> 429 with Retry-After;
+- failed sign-ins are rate limited per client address -> 429 with Retry-After
+  (a valid token is verified first and never limited);
 - every response carries security headers; CORS headers only if configured.
 
 The client address is the socket peer; a reverse proxy's X-Forwarded-For is
@@ -79,17 +80,19 @@ class TokenAuthenticator:
         self.limiter = limiter
 
     def __call__(self, request: Request, op: Operation | None) -> Caller:
+        """Verify first, so a valid token is never limited; a client that used up its failures
+        gets 429 instead of 401 for each further failure until the oldest ages out."""
         address = client_address(request)
         header = request.headers.get("authorization")
         if header is None:
             return anonymous(address)
-        self.limiter.check(address)
         scheme, _, token = header.strip().partition(" ")
         try:
             if scheme.lower() != "bearer" or not token.strip():
                 raise Unauthenticated("the Authorization header must be 'Bearer <token>'")
             caller = self.authorizer.verify_token(token.strip())
         except Unauthenticated:
+            self.limiter.check(address)
             self.limiter.failed(address)
             raise
         return replace(caller, address=address)
