@@ -88,7 +88,7 @@ class EchoService(Service):
 @pytest.fixture
 def app_and_client(tmp_path: Path) -> tuple[TestClient, Any]:
     settings = load_settings({"home": str(tmp_path)}, env={})
-    app = create_app(Context(settings), services=[EchoService])
+    app = create_app(Context(settings), services=[EchoService], auth=False)
     http = TestClient(app)
     backend = RemoteBackend("http://testserver", http=http, retries=0)
     return http, ServiceProxy(EchoService, backend)

@@ -21,7 +21,7 @@ from keel.testing.fixtures import new_workspace
 
 @pytest.fixture
 def http(tmp_path: Path) -> TestClient:
-    return TestClient(create_app(Context(new_workspace(tmp_path))))
+    return TestClient(create_app(Context(new_workspace(tmp_path)), auth=False))
 
 
 def test_health_version_and_openapi(http: TestClient) -> None:
@@ -52,7 +52,7 @@ def test_unavailable_database_is_503_and_clients_retry(tmp_path: Path) -> None:
     settings = load_settings(
         {"db_url": "postgresql+psycopg://keel:pw@127.0.0.1:1/keel"}, env={}, cwd=tmp_path
     )
-    app = create_app(Context(settings))
+    app = create_app(Context(settings), auth=False)
     calls: list[int] = []
 
     http = TestClient(app)
@@ -69,3 +69,15 @@ def test_unavailable_database_is_503_and_clients_retry(tmp_path: Path) -> None:
     with pytest.raises(DatabaseUnavailable, match="cannot connect"):
         projects.ls()
     assert len(calls) == 3
+
+
+def test_auth_is_on_unless_explicitly_turned_off(tmp_path: Path) -> None:
+    settings = new_workspace(tmp_path)
+    guarded = TestClient(create_app(Context(settings)))
+    refused = guarded.get("/api/v1/projects")
+    assert refused.status_code == 401 and refused.json()["error"]["code"] == "unauthenticated"
+    assert guarded.post("/api/v1/projects", json={"name": "churn"}).status_code == 401
+    assert guarded.get("/api/v1/health").status_code == 200
+    open_app = TestClient(create_app(Context(settings), auth=False))
+    assert open_app.get("/api/v1/projects").json()["items"] == []  # nothing was created above
+    assert open_app.get("/api/v1/whoami").json()["is_admin"] is True

@@ -38,13 +38,15 @@ def create_app(
     *,
     services: Iterable[type[Service]] = SERVICES,
     authenticate: Authenticate | None = None,
-    auth: bool = False,
+    auth: bool = True,
 ) -> FastAPI:
     """Build the REST app for ``ctx``: one route per operation of each service.
 
-    ``auth=True`` (what ``keel server`` does unless ``--no-auth``) gives ``ctx``
-    the role-based authorizer and authenticates callers by bearer token;
-    otherwise every caller is the local admin (loopback only).
+    Auth is on unless the caller asks otherwise: ``ctx`` gets the role-based
+    authorizer and callers are authenticated by bearer token, as ``keel server``
+    runs. Only an explicit ``auth=False`` (``keel server --no-auth``, refused off
+    loopback, and tests) makes every caller the local admin, so forgetting the
+    argument can never open a server to anyone who reaches it.
     """
     if auth:
         authorizer = ctx.authorizer if isinstance(ctx.authorizer, RoleAuthorizer) else enable_auth(ctx)
