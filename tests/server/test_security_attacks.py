@@ -3,6 +3,7 @@ editor and admin operation on real objects; path traversal; injection through th
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -117,20 +118,48 @@ def test_a_viewer_tries_every_editor_and_admin_operation(world: Any) -> None:
     assert w.client(vic).runs.get(run_id).id == run_id
 
 
-def test_an_outsider_cannot_see_a_project_or_its_objects(world: Any) -> None:
+def test_an_outsider_cannot_see_a_project(world: Any) -> None:
+    """A project the caller has no role on answers exactly as one that does not exist."""
+    w, tokens, _ = world
+    otto = w.http(tokens["outsider"])
+    for name in ("churn", "secret"):
+        for method, url, in_body in [
+            ("GET", "/api/v1/projects/{}", False),
+            ("POST", "/api/v1/runs/search", True),
+            ("GET", "/api/v1/projects/{}/roles", False),
+        ]:
+            hidden = otto.request(method, url.format(name), **_named(in_body, name))
+            missing = otto.request(method, url.format("ghost"), **_named(in_body, "ghost"))
+            assert hidden.status_code == 404, f"{method} {url}: {hidden.status_code} {hidden.text}"
+            assert hidden.json() == json.loads(missing.text.replace("ghost", name))
+    assert w.client(tokens["outsider"]).projects.ls().items == []
+    assert [p.name for p in w.client(tokens["viewer"]).projects.ls().items] == ["churn"]
+
+
+def _named(in_body: bool, name: str) -> dict[str, Any]:
+    return {"json": {"project": name}} if in_body else {}
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="keel/tracking/service.py authorizes a run by its project's name, so an outsider's 404 "
+    "says \"no project named 'churn'\"; the tracking owner switches to "
+    'ctx.authorize_in_project(project_id, ...), which answers "no run ..."',
+)
+def test_an_outsider_cannot_see_a_projects_runs_or_learn_its_name(world: Any) -> None:
     w, tokens, run_id = world
-    otto = tokens["outsider"]
+    otto = w.http(tokens["outsider"])
     for method, url, kw in [
-        ("GET", "/api/v1/projects/churn", {}),
         ("GET", f"/api/v1/runs/{run_id}", {}),
         ("GET", f"/api/v1/runs/{run_id}/artifacts/file", {"params": {"path": "model/weights.bin"}}),
-        ("POST", "/api/v1/runs/search", {"json": {"project": "churn"}}),
-        ("GET", "/api/v1/projects/secret", {}),
+        ("GET", f"/api/v1/runs/{run_id}/artifacts", {}),
+        ("DELETE", f"/api/v1/runs/{run_id}", {}),
     ]:
-        response = w.http(otto).request(method, url, **kw)
+        response = otto.request(method, url, **kw)
         assert response.status_code == 404, f"{method} {url}: {response.status_code} {response.text}"
-    assert w.client(otto).projects.ls().items == []
-    assert [p.name for p in w.client(tokens["viewer"]).projects.ls().items] == ["churn"]
+        assert response.json()["error"]["message"].startswith("no run"), response.text
+        assert "churn" not in response.text, f"{method} {url} names the project: {response.text}"
+    assert not w.client(w.admin_token).runs.get(run_id).deleted
 
 
 @pytest.mark.parametrize("path", ["../../etc/passwd", "/etc/passwd", "a/../../b", "..", "a\\..\\b", "a\x00b"])
@@ -140,10 +169,11 @@ def test_path_traversal_in_artifact_routes_is_refused(world: Any, path: str) -> 
     up = w.http(editor).put(f"/api/v1/runs/{run_id}/artifacts", params={"path": path}, content=b"evil")
     down = w.http(editor).get(f"/api/v1/runs/{run_id}/artifacts/file", params={"path": path})
     for response in (up, down):
-        assert 400 <= response.status_code < 500, f"{path!r}: {response.status_code} {response.text}"
-    assert "passwd" not in down.text or down.status_code >= 400
-    listed = [a.path for a in w.client(editor).runs.list_artifacts(run_id)]
-    assert listed == ["model/weights.bin"] or all(".." not in p and not p.startswith("/") for p in listed)
+        assert response.status_code == 422, f"{path!r}: {response.status_code} {response.text}"
+        error = response.json()["error"]
+        assert error["code"] == "invalid_input" and error["message"].startswith("artifact path ")
+    assert set(down.json()) == {"error"}  # an error body, no file contents
+    assert [a.path for a in w.client(editor).runs.list_artifacts(run_id)] == ["model/weights.bin"]
 
 
 @pytest.mark.parametrize(
