@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -35,22 +35,10 @@ def ls(
 
     Example: keel audit ls --project churn --since 7d --json
     """
-    c = client()
-    events: list[Any] = []
-    token = None
-    while len(events) < limit:
-        page = c.audit.ls(
-            project=project,
-            since=since,
-            actor=actor,
-            action=action,
-            limit=min(limit - len(events), 1000),
-            page_token=token,
-        )
-        events.extend(page.items)
-        token = page.next_token
-        if not token:
-            break
+    audit = client().audit
+    events = output.all_pages(
+        lambda **page: audit.ls(project=project, since=since, actor=actor, action=action, **page), limit
+    )
     if json_out:
         output.print_json(events)
         return

@@ -4,8 +4,39 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from keel.core.paging import Page
+
+T = TypeVar("T")
+
+#: The largest page a listing operation serves (keel.core.paging.MAX_PAGE_SIZE).
+PAGE_SIZE = 1000
+
+
+def all_pages(call: Callable[..., Page[T]], limit: int | None = None) -> list[T]:
+    """Every item of a paged listing, or its first ``limit``: one loop for every ``ls`` command.
+
+    ``call(limit=..., page_token=...)`` fetches one page (bind any filters with a
+    lambda or ``functools.partial``); pages are fetched until the listing ends or
+    ``limit`` items are in hand, never asking for more than are still wanted.
+    """
+    from keel.core.errors import InvalidInput
+
+    if limit is not None and limit < 1:
+        raise InvalidInput(f"--limit must be at least 1, got {limit}")
+    items: list[T] = []
+    token: str | None = None
+    while limit is None or len(items) < limit:
+        wanted = PAGE_SIZE if limit is None else min(limit - len(items), PAGE_SIZE)
+        page = call(limit=wanted, page_token=token)
+        items.extend(page.items)
+        token = page.next_token
+        if not token:
+            break
+    return items if limit is None else items[:limit]
 
 
 def to_plain(value: Any) -> Any:

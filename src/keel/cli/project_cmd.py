@@ -97,15 +97,7 @@ def ls(
 
     Example: keel project ls --json
     """
-    c = client()
-    projects: list[Any] = []
-    token = None
-    while len(projects) < limit:
-        page = c.projects.ls(limit=min(limit - len(projects), 1000), page_token=token)
-        projects.extend(page.items)
-        token = page.next_token
-        if not token:
-            break
+    projects = output.all_pages(client().projects.ls, limit)
     if json_out:
         output.print_json(projects)
         return

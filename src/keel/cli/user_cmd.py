@@ -58,15 +58,7 @@ def ls(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = F
 
     Example: keel user ls --json
     """
-    c = client()
-    users: list[Any] = []
-    token = None
-    while True:
-        page = c.users.ls(limit=1000, page_token=token)
-        users.extend(page.items)
-        token = page.next_token
-        if not token:
-            break
+    users = output.all_pages(client().users.ls)
     if json_out:
         output.print_json(users)
         return
