@@ -37,8 +37,8 @@ from keel.data.schemas import (
     LineageView,
     VersionDiff,
 )
-from keel.sdk import get_client as default_client
 from keel.sdk import current_project
+from keel.sdk import get_client as default_client
 
 Progress = Callable[[int, int], None]
 
