@@ -37,18 +37,24 @@ from keel.data.schemas import (
     LineageView,
     VersionDiff,
 )
-from keel.sdk import current_project
-from keel.sdk import get_client as default_client
 
 Progress = Callable[[int, int], None]
 
 
 def _client(client: Client | None) -> Client:
-    return client if client is not None else default_client()
+    if client is not None:
+        return client
+    from keel.sdk import get_client  # the module-level SDK state; loads tracking, so only when needed
+
+    return get_client()
 
 
 def _project(address: Address, project: str | None) -> str:
-    chosen = address.project or project or current_project()
+    chosen = address.project or project
+    if not chosen:
+        from keel.sdk import current_project
+
+        chosen = current_project()
     if not chosen:
         raise InvalidInput(
             f"no project for {address.name!r}: write project/{address.name}, pass --project, "
