@@ -78,6 +78,26 @@ class Context:
         if check is not None:
             check(current_caller(), action, project_id, label)
 
+    def audit(
+        self, session: Any, action: str, target: str, *, project_id: str | None = None, **details: Any
+    ) -> None:
+        """Append an audit event by the current caller: every deletion, promotion or override records one.
+
+        Pass the session of the change (``with self.store.write() as session``) so
+        the event commits with it or not at all; ``session=None`` appends it in a
+        transaction of its own (for a change made outside the database, such as
+        gc). ``action`` is ``<noun>.<verb>`` (``run.delete``), ``target`` a typed
+        reference (``run:<id>``), ``project_id`` the project's id where there is one,
+        ``details`` JSON-ready facts (a name, a count). Events are never edited.
+        """
+        from keel.auth.audit import record_current
+
+        if session is None:
+            with self.store.write() as own:
+                record_current(own, action, target, project_id=project_id, **details)
+        else:
+            record_current(session, action, target, project_id=project_id, **details)
+
     def project_created(self, session: Any, project_id: str, name: str) -> None:
         """Tell the authorizer a project was created in ``session`` (its creator becomes its admin)."""
         hook = getattr(self.authorizer, "project_created", None)

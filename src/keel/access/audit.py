@@ -30,7 +30,7 @@ def _schema(row: AuditEventRow) -> AuditEvent:
 
 
 class AuditService(Service):
-    """The audit log: role changes, token issues and revokes, user changes, and later promotions."""
+    """The audit log: role changes, token issues and revokes, user changes, deletions, later promotions."""
 
     name = "audit"
 

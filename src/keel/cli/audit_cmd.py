@@ -1,4 +1,4 @@
-"""``keel audit``: the append-only record of role changes, tokens and user changes."""
+"""``keel audit``: the append-only record of role changes, tokens, user changes and deletions."""
 
 from __future__ import annotations
 
