@@ -101,3 +101,58 @@ def test_gc_while_another_process_puts(store: ArtifactStore, tmp_path: Path) -> 
     referenced = log.read_text().split()
     assert len(referenced) == 450
     assert store.exists(referenced) == set(referenced)
+
+
+def _tree_with_old_files(store: ArtifactStore, tmp_path: Path) -> tuple[str, list[str]]:
+    src = tmp_path / "kept"
+    src.mkdir()
+    (src / "a").write_bytes(b"file a of a referenced tree")
+    (src / "b").write_bytes(b"file b of a referenced tree")
+    tree = store.put_tree(src)
+    files = [e.digest for e in store.read_tree(tree.digest)]
+    _age(store, [tree.digest, *files])
+    return tree.digest, files
+
+
+def test_gc_stops_when_a_referenced_tree_is_corrupt(store: ArtifactStore, tmp_path: Path) -> None:
+    from keel.core.errors import CorruptObject
+
+    tree, files = _tree_with_old_files(store, tmp_path)
+    path = store.backend.local_path(tree)
+    assert path is not None
+    path.chmod(0o644)
+    path.write_bytes(path.read_bytes().replace(b'"a"', b'"z"'))  # still looks like a tree; wrong digest
+    _age(store, [tree])
+    with pytest.raises(CorruptObject, match=f"nothing deleted.*{tree}"):
+        collect_garbage(store, [tree], grace_s=60)
+    assert store.exists(files) == set(files)
+
+
+def test_gc_stops_when_a_referenced_tree_cannot_be_read(
+    store: ArtifactStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from keel.core.errors import RemoteUnavailable
+
+    tree, files = _tree_with_old_files(store, tmp_path)
+
+    def outage(digest: str, *, verify: bool = True) -> bytes:
+        raise RemoteUnavailable("remote 'origin' failed while opening object: timeout")
+
+    monkeypatch.setattr(store, "read_bytes", outage)
+    with pytest.raises(RemoteUnavailable, match=tree):
+        collect_garbage(store, [tree], grace_s=60)
+    monkeypatch.setattr(
+        store, "read_bytes", lambda digest, verify=True: (_ for _ in ()).throw(OSError(5, "EIO"))
+    )
+    with pytest.raises(Exception, match=f"nothing deleted.*{tree}"):
+        collect_garbage(store, [tree], grace_s=60)
+    assert store.exists(files) == set(files)
+
+
+def test_gc_treats_a_file_that_only_starts_like_a_tree_as_a_file(store: ArtifactStore) -> None:
+    from keel.artifacts.tree import TREE_PREFIX
+
+    lookalike = store.put_bytes(TREE_PREFIX + b"not json at all")
+    orphan = store.put_bytes(b"orphan next to a look-alike")
+    _age(store, [lookalike, orphan])
+    assert collect_garbage(store, [lookalike], grace_s=60).deleted_digests == [orphan]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -56,7 +57,30 @@ def test_one_syncfs_per_batch(store: ArtifactStore, monkeypatch: pytest.MonkeyPa
 def test_syncfs_uses_libc_on_linux(tmp_path: Path) -> None:
     from keel.artifacts.syncfs import syncfs
 
-    assert syncfs(tmp_path) in ("syncfs", "sync")
+    assert syncfs(tmp_path) == ("syncfs" if sys.platform.startswith("linux") else "sync")
+
+
+def test_a_large_file_rewritten_during_put_is_refused(
+    store: ArtifactStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from keel.core.errors import Conflict
+
+    src = tmp_path / "big.bin"
+    src.write_bytes(b"a" * (local_mod.SMALL_FILE + 1))
+    real_copy = shutil.copyfile
+
+    def rewrite_then_copy(a: Path, b: Path) -> object:
+        with open(src, "r+b") as handle:  # same size, new bytes, in place: the hasher saw (some of) the old
+            handle.write(b"b" * 4096)
+        st = os.stat(src)
+        os.utime(src, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))  # a clock tick later
+        return real_copy(a, b)
+
+    monkeypatch.setattr(shutil, "copyfile", rewrite_then_copy)
+    with pytest.raises(Conflict, match=r"big\.bin changed while it was being stored"):
+        store.put_file(src)
+    assert [obj.digest for obj in store.iter_objects()] == []
+    assert list((store.backend.root / ".tmp").iterdir()) == []  # type: ignore[attr-defined]
 
 
 def test_full_disk_leaves_no_half_object(

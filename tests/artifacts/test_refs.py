@@ -62,6 +62,39 @@ def test_bad_refs_change_nothing(db: Store, digest: str, owner: str, message: st
 
 def test_table_matches_the_migration(db: Store) -> None:
     inspector = inspect(db.engine)
-    assert [c["name"] for c in inspector.get_columns("artifact_refs")] == ["digest", "owner", "created_at"]
+    columns = {c["name"]: c["nullable"] for c in inspector.get_columns("artifact_refs")}
+    assert columns == {"digest": False, "owner": False, "created_at": False, "project_id": True}
     assert inspector.get_pk_constraint("artifact_refs")["name"] == "pk_artifact_refs"
-    assert [i["name"] for i in inspector.get_indexes("artifact_refs")] == ["ix_artifact_refs_owner"]
+    assert sorted(i["name"] for i in inspector.get_indexes("artifact_refs")) == [
+        "ix_artifact_refs_owner",
+        "ix_artifact_refs_project_id",
+    ]
+
+
+def test_project_id_is_kept_and_filled_in_but_never_overwritten(db: Store) -> None:
+    from keel.artifacts.refs import ArtifactRef
+
+    with db.write() as session:
+        add_refs(session, [(A, "run:r1")])  # optional: capabilities that do not pass it yet
+        add_refs(session, [(B, "run:r1")], project_id="p1")
+    with db.write() as session:
+        add_refs(session, [(A, "run:r1"), (B, "run:r1")], project_id="p2")
+    with db.read() as session:
+        rows = {r.digest: r.project_id for r in session.query(ArtifactRef)}
+    assert rows == {A: "p2", B: "p1"}
+
+
+def test_tree_contents_are_not_gc_roots(db: Store) -> None:
+    from keel.artifacts.refs import forget_objects, record_tree
+
+    tree = "c" * 64
+    with db.write() as session:
+        add_refs(session, [(tree, "project:p1")], project_id="p1")
+        record_tree(session, tree, [A, B])
+    with db.read() as session:
+        assert referenced_digests(session) == {tree}
+        assert owners_of(session, [A]) == {A: {f"artifact:{tree}"}}
+    with db.write() as session:
+        assert forget_objects(session, [tree]) == 3  # the tree's row and its contents' rows
+    with db.read() as session:
+        assert owners_of(session, [A, B, tree]) == {A: set(), B: set(), tree: set()}

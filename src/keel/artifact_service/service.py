@@ -16,16 +16,24 @@ from pathlib import Path
 from sqlalchemy import select
 
 from keel.artifact_service.schemas import ArtifactStat, PutResult, StoredRef
-from keel.artifact_service.visibility import TreeCache, readable_owners, visible
+from keel.artifact_service.visibility import visible
 from keel.artifacts.digest import check_digest, check_digests
 from keel.artifacts.fsck import FsckReport
 from keel.artifacts.fsck import fsck as run_fsck
 from keel.artifacts.gc import DEFAULT_GRACE_S, GcReport, collect_garbage
 from keel.artifacts.model import ObjectInfo, TreeEntry
-from keel.artifacts.refs import ArtifactRef, add_refs, referenced_digests, remove_refs
+from keel.artifacts.refs import (
+    TREE_OWNER,
+    ArtifactRef,
+    add_refs,
+    forget_objects,
+    record_tree,
+    referenced_digests,
+    remove_refs,
+)
 from keel.artifacts.store import ArtifactStore
 from keel.artifacts.tree import decode_tree
-from keel.context import Context, Service
+from keel.context import Service
 from keel.core.errors import InvalidInput, NotFound
 from keel.core.operations import GLOBAL, Action, ByteStream, operation, project_from
 from keel.core.paging import DEFAULT_PAGE_SIZE, Page, check_page_size, decode_token, encode_token
@@ -39,10 +47,6 @@ class ArtifactService(Service):
 
     name = "artifacts"
 
-    def __init__(self, ctx: Context) -> None:
-        super().__init__(ctx)
-        self._trees = TreeCache()
-
     @property
     def artifacts(self) -> ArtifactStore:
         return self.ctx.artifacts
@@ -54,7 +58,7 @@ class ArtifactService(Service):
 
     def _visible(self, project_id: str, digests: list[str]) -> set[str]:
         with self.store.read() as session:
-            return visible(session, self.artifacts, self._trees, readable_owners(project_id), digests)
+            return visible(session, project_id, digests)
 
     def _require_visible(self, project: str, digest: str) -> str:
         check_digest(digest)
@@ -66,13 +70,18 @@ class ArtifactService(Service):
             )
         return project_id
 
-    def _check_tree_entries(self, project_id: str, digest: str) -> None:
-        """A tree may only name objects the project can read, or its digest would leak them."""
+    def _tree_entries(self, digest: str) -> list[str] | None:
+        """The digests a stored tree names; None if the object is not a tree."""
+        if not self.artifacts.is_tree(digest):
+            return None
         try:
             entries = decode_tree(self.artifacts.read_bytes(digest), digest)
         except InvalidInput:
-            return  # bytes that merely start like a manifest: an ordinary file
-        wanted = sorted({e.digest for e in entries})
+            return None  # bytes that merely start like a manifest: an ordinary file
+        return sorted({e.digest for e in entries})
+
+    def _check_tree_entries(self, project_id: str, wanted: list[str]) -> None:
+        """A tree may only name objects the project can read, or its digest would leak them."""
         missing = sorted(set(wanted) - self.artifacts.exists(wanted))
         hidden = sorted(set(wanted) - set(missing) - self._visible(project_id, wanted))
         if missing or hidden:
@@ -83,26 +92,41 @@ class ArtifactService(Service):
                 hint="upload the tree's files first, then the manifest",
             )
 
-    def _reference(self, project_id: str, digests: list[str]) -> None:
+    def _reference(self, project_id: str, digest: str, tree_entries: list[str] | None) -> None:
+        """The references a put leaves, the same whichever way it came: the project's to the object,
+        and (for a tree) the tree's contents."""
         self.artifacts.sync()
         with self.store.write() as session:
-            add_refs(session, [(d, f"project:{project_id}") for d in digests])
+            add_refs(session, [(digest, f"project:{project_id}")], project_id=project_id)
+            if tree_entries is not None:
+                record_tree(session, digest, tree_entries)
 
     # -- operations ----------------------------------------------------------
     @operation(
         "POST", _PREFIX + "/artifacts", action=Action.WRITE, project=project_from("project"), status_code=201
     )
-    def upload(self, project: str, data: ByteStream) -> ObjectInfo:
+    def upload(self, project: str, data: ByteStream, tree: str | None = None) -> ObjectInfo:
         """Store the request body as an object and reference it from the project.
 
         A tree manifest is accepted only if every object it names is already
-        readable through the project.
+        readable through the project. With ``tree`` (the digest of a folder's
+        manifest, to be uploaded last) the object is a file of that folder:
+        the project may read it, but only the tree will be referenced, so
+        removing the tree later releases its files.
         """
+        if tree is not None:
+            check_digest(tree)
         project_id = self._project_id(project)
         info = self.artifacts.put_stream(data)
-        if self.artifacts.is_tree(info.digest):
-            self._check_tree_entries(project_id, info.digest)
-        self._reference(project_id, [info.digest])
+        entries = self._tree_entries(info.digest)
+        if entries is not None:
+            self._check_tree_entries(project_id, entries)
+        if tree is None:
+            self._reference(project_id, info.digest, entries)
+            return info
+        self.artifacts.sync()
+        with self.store.write() as session:
+            add_refs(session, [(info.digest, TREE_OWNER + tree)], project_id=project_id)
         return info
 
     @operation("GET", _PREFIX + "/artifacts/{digest}", action=Action.READ, project=project_from("project"))
@@ -179,7 +203,11 @@ class ArtifactService(Service):
             raise InvalidInput(f"grace_s must not be negative, got {grace_s}")
         with self.store.read() as session:
             roots = referenced_digests(session)
-        return collect_garbage(self.artifacts, roots, grace_s=grace_s, dry_run=dry_run)
+        report = collect_garbage(self.artifacts, roots, grace_s=grace_s, dry_run=dry_run)
+        if not dry_run and report.deleted_digests:
+            with self.store.write() as session:
+                forget_objects(session, report.deleted_digests)
+        return report
 
     @operation("POST", "/api/v1/artifacts/fsck", action=Action.GLOBAL_ADMIN, project=GLOBAL)
     def fsck(self) -> FsckReport:
@@ -192,13 +220,15 @@ class ArtifactService(Service):
     ) -> PutResult:
         """Store a local file or folder and reference it from ``project``."""
         project_id = self._project_id(project)
+        entries: list[str] | None = None
         if path.is_dir():
             tree = self.artifacts.put_tree(path, progress=progress)
             result = PutResult(digest=tree.digest, size=tree.size, files=tree.files, tree=True)
+            entries = sorted({e.digest for e in self.artifacts.read_tree(tree.digest)})
         elif path.exists():
             info = self.artifacts.put_file(path)
             result = PutResult(digest=info.digest, size=info.size, files=1, tree=False)
         else:
             raise NotFound(f"no such file or folder: {path}")
-        self._reference(project_id, [result.digest])
+        self._reference(project_id, result.digest, entries)
         return result

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Final
 
 from keel.artifacts.backend import ObjectBackend
+from keel.artifacts.files import inside
 from keel.artifacts.model import ObjectInfo, TreeInfo
 from keel.artifacts.statcache import VERIFIED_FOR_NS, Stat, StatCache
 from keel.artifacts.tree import EXEC_MODE, FILE_MODE, encode_tree, normal_mode
@@ -32,10 +33,6 @@ Progress = Callable[[int, int], None]
 WORKERS: Final = 4
 
 _Found = tuple[str, str, os.stat_result]  # relative path, absolute path, stat
-
-
-def _inside(root: str, target: str) -> bool:
-    return target == root or target.startswith(root + os.sep)
 
 
 def _check_names(paths: list[str]) -> None:
@@ -72,7 +69,7 @@ def walk_folder(folder: Path) -> tuple[str, list[_Found]]:
                     stack.append((rel + "/", entry.path))
                 elif entry.is_symlink():
                     target = os.path.realpath(entry.path)
-                    if not _inside(root, target):
+                    if not inside(root, target):
                         raise InvalidInput(f"{rel} is a symlink to {target}, outside {folder}; refused")
                     if os.path.isdir(target):
                         raise InvalidInput(f"{rel} is a symlink to a folder; symlinked folders are refused")

@@ -11,19 +11,18 @@ present), so a refused checkout writes nothing.
 
 from __future__ import annotations
 
-import contextlib
 import fcntl
 import fnmatch
 import os
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Final
 
 from keel.artifacts.backend import ObjectBackend
-from keel.artifacts.digest import CHUNK, new_hasher
+from keel.artifacts.digest import new_hasher
+from keel.artifacts.files import FILE_CHUNK, hash_file, inside, install_verified
 from keel.artifacts.model import TreeEntry
-from keel.core.errors import Conflict, CorruptObject, InvalidInput, NotFound
+from keel.core.errors import Conflict, InvalidInput, NotFound
 
 FICLONE: Final = 0x40049409
 WORKERS: Final = 4
@@ -40,18 +39,10 @@ def _reflink(src: Path, dest: Path) -> bool:
         return False
 
 
-def _hash_file(path: Path) -> str:
-    hasher = new_hasher()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(CHUNK * 4), b""):
-            hasher.update(chunk)
-    return str(hasher.hexdigest())
-
-
 def _copy_hashing(backend: ObjectBackend, digest: str, dest: Path) -> str:
     hasher = new_hasher()
     with backend.open(digest) as src, open(dest, "wb") as out:
-        for chunk in iter(lambda: src.read(CHUNK * 4), b""):
+        for chunk in iter(lambda: src.read(FILE_CHUNK), b""):
             hasher.update(chunk)
             out.write(chunk)
     return str(hasher.hexdigest())
@@ -59,31 +50,14 @@ def _copy_hashing(backend: ObjectBackend, digest: str, dest: Path) -> str:
 
 def get_file(backend: ObjectBackend, digest: str, dest: Path, *, mode: int | None = None) -> None:
     """Write object ``digest`` to ``dest`` (reflink, else copy), verifying its bytes."""
-    if dest.is_dir():
-        raise InvalidInput(f"{dest} is a folder; name a file to write the object to")
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    temp = dest.parent / f".{dest.name}.keel-{uuid.uuid4().hex[:12]}"
-    try:
-        local = backend.local_path(digest)
+    local = backend.local_path(digest)
+
+    def fill(temp: Path) -> str:
         if local is not None and local.exists() and _reflink(local, temp):
-            got = _hash_file(temp)
-        else:
-            got = _copy_hashing(backend, digest, temp)
-        if got != digest:
-            raise CorruptObject(
-                f"object {digest} is corrupt: its bytes hash to {got}; nothing was written to {dest}",
-                hint="`keel artifacts fsck` names every bad object; pull a good copy from a remote",
-            )
-        if mode is not None:
-            os.chmod(temp, mode)
-        os.replace(temp, dest)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            temp.unlink()
+            return hash_file(temp)
+        return _copy_hashing(backend, digest, temp)
 
-
-def _inside(root: str, target: str) -> bool:
-    return target == root or target.startswith(root + os.sep)
+    install_verified(dest, digest, fill, mode=mode)
 
 
 def checkout(
@@ -109,7 +83,7 @@ def checkout(
     existing = []
     for entry in chosen:
         parent = os.path.realpath(os.path.join(root, os.path.dirname(entry.path)))
-        if not _inside(root, parent):
+        if not inside(root, parent):
             raise InvalidInput(f"{entry.path} would be written outside {dest} (through a symlink); refused")
         target = os.path.join(root, entry.path)
         if os.path.lexists(target):

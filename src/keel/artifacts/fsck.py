@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Final
 
-from keel.artifacts.digest import CHUNK, new_hasher
+from keel.artifacts.files import hash_reader
 from keel.artifacts.store import ArtifactStore
 from keel.artifacts.tree import TREE_PREFIX, looks_like_tree
 from keel.core.errors import KeelError
@@ -38,13 +38,10 @@ class FsckReport:
 
 def _check_object(store: ArtifactStore, digest: str) -> tuple[str, bool, bool]:
     """(digest, intact, looks like a tree)."""
-    hasher = new_hasher()
     with store.backend.open(digest) as handle:
-        head = handle.read(CHUNK)
-        hasher.update(head)
-        for chunk in iter(lambda: handle.read(CHUNK * 4), b""):
-            hasher.update(chunk)
-    return digest, hasher.hexdigest() == digest, looks_like_tree(head[: len(TREE_PREFIX)])
+        head = handle.read(len(TREE_PREFIX))
+        got = hash_reader(handle, head)
+    return digest, got == digest, looks_like_tree(head)
 
 
 def fsck(store: ArtifactStore, *, progress: Callable[[int, int], None] | None = None) -> FsckReport:

@@ -10,7 +10,6 @@ about to reference, as long as the put takes less than the grace period.
 
 from __future__ import annotations
 
-import contextlib
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -18,7 +17,8 @@ from typing import Final
 
 from keel.artifacts.local import LocalBackend
 from keel.artifacts.store import ArtifactStore
-from keel.core.errors import InvalidInput
+from keel.artifacts.tree import decode_tree
+from keel.core.errors import InvalidInput, KeelError
 
 DEFAULT_GRACE_S: Final = 24 * 3600.0
 
@@ -35,15 +35,46 @@ class GcReport:
     deleted_digests: list[str] = field(default_factory=list)
 
 
+def _tree_entries(store: ArtifactStore, digest: str) -> list[str]:
+    """The entry digests of root ``digest``; [] only when it is cleanly not a tree.
+
+    "Not a tree" means its first bytes are not a manifest's, or its bytes
+    (verified against the digest) do not parse as one: an ordinary file. Any
+    other failure (a corrupt manifest, an unreachable store, a vanished object)
+    means gc cannot know what the tree keeps alive, so it stops before
+    deleting anything and names the tree.
+    """
+    try:
+        if not store.is_tree(digest):
+            return []
+        data = store.read_bytes(digest, verify=True)
+    except Exception as exc:
+        raise _unreadable(digest, exc) from exc
+    try:
+        return [entry.digest for entry in decode_tree(data, digest)]
+    except InvalidInput:
+        return []  # intact bytes that merely start like a manifest
+
+
+def _unreadable(digest: str, exc: Exception) -> KeelError:
+    reason = exc.message if isinstance(exc, KeelError) else f"{exc.__class__.__name__}: {exc}"
+    message = f"gc stopped, nothing deleted: cannot read referenced tree {digest}: {reason}"
+    hint = "run `keel artifacts fsck`, restore the tree (e.g. pull it from a remote), then gc again"
+    # the same kind of error (a corrupt tree stays CorruptObject, an outage RemoteUnavailable...)
+    return type(exc)(message, hint=hint) if isinstance(exc, KeelError) else KeelError(message, hint=hint)
+
+
 def reachable(store: ArtifactStore, roots: Iterable[str]) -> set[str]:
-    """The roots plus every entry of every root that is a tree (roots not stored are skipped)."""
+    """The roots plus every entry of every root that is a tree (roots not stored are skipped).
+
+    Raises (naming the tree, before anything is deleted) if a root that looks
+    like a tree cannot be read.
+    """
     wanted = sorted(set(roots))
     present = store.exists(wanted)
     live = set(wanted)
     for digest in sorted(present):
-        with contextlib.suppress(Exception):
-            if store.is_tree(digest):
-                live.update(entry.digest for entry in store.read_tree(digest))
+        live.update(_tree_entries(store, digest))
     return live
 
 

@@ -30,7 +30,7 @@ from keel.artifacts.backend import ObjectBackend, StoredObject
 from keel.artifacts.digest import CHUNK, hash_bytes, new_hasher
 from keel.artifacts.model import ObjectInfo
 from keel.artifacts.syncfs import syncfs
-from keel.core.errors import CorruptObject, NotFound, StorageFull
+from keel.core.errors import Conflict, CorruptObject, NotFound, StorageFull
 
 #: Files up to this size are read into memory once (hash, then write only if new).
 SMALL_FILE: Final = 4 << 20
@@ -41,6 +41,12 @@ _SPACE_ERRORS: Final = {errno.ENOSPC, errno.EDQUOT}
 
 def _is_shard(name: str) -> bool:
     return len(name) == 2 and all(c in "0123456789abcdef" for c in name)
+
+
+def _unchanged(before: os.stat_result, *later: os.stat_result) -> bool:
+    """Whether a file's stat shows no write, truncation or replacement since ``before``."""
+    key = (before.st_dev, before.st_ino, before.st_size, before.st_mtime_ns, before.st_ctime_ns)
+    return all((s.st_dev, s.st_ino, s.st_size, s.st_mtime_ns, s.st_ctime_ns) == key for s in later)
 
 
 class LocalBackend(ObjectBackend):
@@ -154,14 +160,22 @@ class LocalBackend(ObjectBackend):
 
     def write_file(self, path: Path) -> tuple[ObjectInfo, bool]:
         with open(path, "rb") as src:
-            size = os.fstat(src.fileno()).st_size
-            if size <= SMALL_FILE:
-                data = src.read()
+            before = os.fstat(src.fileno())
+            if before.st_size <= SMALL_FILE:
+                data = src.read()  # one handle, one read: the digest is that of the bytes stored
                 return self.write_bytes(data)
-            return self._write_large(src, path)
+            return self._write_large(src, path, before)
 
-    def _write_large(self, src: io.BufferedReader, path: Path) -> tuple[ObjectInfo, bool]:
-        """Hash here while the kernel copies in another thread; both read the same page cache."""
+    def _write_large(
+        self, src: io.BufferedReader, path: Path, before: os.stat_result
+    ) -> tuple[ObjectInfo, bool]:
+        """Hash here while the kernel copies in another thread; both read the same page cache.
+
+        The copy reads the file through its own handle, so a file rewritten
+        meanwhile could give a copy whose bytes differ from the ones hashed:
+        the file's stat before and after (size, mtime and ctime in ns, inode)
+        must agree, or nothing is kept and Conflict names the file.
+        """
         temp = self._temp()
         failure: list[BaseException] = []
 
@@ -192,9 +206,16 @@ class LocalBackend(ObjectBackend):
             if isinstance(exc, OSError):
                 raise self._space_error(exc) from exc
             raise exc
-        if os.stat(temp).st_size != size:
+        try:
+            after, now = os.fstat(src.fileno()), os.stat(path)
+        except FileNotFoundError:
+            now = None
+        if now is None or not _unchanged(before, after, now) or os.stat(temp).st_size != size:
             temp.unlink(missing_ok=True)
-            raise CorruptObject(f"{path} changed while it was being stored; nothing kept")
+            raise Conflict(
+                f"{path} changed while it was being stored; nothing was kept",
+                hint="put it again once nothing is writing to it",
+            )
         digest = str(hasher.hexdigest())
         return ObjectInfo(digest=digest, size=size), self._install(temp, digest)
 

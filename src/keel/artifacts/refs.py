@@ -4,14 +4,27 @@ Every capability that keeps an object writes a reference here, in its own
 transaction, after the objects are synced; removing the owner's references
 lets gc reclaim what nothing else reaches. The table belongs to the storage
 layer so that no capability reads another's tables to find live objects.
+
+Each row may carry the ``project_id`` of the project its owner belongs to:
+that is what makes the object readable through the artifacts API to the
+project's readers (one indexed lookup, see
+:mod:`keel.artifact_service.visibility`).
+
+Rows owned by ``artifact:<tree digest>`` are not roots: they record which
+objects a tree contains (:func:`record_tree`), so "may this project read X"
+is answered by the database without opening manifests. Their ``project_id``
+is empty, except while a remote put is uploading the tree's files: then it
+names the uploading project (which has just proved it holds those bytes)
+until the manifest arrives and :func:`record_tree` clears it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Final
 
-from sqlalchemy import String, delete, select
+from sqlalchemy import String, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -30,6 +43,11 @@ class ArtifactRef(Base):
     digest: Mapped[str] = mapped_column(String(64), primary_key=True)
     owner: Mapped[str] = mapped_column(String(300), primary_key=True, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    project_id: Mapped[str | None] = mapped_column(String(26), nullable=True, index=True)
+
+
+#: Owners of this kind list a tree's contents; they keep nothing alive by themselves.
+TREE_OWNER: Final = "artifact:"
 
 
 def _check_owner(owner: str) -> str:
@@ -37,11 +55,22 @@ def _check_owner(owner: str) -> str:
     return owner
 
 
-def add_refs(session: Session, refs: Iterable[tuple[str, str]]) -> None:
-    """Record (digest, owner) references in the caller's transaction; existing ones are kept as they are."""
+def add_refs(session: Session, refs: Iterable[tuple[str, str]], *, project_id: str | None = None) -> None:
+    """Record (digest, owner) references in the caller's transaction.
+
+    ``project_id`` is the project the owners belong to (a run's, a dataset
+    version's...); it makes the objects readable to that project's readers.
+    An existing reference is kept as it is, except that it takes
+    ``project_id`` if it had none.
+    """
     now = utcnow()
     rows = {
-        (check_digest(digest), _check_owner(owner)): {"digest": digest, "owner": owner, "created_at": now}
+        (check_digest(digest), _check_owner(owner)): {
+            "digest": digest,
+            "owner": owner,
+            "created_at": now,
+            "project_id": project_id,
+        }
         for digest, owner in refs
     }
     if not rows:
@@ -51,7 +80,41 @@ def add_refs(session: Session, refs: Iterable[tuple[str, str]]) -> None:
     values = list(rows.values())
     for start in range(0, len(values), 500):
         stmt = insert(ArtifactRef).values(values[start : start + 500])
-        session.execute(stmt.on_conflict_do_nothing(index_elements=["digest", "owner"]))
+        if project_id is None:
+            session.execute(stmt.on_conflict_do_nothing(index_elements=["digest", "owner"]))
+            continue
+        keep = func.coalesce(ArtifactRef.project_id, stmt.excluded.project_id)
+        session.execute(
+            stmt.on_conflict_do_update(index_elements=["digest", "owner"], set_={"project_id": keep})
+        )
+
+
+def record_tree(session: Session, tree: str, entries: Iterable[str]) -> None:
+    """Record that tree ``tree`` contains the objects ``entries`` (and end a remote put's staging).
+
+    Call it in the transaction that references the tree, for every tree a
+    project may read, so the tree's files are readable through it.
+    """
+    owner = TREE_OWNER + check_digest(tree)
+    add_refs(session, [(digest, owner) for digest in entries])
+    session.execute(
+        update(ArtifactRef)
+        .where(ArtifactRef.owner == owner, ArtifactRef.project_id.is_not(None))
+        .values(project_id=None)
+    )
+
+
+def forget_objects(session: Session, digests: Iterable[str]) -> int:
+    """Drop the rows that name deleted objects (gc calls this): tree contents of, and to, them."""
+    wanted = check_digests(digests)
+    removed = 0
+    for start in range(0, len(wanted), 500):
+        chunk = wanted[start : start + 500]
+        stmt = delete(ArtifactRef).where(
+            or_(ArtifactRef.digest.in_(chunk), ArtifactRef.owner.in_([TREE_OWNER + d for d in chunk]))
+        )
+        removed += int(getattr(session.execute(stmt), "rowcount", 0) or 0)
+    return removed
 
 
 def remove_refs(session: Session, owner: str, digests: Iterable[str] | None = None) -> int:
@@ -88,5 +151,6 @@ def owners_of(session: Session, digests: Iterable[str]) -> dict[str, set[str]]:
 
 
 def referenced_digests(session: Session) -> set[str]:
-    """Every directly referenced digest: the gc roots."""
-    return {str(d) for d in session.execute(select(ArtifactRef.digest).distinct()).scalars()}
+    """Every directly referenced digest: the gc roots (tree-contents rows are not roots)."""
+    query = select(ArtifactRef.digest).where(ArtifactRef.owner.not_like(TREE_OWNER + "%")).distinct()
+    return {str(d) for d in session.execute(query).scalars()}

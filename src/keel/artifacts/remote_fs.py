@@ -31,7 +31,8 @@ from typing import Any, BinaryIO, Final
 from urllib.parse import urlsplit, urlunsplit
 
 from keel.artifacts.backend import ObjectBackend, StoredObject, object_key
-from keel.artifacts.digest import CHUNK, new_hasher
+from keel.artifacts.digest import new_hasher
+from keel.artifacts.files import file_chunks, hash_file
 from keel.artifacts.model import ObjectInfo
 from keel.core.errors import ConfigError, CorruptObject, KeelError, MissingExtra, NotFound, RemoteUnavailable
 
@@ -230,15 +231,10 @@ class FsspecBackend(ObjectBackend):
 
     def write_file(self, path: Path) -> tuple[ObjectInfo, bool]:
         """Hash the local file first (cheap), so the upload goes straight to its key or not at all."""
-        hasher = new_hasher()
-        with open(path, "rb") as handle:
-            for chunk in iter(lambda: handle.read(CHUNK * 4), b""):
-                hasher.update(chunk)
-        digest = str(hasher.hexdigest())
+        digest = hash_file(path)
         if self.exists_and_freshen([digest]):
             return ObjectInfo(digest=digest, size=os.path.getsize(path)), False
-        with open(path, "rb") as handle:
-            return self.write_stream(iter(lambda: handle.read(CHUNK * 4), b""), expected=digest)
+        return self.write_stream(file_chunks(path), expected=digest)
 
     def exists_and_freshen(self, digests: list[str]) -> set[str]:
         """On S3, objects older than FRESHEN_AFTER_S are copied onto themselves (new LastModified),

@@ -31,7 +31,8 @@ ProjectOpt = Annotated[
     ),
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhd]?)\s*$")
+#: A zero grace period (collect even brand-new objects), which durations elsewhere never mean.
+_NO_GRACE = re.compile(r"^\s*0+\s*[smhdw]?\s*$")
 
 
 def _project(project: str | None) -> str:
@@ -45,14 +46,13 @@ def _project(project: str | None) -> str:
     return str(name)
 
 
-def parse_duration(text: str) -> float:
-    """``90``, ``30s``, ``15m``, ``24h``, ``7d`` as seconds; InvalidInput otherwise."""
-    from keel.core.errors import InvalidInput
+def grace_seconds(text: str) -> float:
+    """``--grace`` as seconds: a duration as ``keel.auth.durations`` reads them (30m, 24h, 7d), or 0 for none."""
+    from keel.auth.durations import parse_duration
 
-    match = _DURATION.match(text)
-    if not match:
-        raise InvalidInput(f"--grace expects a duration such as 30m, 24h or 7d, got {text!r}")
-    return float(match[1]) * {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}[match[2]]
+    if _NO_GRACE.match(text):
+        return 0.0
+    return parse_duration(text, what="--grace").total_seconds()
 
 
 @contextmanager
@@ -121,7 +121,9 @@ def put(
             result = upload_path(
                 path,
                 exists=lambda digests: c.artifacts.exists(project=name, digests=digests),
-                upload=lambda chunks: c.artifacts.upload(project=name, data=ByteStream(chunks)),
+                upload=lambda chunks, tree: c.artifacts.upload(
+                    project=name, data=ByteStream(chunks), tree=tree
+                ),
                 progress=progress,
             )
     if json_out:
@@ -161,7 +163,8 @@ def get(
         store.get_file(digest, dest)
         output.done(f"wrote {dest}")
         return
-    from keel.artifact_service.paths import download_tree, write_verified
+    from keel.artifact_service.paths import download_tree
+    from keel.artifacts.files import write_verified
 
     name = _project(project)
     stat = c.artifacts.stat(project=name, digest=digest)
@@ -170,10 +173,9 @@ def get(
         return c.artifacts.download(project=name, digest=d)
 
     if stat.tree:
-        entries = c.artifacts.ls_tree(project=name, digest=digest)
         with _progress(f"get {digest[:12]}") as progress:
             written = download_tree(
-                entries, dest, download=download, include=include, force=force, progress=progress
+                digest, dest, download=download, include=include, force=force, progress=progress
             )
         output.done(f"wrote {written} file(s) under {dest}")
         return
@@ -281,7 +283,7 @@ def fsck(json_out: JsonOpt = False) -> None:
 def gc(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Only report what would be deleted.")] = False,
     grace: Annotated[
-        str, typer.Option("--grace", help="Spare objects younger than this (30m, 24h, 7d).")
+        str, typer.Option("--grace", help="Spare objects younger than this (30m, 24h, 7d; 0 for none).")
     ] = "24h",
     json_out: JsonOpt = False,
 ) -> None:
@@ -289,7 +291,7 @@ def gc(
 
     Example: keel artifacts gc --dry-run
     """
-    report = client().artifacts.gc(grace_s=parse_duration(grace), dry_run=dry_run)
+    report = client().artifacts.gc(grace_s=grace_seconds(grace), dry_run=dry_run)
     if json_out:
         output.print_json(vars(report))
         return

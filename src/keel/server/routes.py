@@ -63,13 +63,25 @@ def _sync_chunks(stream: AsyncIterator[bytes]) -> Iterator[bytes]:
             yield chunk
 
 
+def content_disposition(filename: str) -> str:
+    """An attachment header for any file name (RFC 6266): an ASCII fallback plus ``filename*`` in UTF-8.
+
+    Header values must be Latin-1 and a ``"`` would end the quoted name, so the
+    plain ``filename`` keeps only printable ASCII other than ``"`` and ``\\``.
+    """
+    from urllib.parse import quote
+
+    fallback = "".join(c if " " <= c <= "~" and c not in '"\\' else "_" for c in filename) or "download"
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
 def _respond(op: Operation, result: Any) -> Response:
     if isinstance(result, ByteStream):
         headers = {}
         if result.size is not None:
             headers["Content-Length"] = str(result.size)
         if result.filename:
-            headers["Content-Disposition"] = f'attachment; filename="{result.filename}"'
+            headers["Content-Disposition"] = content_disposition(result.filename)
         return StreamingResponse(iter(result), media_type=result.media_type, headers=headers)
     if op.status_code == 204:
         return Response(status_code=204)
@@ -144,7 +156,7 @@ def add_operation_route(
             except KeelError as exc:
                 return error_response(exc, op.errors)
             except Exception as exc:
-                return unexpected_response(exc, op.errors)
+                return _unexpected(exc, op)
 
     else:
 
@@ -157,12 +169,7 @@ def add_operation_route(
             except KeelError as exc:
                 return error_response(exc, op.errors)
             except Exception as exc:
-                if _is_db_outage(exc):
-                    return error_response(
-                        DatabaseUnavailable(f"database unavailable: {exc.__class__.__name__}"),
-                        op.errors,
-                    )
-                return unexpected_response(exc, op.errors)
+                return _unexpected(exc, op)
 
     endpoint.__signature__ = inspect.Signature(params)  # type: ignore[attr-defined]
     endpoint.__name__ = op.name.replace(".", "_")
@@ -200,6 +207,15 @@ def _caller(request: Request, op: Operation, authenticate: Authenticate) -> Call
     """The caller the security middleware established (or, without it, authenticate now)."""
     caller = request.scope.get(CALLER_KEY)
     return caller if isinstance(caller, Caller) else authenticate(request, op)
+
+
+def _unexpected(exc: Exception, op: Operation) -> Response:
+    """A database outage is 503 (retry later); anything else unexpected is 500."""
+    if _is_db_outage(exc):
+        return error_response(
+            DatabaseUnavailable(f"database unavailable: {exc.__class__.__name__}"), op.errors
+        )
+    return unexpected_response(exc, op.errors)
 
 
 def _is_db_outage(exc: Exception) -> bool:

@@ -243,3 +243,34 @@ def test_operation_bad_inputs(artifacts_client: Client, unique: Callable[[str], 
         artifacts_client.artifacts.stat(project=project, digest="2" * 64)
     with pytest.raises(NotFound):
         artifacts_client.artifacts.upload(project=unique("missing"), data=ByteStream([b"x"]))
+
+
+def test_folder_put_references_only_the_tree(
+    artifacts_client: Client, unique: Callable[[str], str], tmp_path: Path
+) -> None:
+    from keel.artifact_service.paths import download_tree, upload_path
+
+    project, other = _project(artifacts_client, unique), _project(artifacts_client, unique)
+    src = tmp_path / "folder"
+    (src / "sub").mkdir(parents=True)
+    (src / "a.bin").write_bytes(os.urandom(100))
+    (src / "sub" / "b.bin").write_bytes(os.urandom(100))
+    ops = artifacts_client.artifacts
+    result = upload_path(
+        src,
+        exists=lambda digests: ops.exists(project=project, digests=digests),
+        upload=lambda chunks, tree: ops.upload(project=project, data=ByteStream(chunks), tree=tree),
+    )
+    assert [r.digest for r in ops.refs(project=project).items] == [result.digest]
+    files = sorted(e.digest for e in ops.ls_tree(project=project, digest=result.digest))
+    assert ops.exists(project=project, digests=files) == files
+    assert ops.exists(project=other, digests=files) == []
+
+    def download(digest: str) -> ByteStream:
+        return ops.download(project=project, digest=digest)
+
+    assert download_tree(result.digest, tmp_path / "out", download=download) == 2
+    assert (tmp_path / "out" / "sub" / "b.bin").read_bytes() == (src / "sub" / "b.bin").read_bytes()
+    ops.remove(project=project, digest=result.digest)
+    assert ops.refs(project=project).items == []
+    assert ops.exists(project=project, digests=files) == []
