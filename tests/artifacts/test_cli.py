@@ -144,3 +144,40 @@ def test_put_and_get_through_a_server(
     assert (tmp_path / "copy" / "sub" / "a.csv").read_bytes() == b"a,b\n1,2\n"
     entries = json.loads(keel_cli("artifacts", "ls-tree", digest, "-p", project, "--json").out)
     assert [e["path"] for e in entries] == ["b.csv", "sub/a.csv"]
+
+
+def test_put_get_rm_against_a_server(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    keel_cli: Callable[..., Any],
+    keel_server: Any,
+    unique: Callable[[str], str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KEEL_SERVER_URL", keel_server.url)
+    monkeypatch.setenv("KEEL_TOKEN", keel_server.token)
+    project = unique("cli-art")
+    assert keel_cli("project", "create", project).code == 0
+    src = tmp_path / "folder"
+    (src / "sub").mkdir(parents=True)
+    (src / "a.bin").write_bytes(b"remote file a")
+    (src / "sub" / "b.bin").write_bytes(b"remote file b")
+    put = keel_cli("artifacts", "put", "folder", "-p", project, "--json")
+    assert put.code == 0, put.err
+    tree = json.loads(put.out)["digest"]
+    listed = json.loads(keel_cli("artifacts", "ls", "-p", project, "--json").out)
+    assert [r["digest"] for r in listed] == [tree]  # the tree alone, as a local put leaves it
+    got = keel_cli("artifacts", "get", tree, "out", "-p", project)
+    assert got.code == 0, got.err
+    assert (tmp_path / "out" / "sub" / "b.bin").read_bytes() == b"remote file b"
+    assert keel_cli("artifacts", "rm", tree, "-p", project).code == 0
+    assert json.loads(keel_cli("artifacts", "ls", "-p", project, "--json").out) == []
+
+
+def test_grace_takes_the_durations_keel_auth_reads(workspace: Path, keel_cli: Callable[..., Any]) -> None:
+    for ok in ("2w", "36h", "0"):
+        result = keel_cli("artifacts", "gc", "--grace", ok, "--dry-run", "--json")
+        assert result.code == 0, (ok, result.err)
+    for bad in ("1.5h", "-3d", "90"):
+        result = keel_cli("artifacts", "gc", "--grace", bad, "--dry-run")
+        assert result.code == 2 and "--grace" in result.err, (bad, result.err)

@@ -37,6 +37,7 @@ from keel.context import Service
 from keel.core.errors import InvalidInput, NotFound
 from keel.core.operations import GLOBAL, Action, ByteStream, operation, project_from
 from keel.core.paging import DEFAULT_PAGE_SIZE, Page, check_page_size, decode_token, encode_token
+from keel.core.timeutil import utcnow
 from keel.projects.service import find_project
 
 _PREFIX = "/api/v1/projects/{project}"
@@ -201,12 +202,13 @@ class ArtifactService(Service):
         """Delete objects that no reference reaches and that are older than the grace period."""
         if grace_s < 0:
             raise InvalidInput(f"grace_s must not be negative, got {grace_s}")
+        started = utcnow()
         with self.store.read() as session:
             roots = referenced_digests(session)
         report = collect_garbage(self.artifacts, roots, grace_s=grace_s, dry_run=dry_run)
         if not dry_run and report.deleted_digests:
             with self.store.write() as session:
-                forget_objects(session, report.deleted_digests)
+                forget_objects(session, report.deleted_digests, before=started)
         return report
 
     @operation("POST", "/api/v1/artifacts/fsck", action=Action.GLOBAL_ADMIN, project=GLOBAL)

@@ -9,7 +9,9 @@ A short map:
   object (:class:`TreeInfo`, :class:`TreeEntry`); ``open``, ``get_file`` and
   ``checkout_tree`` read them back, verified;
 - :func:`add_refs` / :func:`remove_refs` keep the references (digest, owner such as
-  ``run:<id>``) that are the garbage-collection roots; :func:`collect_garbage`
+  ``run:<id>``, and the owner's ``project_id``) that are the garbage-collection roots;
+  :func:`record_tree` records a referenced tree's contents, so its files are
+  readable through the projects that reference it; :func:`collect_garbage`
   deletes what no reference reaches; :func:`fsck` verifies every object;
 - :func:`transfer` moves missing objects between stores (push and pull);
   :mod:`keel.artifacts.remotes` reads the named remotes of ``config.toml``.
@@ -42,7 +44,9 @@ __all__ = [
     "check_digest",
     "collect_garbage",
     "fsck",
+    "hash_file",
     "open_artifacts",
+    "record_tree",
     "referenced_digests",
     "refs_of",
     "remove_refs",
@@ -61,7 +65,9 @@ _LAZY = {
     "add_refs": "keel.artifacts.refs",
     "check_digest": "keel.artifacts.digest",
     "collect_garbage": "keel.artifacts.gc",
+    "hash_file": "keel.artifacts.files",
     "open_artifacts": "keel.artifacts.location",
+    "record_tree": "keel.artifacts.refs",
     "referenced_digests": "keel.artifacts.refs",
     "refs_of": "keel.artifacts.refs",
     "remove_refs": "keel.artifacts.refs",
@@ -69,11 +75,19 @@ _LAZY = {
 
 if TYPE_CHECKING:
     from keel.artifacts.digest import check_digest
+    from keel.artifacts.files import hash_file
     from keel.artifacts.fsck import FsckReport
     from keel.artifacts.gc import GcReport, collect_garbage
     from keel.artifacts.location import open_artifacts
     from keel.artifacts.model import ObjectInfo, TreeEntry, TreeInfo
-    from keel.artifacts.refs import ArtifactRef, add_refs, referenced_digests, refs_of, remove_refs
+    from keel.artifacts.refs import (
+        ArtifactRef,
+        add_refs,
+        record_tree,
+        referenced_digests,
+        refs_of,
+        remove_refs,
+    )
     from keel.artifacts.store import ArtifactStore
     from keel.artifacts.transfer import TransferReport
 

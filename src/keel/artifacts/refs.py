@@ -104,14 +104,21 @@ def record_tree(session: Session, tree: str, entries: Iterable[str]) -> None:
     )
 
 
-def forget_objects(session: Session, digests: Iterable[str]) -> int:
-    """Drop the rows that name deleted objects (gc calls this): tree contents of, and to, them."""
+def forget_objects(session: Session, digests: Iterable[str], *, before: datetime) -> int:
+    """Drop the tree-contents rows that name objects gc deleted: rows of those trees, and rows to them.
+
+    Only rows older than ``before`` (when gc read its roots) go: a put that
+    stored one of these objects again meanwhile keeps the rows it wrote. Roots
+    (every other owner) are never touched; gc deleted nothing they reached.
+    """
     wanted = check_digests(digests)
     removed = 0
     for start in range(0, len(wanted), 500):
         chunk = wanted[start : start + 500]
         stmt = delete(ArtifactRef).where(
-            or_(ArtifactRef.digest.in_(chunk), ArtifactRef.owner.in_([TREE_OWNER + d for d in chunk]))
+            ArtifactRef.owner.like(TREE_OWNER + "%"),
+            ArtifactRef.created_at < before,
+            or_(ArtifactRef.digest.in_(chunk), ArtifactRef.owner.in_([TREE_OWNER + d for d in chunk])),
         )
         removed += int(getattr(session.execute(stmt), "rowcount", 0) or 0)
     return removed
