@@ -140,12 +140,6 @@ def _named(in_body: bool, name: str) -> dict[str, Any]:
     return {"json": {"project": name}} if in_body else {}
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="keel/tracking/service.py authorizes a run by its project's name, so an outsider's 404 "
-    "says \"no project named 'churn'\"; the tracking owner switches to "
-    'ctx.authorize_in_project(project_id, ...), which answers "no run ..."',
-)
 def test_an_outsider_cannot_see_a_projects_runs_or_learn_its_name(world: Any) -> None:
     w, tokens, run_id = world
     otto = w.http(tokens["outsider"])

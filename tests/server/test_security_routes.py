@@ -122,12 +122,6 @@ def test_a_caller_without_a_role_cannot_see_the_project(world: Any) -> None:
 BY_ID_MESSAGES = {"run_id": "no run", "id": "no token"}
 #: Valid values for the other required inputs, so a by-id operation gets as far as its check.
 BY_ID_INPUTS: dict[str, Any] = {"path": "a/b.txt", "key": "loss", "refs": ["run:" + SOME_ID]}
-_TRACKING_LEAKS = pytest.mark.xfail(
-    strict=True,
-    reason="keel/tracking/service.py authorizes a run by its project's name, so the 404 says "
-    "\"no project named 'churn'\"; the tracking owner switches to "
-    'ctx.authorize_in_project(project_id, ...), which answers "no run ..."',
-)
 
 
 def _by_id_operations() -> list[Any]:
@@ -138,10 +132,7 @@ def _by_id_operations() -> list[Any]:
         for op in operations_of(service).values()
         if op.action is Action.AUTHENTICATED and "{" in op.path
     ]
-    return [
-        pytest.param(op, id=op.name, marks=[_TRACKING_LEAKS] if op.name.startswith("runs.") else [])
-        for op in ops
-    ]
+    return [pytest.param(op, id=op.name) for op in ops]
 
 
 def _by_id_request(w: Any, op: Operation) -> dict[str, Any]:

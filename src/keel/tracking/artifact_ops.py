@@ -2,7 +2,8 @@
 
 An upload streams into the artifact store (constant memory), the store is
 synced, and only then does the row naming it commit, together with a
-garbage-collection reference owned by ``run:<id>`` and the lineage edge
+garbage-collection reference owned by ``run:<id>`` (carrying the run's
+project id, so the project's readers may read the object) and the lineage edge
 ``artifact:<digest> --produced_by--> run:<id>``. Paths are normalised;
 ``..``, absolute paths and backslashes are refused.
 """
@@ -13,11 +14,11 @@ import posixpath
 
 from sqlalchemy import select
 
-from keel.context import Service
 from keel.core.errors import InvalidInput, NotFound
-from keel.core.operations import GLOBAL, Action, ByteStream, current_caller, operation
+from keel.core.operations import GLOBAL, Action, ByteStream, operation
 from keel.core.timeutil import utcnow
 from keel.lineage import add_edges
+from keel.tracking.guard import RunGuard
 from keel.tracking.models import RunArtifactRow
 from keel.tracking.read import find_run
 from keel.tracking.schemas import RunArtifact
@@ -34,7 +35,7 @@ def clean_path(path: str) -> str:
     return normal
 
 
-class RunArtifactOps(Service):
+class RunArtifactOps(RunGuard):
     """The artifact operations of the runs service."""
 
     @operation("PUT", "/api/v1/runs/{run_id}/artifacts", action=Action.AUTHENTICATED, project=GLOBAL)
@@ -42,8 +43,7 @@ class RunArtifactOps(Service):
         """Store a file as an artifact of a run (the body is the file's bytes, streamed)."""
         path = clean_path(path)
         with self.store.read() as session:
-            row = find_run(session, run_id)
-            self.ctx.authorizer.authorize(current_caller(), Action.WRITE, row.project_name)
+            self._run(session, run_id, Action.WRITE)
         artifacts = self.ctx.artifacts
         info = artifacts.put_stream(iter(body))
         artifacts.sync()
@@ -54,7 +54,7 @@ class RunArtifactOps(Service):
 
         now = utcnow()
         with self.store.write() as session:
-            find_run(session, run_id)
+            project_id = find_run(session, run_id).project_id
             stmt = _insert(session)(RunArtifactRow).values(
                 run_id=run_id, path=path, digest=digest, size=size, created_at=now
             )
@@ -63,7 +63,7 @@ class RunArtifactOps(Service):
                 set_={"digest": stmt.excluded.digest, "size": stmt.excluded.size, "created_at": now},
             )
             session.execute(stmt)
-            add_refs(session, [(digest, f"run:{run_id}")])
+            add_refs(session, [(digest, f"run:{run_id}")], project_id=project_id)
             add_edges(session, [(f"artifact:{digest}", "produced_by", f"run:{run_id}")])
         return RunArtifact(path=path, digest=digest, size=size, created_at=now)
 
@@ -71,8 +71,7 @@ class RunArtifactOps(Service):
     def list_artifacts(self, run_id: str, prefix: str | None = None) -> list[RunArtifact]:
         """The artifacts of a run, by path (optionally those under ``prefix``)."""
         with self.store.read() as session:
-            row = find_run(session, run_id)
-            self.ctx.authorizer.authorize(current_caller(), Action.READ, row.project_name)
+            self._run(session, run_id, Action.READ)
             query = (
                 select(RunArtifactRow).where(RunArtifactRow.run_id == run_id).order_by(RunArtifactRow.path)
             )
@@ -88,8 +87,7 @@ class RunArtifactOps(Service):
         """The bytes of one artifact of a run, streamed and verified against its digest."""
         path = clean_path(path)
         with self.store.read() as session:
-            row = find_run(session, run_id)
-            self.ctx.authorizer.authorize(current_caller(), Action.READ, row.project_name)
+            self._run(session, run_id, Action.READ)
             artifact = session.get(RunArtifactRow, (run_id, path))
             if artifact is None:
                 raise NotFound(

@@ -19,8 +19,13 @@ def find_run(session: Session, run_id: str, *, lock: bool = False) -> RunRow:
         RunRow, run_id, with_for_update=lock if session.get_bind().dialect.name != "sqlite" else False
     )
     if row is None:
-        raise NotFound(f"no run with id {run_id!r}", hint="see `keel run ls`")
+        raise run_not_found(run_id)
     return row
+
+
+def run_not_found(run_id: str) -> NotFound:
+    """The one answer for a run that does not exist or that the caller may not see."""
+    return NotFound(f"no run with id {run_id!r}", hint="see `keel run ls`")
 
 
 def to_run(session: Session, row: RunRow) -> Run:

@@ -1,8 +1,9 @@
 """Run operations: create, log a batch, end, read back, search, delete, lineage.
 
 Operations addressed by run id declare ``Action.AUTHENTICATED`` and check the
-real action against the run's project once the run is loaded (the project is
-not among their inputs), through the same authorizer every operation uses.
+real action against the run's project id once the run is loaded (the project is
+not among their inputs), through :class:`keel.tracking.guard.RunGuard`: a run the
+caller may not see answers like an unknown one and never names its project.
 """
 
 from __future__ import annotations
@@ -59,9 +60,6 @@ class RunService(RunArtifactOps):
 
     name = "runs"
 
-    def _authorize(self, row: RunRow, action: Action) -> None:
-        self.ctx.authorizer.authorize(current_caller(), action, row.project_name)
-
     @operation("POST", "/api/v1/runs", action=Action.WRITE, project=project_from("project"), status_code=201)
     def create(
         self,
@@ -85,6 +83,7 @@ class RunService(RunArtifactOps):
             if parent_id is not None:
                 parent = find_run(session, parent_id)
                 if parent.project_id != project_row.id:
+                    self._authorize(parent, Action.READ)  # a hidden parent is an unknown one
                     raise InvalidInput(f"parent run {parent_id} belongs to another project")
             row = RunRow(
                 id=run_id,
@@ -132,8 +131,7 @@ class RunService(RunArtifactOps):
         if (client_id is None) != (seq is None):
             raise InvalidInput("client_id and seq go together: give both or neither")
         with self.store.write() as session:
-            row = find_run(session, run_id)
-            self._authorize(row, Action.WRITE)
+            row = self._run(session, run_id, Action.WRITE)
             check_running(row)
             if client_id is not None and seq is not None and not claim_batch(session, run_id, client_id, seq):
                 return BatchResult(metrics=0, params=0, tags=0, duplicate=True)
@@ -154,8 +152,7 @@ class RunService(RunArtifactOps):
         if status == "RUNNING":
             raise InvalidInput("status to end a run with must be FINISHED, FAILED or KILLED")
         with self.store.write() as session:
-            row = find_run(session, run_id)
-            self._authorize(row, Action.WRITE)
+            row = self._run(session, run_id, Action.WRITE)
             check_running(row)
             end = as_utc(end_time) if end_time else utcnow()
             row.status = status
@@ -176,8 +173,7 @@ class RunService(RunArtifactOps):
     def resume(self, run_id: str) -> Run:
         """Reopen an ended run so it takes logging again (``start_run(run_id=...)``)."""
         with self.store.write() as session:
-            row = find_run(session, run_id)
-            self._authorize(row, Action.WRITE)
+            row = self._run(session, run_id, Action.WRITE)
             if row.deleted:
                 raise InvalidInput(f"run {run_id} is deleted; restore it first")
             row.status = "RUNNING"
@@ -188,8 +184,7 @@ class RunService(RunArtifactOps):
     def get(self, run_id: str) -> Run:
         """One run: attributes, params, tags, final metrics, KPI report, cost, environment, artifacts."""
         with self.store.read() as session:
-            row = find_run(session, run_id)
-            self._authorize(row, Action.READ)
+            row = self._run(session, run_id, Action.READ)
             return to_run(session, row)
 
     @operation("GET", "/api/v1/runs/{run_id}/history", action=Action.AUTHENTICATED, project=GLOBAL)
@@ -197,7 +192,7 @@ class RunService(RunArtifactOps):
         """Every point of one metric of a run, by step."""
         check_key(key, "metric key")
         with self.store.read() as session:
-            self._authorize(find_run(session, run_id), Action.READ)
+            self._run(session, run_id, Action.READ)
             return history(session, run_id, key)
 
     @operation("POST", "/api/v1/runs/search", action=Action.READ, project=project_from("project"))
@@ -230,9 +225,10 @@ class RunService(RunArtifactOps):
 
     def _set_deleted(self, run_id: str, deleted: bool) -> Run:
         with self.store.write() as session:
-            row = find_run(session, run_id)
-            self._authorize(row, Action.WRITE)
+            row = self._run(session, run_id, Action.WRITE)
             row.deleted = deleted
+            action = "run.delete" if deleted else "run.restore"
+            self.ctx.audit(session, action, f"run:{run_id}", project_id=row.project_id)
             return to_run(session, row)
 
     @operation("POST", "/api/v1/runs/{run_id}/inputs", action=Action.AUTHENTICATED, project=GLOBAL)
@@ -242,7 +238,7 @@ class RunService(RunArtifactOps):
         targets = [_digest_or_ref(r) for r in refs]
         edges = [(f"run:{run_id}", relation, t) for t in targets]
         with self.store.write() as session:
-            self._authorize(find_run(session, run_id), Action.WRITE)
+            self._run(session, run_id, Action.WRITE)
             add_edges(session, edges)
         return [Edge(src=s, relation=r, dst=d) for s, r, d in edges]
 
@@ -250,7 +246,7 @@ class RunService(RunArtifactOps):
     def lineage(self, run_id: str) -> RunLineage:
         """What the run used, transitively, and what was made from it."""
         with self.store.read() as session:
-            self._authorize(find_run(session, run_id), Action.READ)
+            self._run(session, run_id, Action.READ)
             ref = f"run:{run_id}"
             return RunLineage(run=ref, upstream=upstream(session, ref), downstream=downstream(session, ref))
 

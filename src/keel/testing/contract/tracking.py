@@ -269,6 +269,11 @@ def test_delete_restore_lineage_and_cost(keel_client: Client, unique: Callable[[
     assert len(keel_client.runs.search(project=project, include_deleted=True).items) == 2
     keel_client.runs.restore(run_id=child.id)
     assert len(keel_client.runs.search(project=project).items) == 2
+    events = keel_client.audit.ls(project=project).items  # newest first
+    assert [(e.action, e.target) for e in events if e.action.startswith("run.")] == [
+        ("run.restore", f"run:{child.id}"),
+        ("run.delete", f"run:{child.id}"),
+    ]
     total = keel_client.runs.cost(project=project)
     assert total.runs == 2 and total.cost == pytest.approx(ended.cost)
     cheap = keel_client.runs.search(
