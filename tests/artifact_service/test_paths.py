@@ -82,3 +82,15 @@ def test_existing_files_are_kept_unless_forced(tmp_path: Path) -> None:
     assert (tmp_path / "out" / "a.bin").read_bytes() == b"mine"
     download_tree(tree, tmp_path / "out", download=_download(objects, []), force=True)
     assert (tmp_path / "out" / "a.bin").read_bytes() == DATA
+
+
+def test_a_symlinked_file_is_replaced_not_written_through(tmp_path: Path) -> None:
+    outside = tmp_path / "precious.txt"
+    outside.write_bytes(b"keep me")
+    (tmp_path / "out").mkdir()
+    os.symlink(outside, tmp_path / "out" / "a.bin")
+    tree, objects = _tree(["a.bin"])
+    download_tree(tree, tmp_path / "out", download=_download(objects, []), force=True)
+    assert outside.read_bytes() == b"keep me"
+    assert not (tmp_path / "out" / "a.bin").is_symlink()
+    assert (tmp_path / "out" / "a.bin").read_bytes() == DATA

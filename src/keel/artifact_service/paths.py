@@ -16,7 +16,6 @@ functions take the operations as callables, so they need no HTTP code.
 from __future__ import annotations
 
 import fnmatch
-import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Final
@@ -24,7 +23,7 @@ from typing import Final
 from keel.artifact_service.schemas import PutResult
 from keel.artifacts.build import walk_folder
 from keel.artifacts.digest import hash_bytes
-from keel.artifacts.files import file_chunks, hash_file, inside, write_verified
+from keel.artifacts.files import file_chunks, hash_file, prepare_folder, write_verified
 from keel.artifacts.model import ObjectInfo
 from keel.artifacts.tree import decode_tree, encode_tree, normal_mode
 from keel.core.errors import Conflict, CorruptObject, InvalidInput
@@ -92,27 +91,9 @@ def download_tree(
         raise CorruptObject(f"tree {tree} arrived corrupt: its manifest does not hash to its digest")
     entries = decode_tree(manifest, tree)
     chosen = [e for e in entries if include is None or fnmatch.fnmatchcase(e.path, include)]
-    if dest.exists() and not dest.is_dir():
-        raise InvalidInput(f"{dest} is a file; a tree is written into a folder")
-    dest.mkdir(parents=True, exist_ok=True)
-    root = os.path.realpath(dest)
-    existing = []
-    for entry in chosen:
-        parent = os.path.realpath(os.path.join(root, os.path.dirname(entry.path)))
-        if not inside(root, parent):
-            raise InvalidInput(f"{entry.path} would be written outside {dest} (through a symlink); refused")
-        if os.path.lexists(os.path.join(root, entry.path)):
-            existing.append(entry.path)
-    if existing and not force:
-        raise Conflict(
-            f"{len(existing)} file(s) exist already under {dest}, e.g. {existing[0]}",
-            hint="pass --force to overwrite them",
-        )
+    root = prepare_folder(dest, [e.path for e in chosen], force=force)
     for index, entry in enumerate(chosen, 1):
-        target = Path(root, entry.path)
-        if os.path.islink(target):
-            target.unlink()  # replace the link itself, never write through it
-        write_verified(download(entry.digest), entry.digest, target, entry.mode)
+        write_verified(download(entry.digest), entry.digest, Path(root, entry.path), entry.mode)
         if progress is not None:
             progress(index, len(chosen))
     return len(chosen)

@@ -13,16 +13,15 @@ from __future__ import annotations
 
 import fcntl
 import fnmatch
-import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Final
 
 from keel.artifacts.backend import ObjectBackend
 from keel.artifacts.digest import new_hasher
-from keel.artifacts.files import FILE_CHUNK, hash_file, inside, install_verified
+from keel.artifacts.files import FILE_CHUNK, hash_file, install_verified, prepare_folder
 from keel.artifacts.model import TreeEntry
-from keel.core.errors import Conflict, InvalidInput, NotFound
+from keel.core.errors import NotFound
 
 FICLONE: Final = 0x40049409
 WORKERS: Final = 4
@@ -69,8 +68,6 @@ def checkout(
     force: bool = False,
 ) -> int:
     """Write a tree's entries (those matching the glob ``include``) under ``dest``; returns files written."""
-    if dest.exists() and not dest.is_dir():
-        raise InvalidInput(f"{dest} is a file; a tree checks out into a folder")
     chosen = [e for e in entries if include is None or fnmatch.fnmatchcase(e.path, include)]
     missing = sorted({e.digest for e in chosen} - backend.exists(sorted({e.digest for e in chosen})))
     if missing:
@@ -78,29 +75,10 @@ def checkout(
             f"{len(missing)} object(s) of this tree are not in {backend.url}, e.g. {missing[0]}",
             hint="pull them from a remote: `keel artifacts pull <remote> <tree digest>`",
         )
-    dest.mkdir(parents=True, exist_ok=True)
-    root = os.path.realpath(dest)
-    existing = []
-    for entry in chosen:
-        parent = os.path.realpath(os.path.join(root, os.path.dirname(entry.path)))
-        if not inside(root, parent):
-            raise InvalidInput(f"{entry.path} would be written outside {dest} (through a symlink); refused")
-        target = os.path.join(root, entry.path)
-        if os.path.lexists(target):
-            if os.path.isdir(target) and not os.path.islink(target):
-                raise Conflict(f"{target} is a folder; the tree has a file there")
-            existing.append(entry.path)
-    if existing and not force:
-        raise Conflict(
-            f"{len(existing)} file(s) exist already under {dest}, e.g. {existing[0]}",
-            hint="pass --force to overwrite them",
-        )
+    root = prepare_folder(dest, [e.path for e in chosen], force=force)
 
     def write(entry: TreeEntry) -> None:
-        target = Path(root, entry.path)
-        if os.path.islink(target):
-            target.unlink()
-        get_file(backend, entry.digest, target, mode=entry.mode)
+        get_file(backend, entry.digest, Path(root, entry.path), mode=entry.mode)
 
     with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="keel-checkout") as pool:
         list(pool.map(write, chosen))

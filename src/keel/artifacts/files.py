@@ -11,7 +11,9 @@ REST client alike:
   digest, then rename it into place (so a bad object never appears under the
   destination's name);
 - :func:`inside`: whether a real path lies within a folder (by path
-  components, so ``/data/out-evil`` is not inside ``/data/out``).
+  components, so ``/data/out-evil`` is not inside ``/data/out``);
+  :func:`prepare_folder` checks every destination of a tree before a byte is
+  written (local checkout and REST download alike).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from pathlib import Path
 from typing import BinaryIO, Final
 
 from keel.artifacts.digest import CHUNK, new_hasher
-from keel.core.errors import CorruptObject, InvalidInput
+from keel.core.errors import Conflict, CorruptObject, InvalidInput
 
 #: Bytes read per step when hashing a file: a few MB amortise the calls.
 FILE_CHUNK: Final = CHUNK * 4
@@ -57,15 +59,45 @@ def inside(root: str, target: str) -> bool:
     return target == root or target.startswith(root if root == os.sep else root + os.sep)
 
 
+def prepare_folder(dest: Path, paths: Iterable[str], *, force: bool) -> str:
+    """Create ``dest`` and check that each relative path may be written there; returns its real path.
+
+    Refused before anything is written: a path whose folder resolves outside
+    ``dest`` (a symlinked folder), a path where a folder stands, and files
+    that exist already unless ``force``.
+    """
+    if dest.exists() and not dest.is_dir():
+        raise InvalidInput(f"{dest} is a file; a tree is written into a folder")
+    dest.mkdir(parents=True, exist_ok=True)
+    root = os.path.realpath(dest)
+    existing = []
+    for path in paths:
+        parent = os.path.realpath(os.path.join(root, os.path.dirname(path)))
+        if not inside(root, parent):
+            raise InvalidInput(f"{path} would be written outside {dest} (through a symlink); refused")
+        target = os.path.join(root, path)
+        if os.path.lexists(target):
+            if os.path.isdir(target) and not os.path.islink(target):
+                raise Conflict(f"{target} is a folder; the tree has a file there")
+            existing.append(path)
+    if existing and not force:
+        raise Conflict(
+            f"{len(existing)} file(s) exist already under {dest}, e.g. {existing[0]}",
+            hint="pass --force to overwrite them",
+        )
+    return root
+
+
 def install_verified(
     dest: Path, digest: str, fill: Callable[[Path], str], *, mode: int | None = None, what: str = ""
 ) -> None:
     """Write ``dest`` through ``fill(temp) -> digest of what it wrote``; rename only if it is ``digest``.
 
     The temporary file sits beside ``dest`` (same file system, so the rename
-    is atomic) and is removed whatever happens.
+    is atomic, and replaces a symlink at ``dest`` rather than writing through
+    it) and is removed whatever happens.
     """
-    if dest.is_dir():
+    if dest.is_dir() and not dest.is_symlink():
         raise InvalidInput(f"{dest} is a folder; name a file to write the object to")
     dest.parent.mkdir(parents=True, exist_ok=True)
     temp = dest.parent / f".{dest.name}.keel-{uuid.uuid4().hex[:12]}"
