@@ -196,6 +196,9 @@ class ArtifactService(Service):
         with self.store.write() as session:
             if not remove_refs(session, f"project:{project_id}", [digest]):
                 raise NotFound(f"project {project!r} does not reference {digest}")
+            self.ctx.audit(
+                session, "artifact.remove", f"artifact:{digest}", project_id=project_id, project=project
+            )
 
     @operation("POST", "/api/v1/artifacts/gc", action=Action.GLOBAL_ADMIN, project=GLOBAL)
     def gc(self, grace_s: float = DEFAULT_GRACE_S, dry_run: bool = False) -> GcReport:
@@ -206,9 +209,18 @@ class ArtifactService(Service):
         with self.store.read() as session:
             roots = referenced_digests(session)
         report = collect_garbage(self.artifacts, roots, grace_s=grace_s, dry_run=dry_run)
-        if not dry_run and report.deleted_digests:
+        if not dry_run:
             with self.store.write() as session:
-                forget_objects(session, report.deleted_digests, before=started)
+                if report.deleted_digests:
+                    forget_objects(session, report.deleted_digests, before=started)
+                self.ctx.audit(
+                    session,
+                    "artifact.gc",
+                    "artifacts",
+                    deleted=report.deleted,
+                    freed_bytes=report.freed_bytes,
+                    grace_s=grace_s,
+                )
         return report
 
     @operation("POST", "/api/v1/artifacts/fsck", action=Action.GLOBAL_ADMIN, project=GLOBAL)
