@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-
-import pyarrow as pa
+from typing import TYPE_CHECKING
 
 from keel.artifacts.model import TreeEntry
 from keel.artifacts.store import ArtifactStore
 from keel.core.errors import InvalidInput
-from keel.data.rowdiff import row_diff
 from keel.data.schemas import DatasetVersion, FileChange, VersionDiff
-from keel.stats import compare_profiles, diff_schemas
+
+if TYPE_CHECKING:  # Arrow and NumPy load only for table diffs, so `keel data status` stays light
+    import pyarrow as pa
 
 
 def version_entries(artifacts: ArtifactStore, version: DatasetVersion) -> list[TreeEntry]:
@@ -60,6 +60,8 @@ def diff_versions(
     scratch: Path | None = None,
 ) -> VersionDiff:
     """Everything that differs between ``before`` and ``after``."""
+    from keel.stats import compare_profiles, diff_schemas
+
     changes = file_changes(version_entries(artifacts, before), version_entries(artifacts, after))
     result = VersionDiff(
         before=before.address,
@@ -87,6 +89,8 @@ def diff_versions(
                     f"{version.address} has no column {missing[0]!r} to use as the key",
                     hint="columns: " + ", ".join(sorted(names)),
                 )
+        from keel.data.rowdiff import row_diff
+
         result.rows = row_diff(
             lambda: table_batches(artifacts, before),
             lambda: table_batches(artifacts, after),
