@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from keel.artifact_service.visibility import visible
 from keel.artifacts.refs import add_refs, remove_refs
 from keel.context import Service
 from keel.core.errors import AlreadyExists, Conflict, InvalidInput, NotFound
@@ -64,13 +65,6 @@ class DataService(Service):
 
         ``parents`` are ``dataset_version:<id>`` references this version was made from.
         """
-        needed = content.object_digests()
-        missing = sorted(set(needed) - self.ctx.artifacts.exists(needed))
-        if missing:
-            raise NotFound(
-                f"{len(missing)} object(s) of this version are not in the artifact store, e.g. {missing[0]}",
-                hint="upload the data's objects before recording the version",
-            )
         parent_refs = [str(parse_ref(p)) for p in parents or []]
         if any(not p.startswith("dataset_version:") for p in parent_refs):
             raise InvalidInput("parents must be dataset_version:<id> references")
@@ -93,6 +87,7 @@ class DataService(Service):
         parents: list[str],
     ) -> AddResult:
         project_row = find_project(session, project)
+        self._check_objects(session, project_row.id, content.object_digests())
         dataset = session.execute(
             select(DatasetRow).where(DatasetRow.project_id == project_row.id, DatasetRow.name == name)
         ).scalar_one_or_none()
@@ -156,9 +151,26 @@ class DataService(Service):
         session.add(row)
         session.flush()
         ref = f"dataset_version:{row.id}"
-        add_refs(session, [(digest, ref) for digest in content.object_digests()])
+        add_refs(session, [(digest, ref) for digest in content.object_digests()], project_id=project_row.id)
         add_edges(session, [(ref, "derived_from", parent) for parent in parents])
         return AddResult(version=version_schema(row, dataset, project, [], parents), created=True)
+
+    def _check_objects(self, session: Session, project_id: str, needed: list[str]) -> None:
+        """Every object must be stored and readable by this project before a version may reference it.
+
+        A digest stored only for another project answers exactly like a missing
+        one, so recording a version never reveals or borrows another project's
+        bytes. The single-user admin (a laptop workspace) reads everything.
+        """
+        unavailable = set(needed) - self.ctx.artifacts.exists(needed)
+        if not current_caller().is_admin:
+            unavailable |= set(needed) - visible(session, project_id, needed)
+        if unavailable:
+            raise NotFound(
+                f"{len(unavailable)} object(s) of this version are not in the artifact store, "
+                f"e.g. {sorted(unavailable)[0]}",
+                hint="upload the data's objects before recording the version",
+            )
 
     @operation("GET", _BASE, action=Action.READ, project=project_from("project"))
     def ls(
@@ -277,6 +289,9 @@ class DataService(Service):
             ).scalars()
             for version_id in ids:
                 remove_refs(session, f"dataset_version:{version_id}")
+            self.ctx.audit(
+                session, "dataset.delete", f"dataset:{dataset.id}", project_id=dataset.project_id, name=name
+            )
             session.flush()
             return dataset_schema(session, dataset, project)
 
