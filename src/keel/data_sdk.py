@@ -449,6 +449,19 @@ def _version_digests(version: DatasetVersion) -> list[str]:
     return found
 
 
+def _stores_for_transfer(c: Client, remote: str) -> tuple[Any, Any]:
+    """This workspace's store and the named remote's, for push and pull (never through a server)."""
+    from keel.artifacts.remotes import get_remote, open_remote
+
+    if _is_remote(c):
+        raise NotSupportedRemotely(
+            "push and pull move objects between a workspace and a remote; this client talks to a server",
+            hint="against a server, `keel data add` uploads the bytes and reads download them",
+        )
+    store = open_remote(get_remote(c.settings.config_tables if c.settings else {}, remote))
+    return _artifacts(c), store
+
+
 def push(
     remote: str,
     address: str | None = None,
@@ -458,17 +471,10 @@ def push(
     client: Client | None = None,
 ) -> Any:
     """Copy to a named remote the objects it lacks: of one version, or of every dataset's versions."""
-    from keel.artifacts.remotes import get_remote, open_remote
     from keel.artifacts.transfer import transfer
 
     c = _client(client)
-    if _is_remote(c):
-        raise NotSupportedRemotely(
-            "push and pull move objects between a workspace and a remote; this client talks to a server",
-            hint="against a server, `keel data add` uploads the bytes and reads download them",
-        )
-    local = _artifacts(c)
-    store = open_remote(get_remote(c.settings.config_tables if c.settings else {}, remote))
+    local, store = _stores_for_transfer(c, remote)
     return transfer(local, store, _digests(c, address, project), progress=progress)
 
 
@@ -482,17 +488,10 @@ def pull(
     client: Client | None = None,
 ) -> Any:
     """Copy from a named remote the objects of a version this store lacks (only files matching ``include``)."""
-    from keel.artifacts.remotes import get_remote, open_remote
     from keel.artifacts.transfer import transfer
 
     c = _client(client)
-    if _is_remote(c):
-        raise NotSupportedRemotely(
-            "push and pull move objects between a workspace and a remote; this client talks to a server",
-            hint="against a server, `keel data add` uploads the bytes and reads download them",
-        )
-    local = _artifacts(c)
-    store = open_remote(get_remote(c.settings.config_tables if c.settings else {}, remote))
+    local, store = _stores_for_transfer(c, remote)
     version = resolve(address, project=project, client=c)
     if include is None:
         return transfer(store, local, _version_digests(version), progress=progress)
