@@ -13,9 +13,9 @@ Names load lazily (PEP 562), so ``import keel`` stays cheap.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from keel.core.lazy import lazy_getattr
 from keel.core.version import __version__
 
 __all__ = [
@@ -95,13 +95,7 @@ if TYPE_CHECKING:
     )
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'keel' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr("keel", _LAZY, globals())
 
 
 def __dir__() -> list[str]:

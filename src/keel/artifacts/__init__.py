@@ -23,13 +23,13 @@ that were not on disk.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 # Imported eagerly: these functions share their module's name, and a lazily
 # imported submodule would shadow the function on the package.
 from keel.artifacts.fsck import fsck
 from keel.artifacts.transfer import transfer
+from keel.core.lazy import lazy_getattr
 
 __all__ = [
     "ArtifactRef",
@@ -92,10 +92,4 @@ if TYPE_CHECKING:
     from keel.artifacts.transfer import TransferReport
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'keel.artifacts' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr("keel.artifacts", _LAZY, globals())

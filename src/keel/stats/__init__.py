@@ -18,8 +18,9 @@ on first use (PEP 562), so reading a stored profile stays cheap.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from keel.core.lazy import lazy_getattr
 
 __all__ = [
     "DEFAULT_QUANTILES",
@@ -89,13 +90,7 @@ if TYPE_CHECKING:
     from keel.stats.sketches import HyperLogLog, StreamingHistogram, hash_array, hash_rows
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'keel.stats' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr("keel.stats", _LAZY, globals())
 
 
 def __dir__() -> list[str]:
