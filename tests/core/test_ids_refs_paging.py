@@ -60,3 +60,18 @@ def test_page_size_bounds() -> None:
     for bad in (0, -1, 1001):
         with pytest.raises(InvalidInput, match="limit"):
             check_page_size(bad)
+
+
+def test_token_position_checks_the_type() -> None:
+    from keel.core.paging import token_position
+
+    assert token_position(encode_token({"after": "churn"}), "after", str) == "churn"
+    assert token_position(encode_token({"before": 7}), "before", int) == 7
+    bad_cases: list[tuple[str, str, type[str] | type[int]]] = [
+        (encode_token({"after": 3}), "after", str),
+        (encode_token({"before": True}), "before", int),
+        (encode_token({"other": "x"}), "after", str),
+    ]
+    for token, key, kind in bad_cases:
+        with pytest.raises(InvalidInput, match="page token"):
+            token_position(token, key, kind)

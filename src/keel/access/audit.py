@@ -10,9 +10,8 @@ from keel.access.schemas import AuditEvent
 from keel.auth.durations import parse_duration
 from keel.auth.models import AuditEventRow
 from keel.context import Service
-from keel.core.errors import InvalidInput
 from keel.core.operations import Action, operation, project_from
-from keel.core.paging import DEFAULT_PAGE_SIZE, Page, check_page_size, decode_token, encode_token
+from keel.core.paging import DEFAULT_PAGE_SIZE, Page, check_page_size, encode_token, token_position
 from keel.core.timeutil import utcnow
 
 
@@ -57,9 +56,7 @@ class AuditService(Service):
         if action:
             query = query.where(AuditEventRow.action == action)
         if page_token:
-            before = decode_token(page_token, {"before"})["before"]
-            if not isinstance(before, str):
-                raise InvalidInput("page token is not valid; start again without it")
+            before = token_position(page_token, "before", str)
             query = query.where(AuditEventRow.id < before)
         with self.store.read() as session:
             if project is not None:

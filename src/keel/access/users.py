@@ -17,7 +17,7 @@ from keel.context import Service
 from keel.core.errors import AlreadyExists, Conflict, InvalidInput
 from keel.core.ids import new_id
 from keel.core.operations import GLOBAL, Action, current_caller, operation
-from keel.core.paging import DEFAULT_PAGE_SIZE, Page, check_page_size, decode_token, encode_token
+from keel.core.paging import DEFAULT_PAGE_SIZE, Page, check_page_size, encode_token, token_position
 from keel.core.timeutil import utcnow
 
 
@@ -89,9 +89,7 @@ class UserService(Service):
         check_page_size(limit)
         query = select(UserRow).order_by(UserRow.name).limit(limit + 1)
         if page_token:
-            after = decode_token(page_token, {"after"})["after"]
-            if not isinstance(after, str):
-                raise InvalidInput("page token is not valid; start again without it")
+            after = token_position(page_token, "after", str)
             query = query.where(UserRow.name > after)
         with self.store.read() as session:
             rows = list(session.execute(query).scalars())

@@ -36,7 +36,7 @@ from keel.artifacts.tree import decode_tree
 from keel.context import Service
 from keel.core.errors import InvalidInput, NotFound
 from keel.core.operations import GLOBAL, Action, ByteStream, operation, project_from
-from keel.core.paging import DEFAULT_PAGE_SIZE, Page, check_page_size, decode_token, encode_token
+from keel.core.paging import DEFAULT_PAGE_SIZE, Page, check_page_size, encode_token, token_position
 from keel.core.timeutil import utcnow
 from keel.projects.service import find_project
 
@@ -172,9 +172,7 @@ class ArtifactService(Service):
         owner = f"project:{project_id}"
         query = select(ArtifactRef).where(ArtifactRef.owner == owner).order_by(ArtifactRef.digest)
         if page_token:
-            after = decode_token(page_token, {"after"})["after"]
-            if not isinstance(after, str):
-                raise InvalidInput("page token is not valid; start again without it")
+            after = token_position(page_token, "after", str)
             query = query.where(ArtifactRef.digest > after)
         with self.store.read() as session:
             rows = list(session.execute(query.limit(limit + 1)).scalars())

@@ -47,6 +47,14 @@ def decode_token(token: str, keys: set[str]) -> dict[str, Any]:
     return position
 
 
+def token_position(token: str, key: str, kind: type[str] | type[int]) -> Any:
+    """The single value ``key`` of a page token, which must be a ``kind``; InvalidInput otherwise."""
+    value = decode_token(token, {key})[key]
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise InvalidInput("page token is not valid; start again without it")
+    return value
+
+
 def check_page_size(limit: int) -> int:
     """Clamp-free check: a page size outside 1..MAX_PAGE_SIZE is an error."""
     if not 1 <= limit <= MAX_PAGE_SIZE:

@@ -19,7 +19,7 @@ from keel.context import Service
 from keel.core.errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from keel.core.ids import new_id
 from keel.core.operations import Action, current_caller, operation, project_from
-from keel.core.paging import DEFAULT_PAGE_SIZE, Page, check_page_size, decode_token, encode_token
+from keel.core.paging import DEFAULT_PAGE_SIZE, Page, check_page_size, encode_token, token_position
 from keel.core.refs import parse_ref
 from keel.core.timeutil import utcnow
 from keel.data.lookup import dataset_schema, find_dataset, find_version, tags_by_version, version_schema
@@ -193,9 +193,7 @@ class DataService(Service):
             if not deleted:
                 query = query.where(DatasetRow.deleted_at.is_(None))
             if page_token:
-                after = decode_token(page_token, {"after"})["after"]
-                if not isinstance(after, str):
-                    raise InvalidInput("page token is not valid; start again without it")
+                after = token_position(page_token, "after", str)
                 query = query.where(DatasetRow.name > after)
             rows = list(session.execute(query).scalars())
             items = [dataset_schema(session, r, project) for r in rows[:limit]]
@@ -223,9 +221,7 @@ class DataService(Service):
                 .limit(limit + 1)
             )
             if page_token:
-                before = decode_token(page_token, {"before"})["before"]
-                if not isinstance(before, int):
-                    raise InvalidInput("page token is not valid; start again without it")
+                before = token_position(page_token, "before", int)
                 query = query.where(DatasetVersionRow.number < before)
             rows = list(session.execute(query).scalars())
             tags = tags_by_version(session, dataset.id)

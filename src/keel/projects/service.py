@@ -13,7 +13,7 @@ from keel.core.errors import AlreadyExists, InvalidInput, NotFound
 from keel.core.ids import new_id
 from keel.core.kpi import KPI, KPIReport, KPISpec, Stage, as_kpis, evaluate_kpis
 from keel.core.operations import GLOBAL, Action, current_caller, operation, project_from
-from keel.core.paging import DEFAULT_PAGE_SIZE, Page, check_page_size, decode_token, encode_token
+from keel.core.paging import DEFAULT_PAGE_SIZE, Page, check_page_size, encode_token, token_position
 from keel.core.timeutil import utcnow
 from keel.projects.models import ProjectRow
 from keel.projects.schemas import Project, ProjectName
@@ -92,9 +92,7 @@ class ProjectService(Service):
         check_page_size(limit)
         query = select(ProjectRow).order_by(ProjectRow.name).limit(limit + 1)
         if page_token:
-            after = decode_token(page_token, {"after"})["after"]
-            if not isinstance(after, str):
-                raise InvalidInput("page token is not valid; start again without it")
+            after = token_position(page_token, "after", str)
             query = query.where(ProjectRow.name > after)
         visible = self.ctx.visible_projects()
         if visible is not None:
