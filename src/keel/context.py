@@ -14,10 +14,10 @@ from keel.auth.single_user import SingleUserAuthorizer
 from keel.core.errors import WorkspaceNotFound
 from keel.core.operations import Action, Authorizer, current_caller
 from keel.core.settings import Settings
-from keel.store.engine import Store, open_store
 
 if TYPE_CHECKING:
     from keel.artifacts.store import ArtifactStore
+    from keel.store.engine import Store
 
 
 @dataclass
@@ -35,6 +35,8 @@ class Context:
                 "no Keel workspace here; run `keel init`",
                 hint="or set KEEL_DB_URL, KEEL_HOME, or KEEL_SERVER_URL to use a server",
             )
+        from keel.store.engine import open_store  # SQLAlchemy: only commands that touch the database
+
         return open_store(url, busy_timeout_ms=self.settings.db_busy_timeout_ms)
 
     @cached_property

@@ -26,6 +26,7 @@ import keel.data as data  # noqa: F401 - the public ``keel.data`` name resolves 
 from keel.client import Client
 from keel.client.backends import LocalBackend
 from keel.core.errors import Conflict, InvalidInput, KeelError, NotSupportedRemotely
+from keel.data.heads import VersionHead, latest_head
 from keel.data.pointer import SUFFIX, Pointer, data_path, pointer_path, read_pointer, write_pointer
 from keel.data.refs import Address, split_address
 from keel.data.schemas import (
@@ -150,13 +151,59 @@ def resolve(address: str, *, project: str | None = None, client: Client | None =
     return c.data.version(project=_project(parsed, project), name=parsed.name, version=parsed.selector)
 
 
-@dataclass
-class Added:
-    """What :func:`add` did."""
+class _NamesVersion:
+    """A result that names its version by :class:`VersionHead`; ``.version`` (the full record) loads on use.
 
-    version: DatasetVersion
-    created: bool
-    pointer: Path | None
+    Why: an unchanged ``add`` and a clean ``status`` are answered from the
+    head alone (see :mod:`keel.data.heads`), so the schema, profile and tags
+    are read only by callers that look at them.
+    """
+
+    def __init__(self, head: VersionHead, client: Client, version: DatasetVersion | None) -> None:
+        self.head = head
+        self._client = client
+        self._version = version
+
+    @property
+    def version(self) -> DatasetVersion:
+        if self._version is None:
+            h = self.head
+            self._version = self._client.data.version(
+                project=h.project, name=h.dataset, version=f"v{h.number}"
+            )
+        return self._version
+
+
+class Added(_NamesVersion):
+    """What :func:`add` did: the version (``head``, ``version``), whether it is new, the pointer written."""
+
+    def __init__(
+        self,
+        head: VersionHead,
+        created: bool,
+        pointer: Path | None,
+        *,
+        client: Client,
+        version: DatasetVersion | None = None,
+    ) -> None:
+        super().__init__(head, client, version)
+        self.created = created
+        self.pointer = pointer
+
+    def __repr__(self) -> str:
+        return f"<Added {self.head.address} created={self.created}>"
+
+
+def _quick_head(c: Client, project: str, dataset: str) -> VersionHead | None:
+    """The latest version's head from a laptop workspace's SQLite file, or None (then ask the service)."""
+    if _is_remote(c):
+        return None
+    from keel.auth.single_user import SingleUserAuthorizer
+
+    ctx = c.backend.ctx  # type: ignore[attr-defined]
+    if not isinstance(ctx.authorizer, SingleUserAuthorizer) or not c.settings or not c.settings.db_url:
+        return None
+    return latest_head(c.settings.db_url, project, dataset)
 
 
 def add(
@@ -190,6 +237,9 @@ def add(
 
     artifacts = _artifacts(c)
     snap = snapshot(source, artifacts, progress=progress)
+    head = None if parents else _quick_head(c, proj, dataset)
+    if head is not None and head.digest == snap.digest:
+        return Added(head, False, _write_pointer(snap.path, head) if pointer else None, client=c)
     parent_refs = [resolve(p, project=proj, client=c).ref for p in parents or []]
     try:
         latest: DatasetVersion | None = c.data.version(project=proj, name=dataset, version="latest")
@@ -205,11 +255,14 @@ def add(
         result = c.data.add_version(
             project=proj, name=dataset, content=content, message=message, parents=parent_refs
         )
-    written = None
-    if pointer:
-        v = result.version
-        written = write_pointer(snap.path, Pointer(v.project, v.dataset, v.number, v.digest, snap.path.name))
-    return Added(result.version, result.created, written)
+    v = result.version
+    head = VersionHead.of(v)
+    written = _write_pointer(snap.path, head) if pointer else None
+    return Added(head, result.created, written, client=c, version=v)
+
+
+def _write_pointer(target: Path, head: VersionHead) -> Path:
+    return write_pointer(target, Pointer(head.project, head.dataset, head.number, head.digest, target.name))
 
 
 class VersionHandle:
@@ -393,17 +446,28 @@ def _restore_file(artifacts: Any, version: DatasetVersion, target: Path, force: 
     return 1
 
 
-@dataclass
-class Status:
-    """How a path on disk differs from the version its pointer (or dataset) names."""
+class Status(_NamesVersion):
+    """How a path on disk differs from the latest version of its dataset (``head``, ``version``)."""
 
-    path: Path
-    version: DatasetVersion
-    changes: list[FileChange]
+    def __init__(
+        self,
+        path: Path,
+        head: VersionHead,
+        changes: list[FileChange],
+        *,
+        client: Client,
+        version: DatasetVersion | None = None,
+    ) -> None:
+        super().__init__(head, client, version)
+        self.path = path
+        self.changes = changes
 
     @property
     def clean(self) -> bool:
         return not self.changes
+
+    def __repr__(self) -> str:
+        return f"<Status {self.path} vs {self.head.address}: {len(self.changes)} change(s)>"
 
 
 def status(
@@ -413,7 +477,7 @@ def status(
     project: str | None = None,
     client: Client | None = None,
 ) -> Status:
-    """Compare a path with the latest version of its dataset (from its pointer, or ``name``).
+    """Compare a path with the latest version of its dataset (named by its pointer, or ``name``).
 
     Unchanged files cost one stat each (the stat cache); changed files are
     hashed into the store, so a following ``add`` reads nothing again.
@@ -427,19 +491,25 @@ def status(
                 f"{source} has no pointer file {pointer_file.name}; pass the dataset name with --name"
             )
         pointer = read_pointer(pointer_file)
-        latest = c.data.version(project=pointer.project, name=pointer.dataset, version="latest")
+        proj, dataset = pointer.project, pointer.dataset
     else:
         parsed = split_address(name)
-        latest = c.data.version(project=_project(parsed, project), name=parsed.name, version="latest")
+        proj, dataset = _project(parsed, project), parsed.name
+    version: DatasetVersion | None = None
+    head = _quick_head(c, proj, dataset)
+    if head is None:
+        version = c.data.version(project=proj, name=dataset, version="latest")
+        head = VersionHead.of(version)
     from keel.data.build import snapshot
     from keel.data.diff import file_changes, version_entries
 
     artifacts = _artifacts(c)
     snap = snapshot(source, artifacts)
-    _fetch(c, artifacts, latest.project, [latest.digest])
-    if snap.digest == latest.digest:
-        return Status(snap.path, latest, [])
-    return Status(snap.path, latest, file_changes(version_entries(artifacts, latest), snap.entries))
+    _fetch(c, artifacts, head.project, [head.digest])
+    changes = (
+        [] if snap.digest == head.digest else file_changes(version_entries(artifacts, head), snap.entries)
+    )
+    return Status(snap.path, head, changes, client=c, version=version)
 
 
 def _version_digests(version: DatasetVersion) -> list[str]:

@@ -29,6 +29,23 @@ def test_identical_files_are_stored_once(store: ArtifactStore, tmp_path: Path) -
     assert len(list(store.iter_objects())) == 2  # one file object, one manifest
 
 
+@pytest.mark.parametrize("workers", [1, 4])
+def test_serial_loop_and_thread_pool_store_the_same_tree(
+    store: ArtifactStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: int
+) -> None:
+    """``put_tree`` runs a plain loop on 2 cores and a pool on more; both must store every file."""
+    import keel.artifacts.build as build
+
+    monkeypatch.setattr(build, "WORKERS", workers)
+    files = {f"d{i % 3}/f{i}.bin": os.urandom(100 + i) for i in range(40)}
+    tree = store.put_tree(_folder(tmp_path / "src", files))
+    assert tree.files == 40 and tree.size == sum(len(v) for v in files.values())
+    assert {e.path: e.size for e in store.read_tree(tree.digest)} == {k: len(v) for k, v in files.items()}
+    for entry in store.read_tree(tree.digest):
+        with store.open(entry.digest) as handle:
+            assert handle.read() == files[entry.path]
+
+
 def test_digest_does_not_depend_on_where_or_when(store: ArtifactStore, tmp_path: Path) -> None:
     files = {"b.txt": b"b", "a/c.txt": b"c", "a/b.txt": b"ab"}
     one = store.put_tree(_folder(tmp_path / "one", files))

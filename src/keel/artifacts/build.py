@@ -29,8 +29,11 @@ from keel.artifacts.tree import EXEC_MODE, FILE_MODE, encode_tree, normal_mode
 from keel.core.errors import InvalidInput, NotFound
 
 Progress = Callable[[int, int], None]
-#: Threads that hash and store files: I/O and BLAKE3 release the GIL, so a few keep 2 cores busy.
-WORKERS: Final = 4
+#: Threads that hash and store files. On 2 cores one is fastest: measured on 10,000 files of
+#: 100 KB, a pool of 4 took 13 % longer than a plain loop (GIL hand-offs and directory locks
+#: outweigh the overlap), and a large file already overlaps hashing with a kernel copy.
+#: Machines with more cores get a pool of up to 4.
+WORKERS: Final = max(1, min(4, (os.cpu_count() or 2) // 2))
 
 _Found = tuple[str, str, os.stat_result]  # relative path, absolute path, stat
 
@@ -126,8 +129,10 @@ def build_tree(
         return backend.write_file(Path(item[1]))[0]
 
     if todo:
-        with ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="keel-put") as pool:
-            for item, info in zip(todo, pool.map(store_one, todo), strict=True):
+        pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="keel-put") if WORKERS > 1 else None
+        stored = pool.map(store_one, todo) if pool is not None else map(store_one, todo)
+        try:
+            for item, info in zip(todo, stored, strict=True):
                 rel, abs_path, st = item
                 entries.append((rel, info.digest, info.size, normal_mode(st.st_mode)))
                 if info.size == st.st_size:
@@ -135,6 +140,9 @@ def build_tree(
                 done += 1
                 if progress is not None and (done % 64 == 0 or done == total):
                     progress(done, total)
+        finally:
+            if pool is not None:
+                pool.shutdown(cancel_futures=True)
     manifest = encode_tree(entries)
     digest = backend.write_bytes(manifest)[0].digest
     backend.sync()

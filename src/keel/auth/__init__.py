@@ -10,7 +10,20 @@ append-only audit log (:mod:`keel.auth.audit`). The operations that manage
 them live in the ``keel.access`` services.
 """
 
-from keel.auth.authorizer import RoleAuthorizer
-from keel.auth.single_user import SingleUserAuthorizer
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from keel.core.lazy import lazy_getattr
 
 __all__ = ["RoleAuthorizer", "SingleUserAuthorizer"]
+
+# Lazy: a local workspace needs only SingleUserAuthorizer, and RoleAuthorizer's
+# tables would bring SQLAlchemy into commands that never open the database.
+_LAZY = {"RoleAuthorizer": "keel.auth.authorizer", "SingleUserAuthorizer": "keel.auth.single_user"}
+
+if TYPE_CHECKING:
+    from keel.auth.authorizer import RoleAuthorizer
+    from keel.auth.single_user import SingleUserAuthorizer
+
+__getattr__ = lazy_getattr(__name__, _LAZY, globals())

@@ -9,8 +9,6 @@ this machine's store and a named remote (``keel remote add``).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -55,30 +53,6 @@ def grace_seconds(text: str) -> float:
     return parse_duration(text, what="--grace").total_seconds()
 
 
-@contextmanager
-def _progress(description: str, enabled: bool = True) -> Iterator[Callable[[int, int], None]]:
-    """A Rich progress bar as a ``progress(done, total)`` callback (silent with --json)."""
-    if not enabled:
-        yield lambda done, total: None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=output.console(),
-        transient=True,
-    ) as bar:
-        task = bar.add_task(description, total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield update
-
-
 def _local(c: Any) -> Any:
     """The local backend's context, or None when talking to a server."""
     return None if c.is_remote else c.backend
@@ -110,7 +84,7 @@ def put(
 
     name = _project(project)
     c = client()
-    with _progress(f"put {path}", enabled=not json_out) as progress:
+    with output.progress(f"put {path}", enabled=not json_out) as progress:
         local = _local(c)
         if local is not None:
             result = local.service(ArtifactService).put_path(name, path, progress=progress)
@@ -173,7 +147,7 @@ def get(
         return c.artifacts.download(project=name, digest=d)
 
     if stat.tree:
-        with _progress(f"get {digest[:12]}") as progress:
+        with output.progress(f"get {digest[:12]}") as progress:
             written = download_tree(
                 digest, dest, download=download, include=include, force=force, progress=progress
             )
@@ -326,7 +300,7 @@ def push(
 
     ctx = _local_store()
     dst = _remote_store(remote)
-    with _progress(f"push to {remote}", enabled=not json_out) as progress:
+    with output.progress(f"push to {remote}", enabled=not json_out) as progress:
         report = transfer(ctx.artifacts, dst, digests or None, workers=jobs, progress=progress)
     if json_out:
         output.print_json(vars(report))
@@ -351,7 +325,7 @@ def pull(
 
     ctx = _local_store()
     src = _remote_store(remote)
-    with _progress(f"pull from {remote}", enabled=not json_out) as progress:
+    with output.progress(f"pull from {remote}", enabled=not json_out) as progress:
         report = transfer(src, ctx.artifacts, digests, workers=jobs, progress=progress)
     if json_out:
         output.print_json(vars(report))

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from typing import Annotated, Any
 
 import typer
@@ -38,26 +36,6 @@ def _size(n: int | None) -> str:
     return str(n)
 
 
-@contextmanager
-def _progress(label: str) -> Iterator[Callable[[int, int], None]]:
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        transient=True,
-        console=output.console(),
-    ) as bar:
-        task = bar.add_task(label, total=None)
-
-        def update(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield update
-
-
 @app.command("add")
 def add(
     path: Annotated[str, typer.Argument(help="A table file (CSV, Parquet, JSON lines) or a folder.")],
@@ -83,7 +61,7 @@ def add(
     if kind not in (None, "table", "files"):
         raise InvalidInput(f"--kind must be table or files, got {kind!r}")
     c, proj = _ctx(project)
-    with _progress(f"hashing {path}") as progress:
+    with output.progress(f"hashing {path}") as progress:
         added = add_data(
             path,
             name,
@@ -95,19 +73,19 @@ def add(
             progress=progress,
             client=c,
         )
-    v = added.version
     if json_out:
-        output.print_json(
-            {"created": added.created, "pointer": str(added.pointer) if added.pointer else None, "version": v}
-        )
+        pointer_text = str(added.pointer) if added.pointer else None
+        output.print_json({"created": added.created, "pointer": pointer_text, "version": added.version})
         return
     if added.created:
+        v = added.version
         what = f"{v.rows:,} rows x {len(v.columns)} columns" if v.kind == "table" else f"{v.files:,} files"
         output.done(f"{v.dataset}@v{v.number}: {what}, {_size(v.size)} (digest {v.digest[:12]})")
     else:
-        output.done(f"unchanged: {path} is already {v.dataset}@v{v.number}; no new version")
+        h = added.head
+        output.done(f"unchanged: {path} is already {h.dataset}@v{h.number}; no new version")
     if added.pointer:
-        output.console().print(f"  pointer: {added.pointer}", highlight=False)
+        output.line(f"  pointer: {added.pointer}")
 
 
 @app.command("status")
@@ -131,18 +109,18 @@ def status(
         output.print_json(
             {
                 "path": str(result.path),
-                "version": result.version.address,
+                "version": result.head.address,
                 "clean": result.clean,
                 "changes": result.changes,
             }
         )
         return
     if result.clean:
-        output.done(f"{path} matches {result.version.address}")
+        output.done(f"{path} matches {result.head.address}")
         return
     counts = {k: sum(1 for ch in result.changes if ch.change == k) for k in ("added", "modified", "removed")}
     output.console().print(
-        f"{path} differs from {result.version.address}: "
+        f"{path} differs from {result.head.address}: "
         f"{counts['added']} added, {counts['modified']} modified, {counts['removed']} removed",
         highlight=False,
     )
@@ -465,7 +443,7 @@ def push(
     from keel.data_sdk import push as data_push
 
     c, proj = _ctx(project)
-    with _progress(f"pushing to {remote}") as progress:
+    with output.progress(f"pushing to {remote}") as progress:
         report = data_push(remote, address, project=proj, progress=progress, client=c)
     output.done(
         f"pushed {report.moved:,} object(s), {_size(report.bytes)}; {report.present:,} were there already"
@@ -486,7 +464,7 @@ def pull(
     from keel.data_sdk import pull as data_pull
 
     c, proj = _ctx(project)
-    with _progress(f"pulling from {remote}") as progress:
+    with output.progress(f"pulling from {remote}") as progress:
         report = data_pull(remote, address, include=include, project=proj, progress=progress, client=c)
     output.done(
         f"pulled {report.moved:,} object(s), {_size(report.bytes)}; {report.present:,} were here already"

@@ -7,43 +7,20 @@ from typing import Annotated
 
 import typer
 
-import keel.cli.data_cmd as data_cmd
-import keel.cli.run_cmd as run_cmd
-from keel.cli import (
-    artifacts_cmd,
-    audit_cmd,
-    config_cmd,
-    db_cmd,
-    login_cmd,
-    project_cmd,
-    remote_cmd,
-    role_cmd,
-    token_cmd,
-    user_cmd,
-    workspace_cmd,
-)
+from keel.cli import login_cmd, workspace_cmd
+from keel.cli.lazy_group import LazyGroup
 from keel.cli.state import STATE
 
 app = typer.Typer(
     name="keel",
     help="Keel: from a problem statement to a monitored model in production.\n\nExample: keel quickstart",
+    cls=LazyGroup,  # the noun groups (keel data, keel run, ...) load when invoked
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
-app.add_typer(project_cmd.app, name="project")
-app.add_typer(config_cmd.app, name="config")
-app.add_typer(db_cmd.app, name="db")
-app.add_typer(artifacts_cmd.app, name="artifacts")
-app.add_typer(remote_cmd.app, name="remote")
-app.add_typer(data_cmd.app, name="data")
-app.add_typer(run_cmd.app, name="run")
 workspace_cmd.register(app)
-app.add_typer(user_cmd.app, name="user")
-app.add_typer(role_cmd.app, name="role")
-app.add_typer(token_cmd.app, name="token")
-app.add_typer(audit_cmd.app, name="audit")
 login_cmd.register(app)
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
@@ -73,5 +75,48 @@ def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequen
     console().print(table)
 
 
+def is_terminal() -> bool:
+    """Whether stdout is a terminal that takes colour (``NO_COLOR`` and ``TERM=dumb`` say no)."""
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
+
+
+def line(message: str) -> None:
+    """Plain text, written directly: Rich's import costs more than a fast command's whole run."""
+    sys.stdout.write(message + "\n")
+
+
 def done(message: str) -> None:
-    console().print(f"[green]✓[/green] {message}", highlight=False)
+    """A success line with a green check on a terminal (no Rich, no markup in ``message``)."""
+    line(f"{GREEN_CHECK if is_terminal() else '✓'} {message}")
+
+
+GREEN_CHECK = "\033[32m✓\033[0m"
+
+
+@contextmanager
+def progress(description: str, enabled: bool = True) -> Iterator[Callable[[int, int], None]]:
+    """A Rich progress bar as a ``progress(done, total)`` callback.
+
+    Shown only on a terminal and when ``enabled`` (commands pass ``not json_out``);
+    elsewhere (pipes, CI logs, ``--json``) the callback does nothing and Rich is
+    not even imported.
+    """
+    if not enabled or not is_terminal():
+        yield lambda done, total: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console(),
+        transient=True,
+    ) as bar:
+        task = bar.add_task(description, total=None)
+
+        def update(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update

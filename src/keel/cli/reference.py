@@ -16,12 +16,14 @@ DOCS = Path(__file__).resolve().parents[3] / "docs" / "reference"
 
 
 def _commands(group: Any, prefix: list[str]) -> list[tuple[list[str], Any]]:
+    """Walk through click's own lookup, so lazily loaded groups are listed too."""
+    ctx = typer.Context(group)
     out: list[tuple[list[str], Any]] = []
-    for name in sorted(group.commands):
-        command = group.commands[name]
+    for name in sorted(group.list_commands(ctx)):
+        command = group.get_command(ctx, name)
         path = [*prefix, name]
         out.append((path, command))
-        if hasattr(command, "commands"):
+        if hasattr(command, "list_commands"):
             out.extend(_commands(command, path))
     return out
 

@@ -119,9 +119,6 @@ def describe(
     scratch: Path | None = None,
 ) -> NewVersion:
     """Profile a table (converting it to Parquet once) or summarise a folder; objects go to the store."""
-    from keel.data.tables import open_table, parquet_parts
-    from keel.stats import Profiler, infer_schema
-
     dataset_kind, fmt = detect_kind(snap, kind)
     base: dict[str, Any] = {
         "kind": dataset_kind,
@@ -134,6 +131,9 @@ def describe(
     }
     if dataset_kind == "files":
         return NewVersion(**base, summary=summarise_files(snap.path, snap.entries))
+    from keel.data.tables import open_table, parquet_parts  # pyarrow: only tables pay for it
+    from keel.stats import Profiler, infer_schema
+
     source = open_table(snap.path, fmt)
     profiler = Profiler(source.schema, sample_size=sample_size)
     if fmt == "parquet":

@@ -9,13 +9,14 @@ from typing import TYPE_CHECKING
 from keel.artifacts.model import TreeEntry
 from keel.artifacts.store import ArtifactStore
 from keel.core.errors import InvalidInput
+from keel.data.heads import VersionHead
 from keel.data.schemas import DatasetVersion, FileChange, VersionDiff
 
 if TYPE_CHECKING:  # Arrow and NumPy load only for table diffs, so `keel data status` stays light
     import pyarrow as pa
 
 
-def version_entries(artifacts: ArtifactStore, version: DatasetVersion) -> list[TreeEntry]:
+def version_entries(artifacts: ArtifactStore, version: DatasetVersion | VersionHead) -> list[TreeEntry]:
     """The files of a version: its tree's entries, or its one file."""
     if version.layout == "tree":
         return artifacts.read_tree(version.digest)
