@@ -17,6 +17,7 @@ from __future__ import annotations
 import fnmatch
 import os
 import shutil
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +39,7 @@ from keel.data.schemas import (
     LineageView,
     VersionDiff,
 )
+from keel.services import preload
 
 Progress = Callable[[int, int], None]
 
@@ -236,7 +238,19 @@ def add(
     from keel.data.build import describe, snapshot
 
     artifacts = _artifacts(c)
-    snap = snapshot(source, artifacts, progress=progress)
+    preloading: list[threading.Thread] = []
+
+    def on_progress(done: int, total: int) -> None:
+        if done < total and not preloading:  # files to hash: the metadata work will follow
+            preloading.append(preload("data"))
+        if progress is not None:
+            progress(done, total)
+
+    try:
+        snap = snapshot(source, artifacts, progress=on_progress)
+    finally:
+        for thread in preloading:
+            thread.join()
     head = None if parents else _quick_head(c, proj, dataset)
     if head is not None and head.digest == snap.digest:
         return Added(head, False, _write_pointer(snap.path, head) if pointer else None, client=c)

@@ -101,3 +101,28 @@ def test_recent_sighting_skips_the_object_check_until_the_store_deletes(
     store.delete([store.put_bytes(b"unrelated")])  # any deletion changes the epoch
     store.put_tree(src)
     assert checked == [5]
+
+
+def test_one_file_put_with_the_cache_is_read_once(
+    store: ArtifactStore, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    src = _folder(tmp_path / "src", 2)
+    path = src / "f000.bin"
+    first = store.put_file(path, use_stat_cache=True)
+    read = _forbid_reads(monkeypatch, store.backend)
+    assert store.put_file(path, use_stat_cache=True) == first
+    assert read == []
+    assert store.put_file(path) == first  # without the flag the bytes are read, as before
+    assert read == [path]
+    path.write_bytes(b"changed")
+    changed = store.put_file(path, use_stat_cache=True)
+    assert changed.digest != first.digest and changed.size == 7
+    assert [p.name for p in read] == ["f000.bin", "f000.bin"]
+
+
+def test_one_file_whose_object_was_collected_is_stored_again(store: ArtifactStore, tmp_path: Path) -> None:
+    src = _folder(tmp_path / "src", 1)
+    first = store.put_file(src / "f000.bin", use_stat_cache=True)
+    store.backend.delete([first.digest])  # as gc would (and gc moves the store's epoch on)
+    again = store.put_file(src / "f000.bin", use_stat_cache=True)
+    assert again == first and store.exists([first.digest]) == {first.digest}

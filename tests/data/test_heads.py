@@ -11,6 +11,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,9 +26,12 @@ PROJECT = "vision"
 
 
 def _folder(root: Path, files: dict[str, str]) -> Path:
+    """Files dated 10 s ago, so the stat cache keeps them (fresher ones are "racily clean")."""
+    past = time.time() - 10
     for rel, text in files.items():
         (root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root / rel).write_text(text)
+        os.utime(root / rel, (past, past))
     return root
 
 
@@ -134,3 +138,25 @@ def test_a_changed_folder_lists_its_changes_and_adds_a_version(
     )
     assert "imgs@v2" in out and "sqlalchemy" in modules
     assert _service_head(client, "imgs").number == 2
+
+
+def test_status_and_re_add_of_one_large_file_read_nothing(
+    data_client: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A single file is recognised by the stat cache too: no 1 GB re-hash for every status."""
+    path = tmp_path / "big.bin"
+    path.write_bytes(os.urandom(1 << 20))
+    past = time.time() - 10
+    os.utime(path, (past, past))
+    first = add(path, "big", project=PROJECT, client=data_client)
+    backend = data_client.backend.ctx.artifacts.backend  # type: ignore[attr-defined]
+    read: list[Path] = []
+    original = backend.write_file
+    monkeypatch.setattr(backend, "write_file", lambda p: (read.append(p), original(p))[1])
+    assert status(path, client=data_client).clean
+    again = add(path, "big", project=PROJECT, client=data_client)
+    assert not again.created and again.head == first.head
+    assert read == []
+    path.write_bytes(os.urandom(1 << 20))
+    assert not status(path, client=data_client).clean
+    assert read == [path]

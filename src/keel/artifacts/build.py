@@ -1,4 +1,4 @@
-"""``build_tree``: store every file of a folder and the manifest that names it.
+"""``build_tree``: store every file of a folder and the manifest that names it (``build_file``: one file).
 
 The walk refuses what could make a tree mean something else on another
 machine or let it reach outside the folder: symlinks whose target leaves the
@@ -24,7 +24,7 @@ from typing import Final
 from keel.artifacts.backend import ObjectBackend
 from keel.artifacts.files import inside
 from keel.artifacts.model import ObjectInfo, TreeInfo
-from keel.artifacts.statcache import VERIFIED_FOR_NS, Stat, StatCache
+from keel.artifacts.statcache import VERIFIED_FOR_NS, Cached, Stat, StatCache
 from keel.artifacts.tree import EXEC_MODE, FILE_MODE, encode_tree, normal_mode
 from keel.core.errors import InvalidInput, NotFound
 
@@ -85,6 +85,45 @@ def walk_folder(folder: Path) -> tuple[str, list[_Found]]:
     return root, found
 
 
+#: What the stat cache says about a file: read it, trust the cached digest, or trust it once the object is seen.
+HASH, TRUSTED, CHECK = 0, 1, 2
+
+
+def cache_verdict(hit: Cached | None, st: os.stat_result, epoch: str | None, trusted_since: int) -> int:
+    """HASH unless the file's size, mtime and inode match the cache; then TRUSTED while the object's
+    last sighting is recent and in this store epoch (nothing deleted since), else CHECK."""
+    if hit is None or hit.size != st.st_size or hit.mtime_ns != st.st_mtime_ns or hit.inode != st.st_ino:
+        return HASH
+    if epoch is not None and hit.epoch == epoch and hit.seen_ns > trusted_since:
+        return TRUSTED
+    return CHECK
+
+
+def build_file(backend: ObjectBackend, cache: StatCache, path: Path) -> ObjectInfo:
+    """Store one file, or recognise it unchanged by the stat cache without reading it.
+
+    A newly stored object is synced before the cache names it, so the cache
+    never points a later put at bytes a crash could have lost.
+    """
+    started = time.time_ns()
+    epoch = backend.epoch()
+    real = os.path.realpath(path)
+    st = os.stat(real)
+    hit = cache.get(real)
+    verdict = cache_verdict(hit, st, epoch, started - VERIFIED_FOR_NS)
+    if hit is not None and verdict == TRUSTED:
+        return ObjectInfo(digest=hit.digest, size=st.st_size)
+    if hit is not None and verdict == CHECK and backend.exists_and_freshen([hit.digest]):
+        info = ObjectInfo(digest=hit.digest, size=st.st_size)
+    else:
+        info = backend.write_file(Path(real))[0]
+        backend.sync()
+    if epoch is not None and info.size == st.st_size:
+        learned = [(real, Stat(st.st_size, st.st_mtime_ns, st.st_ino), info.digest)]
+        cache.record(learned, scan_started_ns=started, epoch=epoch, seen_ns=started)
+    return info
+
+
 def build_tree(
     backend: ObjectBackend,
     cache: StatCache,
@@ -105,9 +144,10 @@ def build_tree(
     for item in found:
         st = item[2]
         hit = cached.get(item[1])
-        if hit is None or hit.size != st.st_size or hit.mtime_ns != st.st_mtime_ns or hit.inode != st.st_ino:
+        verdict = cache_verdict(hit, st, epoch, trusted_since)
+        if hit is None or verdict == HASH:
             todo.append(item)
-        elif epoch is not None and hit.epoch == epoch and hit.seen_ns > trusted_since:
+        elif verdict == TRUSTED:
             entries.append((item[0], hit.digest, st.st_size, EXEC_MODE if st.st_mode & 0o100 else FILE_MODE))
         else:
             unsure.append((item, hit.digest))

@@ -84,6 +84,18 @@ class StatCache:
             ).fetchall()
         return {r[0]: Cached(r[1], r[2], r[3], r[4], r[5], r[6]) for r in rows}
 
+    def get(self, path: str) -> Cached | None:
+        """The cached row of one file (an absolute path), if any."""
+        with self._lock:
+            db = self._db()
+            if db is None:
+                return None
+            row = db.execute(
+                "SELECT size, mtime_ns, inode, digest, epoch, seen_ns FROM stat_cache_v2 WHERE path = ?",
+                (path,),
+            ).fetchone()
+        return Cached(*row) if row is not None else None
+
     def record(
         self, rows: Iterable[tuple[str, Stat, str]], *, scan_started_ns: int, epoch: str, seen_ns: int
     ) -> int:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from keel.artifacts.backend import ObjectBackend, StoredObject
-from keel.artifacts.build import build_tree
+from keel.artifacts.build import build_file, build_tree
 from keel.artifacts.checkout import checkout, get_file
 from keel.artifacts.digest import CHUNK, check_digest, check_digests, new_hasher
 from keel.artifacts.model import ObjectInfo, TreeEntry, TreeInfo
@@ -78,13 +78,20 @@ class ArtifactStore:
         """Store ``data``; returns its digest (the lowercase hex BLAKE3)."""
         return self.backend.write_bytes(bytes(data))[0].digest
 
-    def put_file(self, path: Path) -> ObjectInfo:
-        """Store one file's bytes in constant memory."""
+    def put_file(self, path: Path, *, use_stat_cache: bool = False) -> ObjectInfo:
+        """Store one file's bytes in constant memory.
+
+        With ``use_stat_cache`` a file whose size, mtime and inode the cache
+        knows is not read again (``keel data add`` and ``status`` of a large
+        file); a new object is then synced at once, before the cache names it.
+        """
         path = Path(path)
         if not path.exists():
             raise NotFound(f"no such file: {path}")
         if path.is_dir():
             raise InvalidInput(f"{path} is a folder; use put_tree")
+        if use_stat_cache:
+            return build_file(self.backend, self.stat_cache, path)
         return self.backend.write_file(path)[0]
 
     def put_stream(self, chunks: Iterable[bytes]) -> ObjectInfo:

@@ -83,7 +83,7 @@ def snapshot(path: Path, artifacts: ArtifactStore, *, progress: Progress | None 
             raise InvalidInput(f"{path} is an empty folder; there is nothing to version")
         return Snapshot(resolved, info.digest, "tree", files=info.files, size=info.size, artifacts=artifacts)
     try:
-        obj = artifacts.put_file(resolved)
+        obj = artifacts.put_file(resolved, use_stat_cache=True)
     except PermissionError:
         raise InvalidInput(f"{path} cannot be read (permission denied)") from None
     if progress:
