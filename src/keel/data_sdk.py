@@ -238,19 +238,20 @@ def add(
     from keel.data.build import describe, snapshot
 
     artifacts = _artifacts(c)
-    preloading: list[threading.Thread] = []
+    hashing: list[bool] = []
+    preloaded: list[threading.Thread] = []
 
     def on_progress(done: int, total: int) -> None:
-        if done < total and not preloading:  # files to hash: the metadata work will follow
-            preloading.append(preload("data"))
+        # New files were hashed, so a new version is likely and the store's one syncfs comes
+        # next: import the data service (SQLAlchemy) while the kernel flushes. Starting at the
+        # flush, not before, keeps the import from contending for the GIL with the hashing.
+        hashing.append(done < total)
+        if done == total and hashing[0] and not preloaded:
+            preloaded.append(preload("data"))
         if progress is not None:
             progress(done, total)
 
-    try:
-        snap = snapshot(source, artifacts, progress=on_progress)
-    finally:
-        for thread in preloading:
-            thread.join()
+    snap = snapshot(source, artifacts, progress=on_progress)
     head = None if parents else _quick_head(c, proj, dataset)
     if head is not None and head.digest == snap.digest:
         return Added(head, False, _write_pointer(snap.path, head) if pointer else None, client=c)

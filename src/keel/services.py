@@ -40,10 +40,11 @@ def preload(name: str) -> threading.Thread:
     """Import service ``name``'s module on another thread, for a caller about to wait on the disk.
 
     Why: a service module brings SQLAlchemy and its tables (about 0.4 s of
-    CPU). ``keel data add`` of new files spends seconds in system calls and
-    one ``syncfs`` that leave the interpreter idle; importing meanwhile hides
-    that cost. Join the thread before using the service; an import error is
-    left for the caller's own import to raise, with its usual message.
+    CPU). ``keel data add`` of new files ends with one ``syncfs`` that leaves
+    the interpreter idle; importing meanwhile hides that cost. A later
+    ``load_service`` on the caller's thread waits for this import through
+    Python's module lock, so there is nothing to join; an import error is
+    left for that call to raise, with its usual message.
     """
 
     def run() -> None:
