@@ -28,6 +28,9 @@ def test_quickstart_builds_a_workspace_project_and_table(
     monkeypatch.chdir(demo)
     project: dict[str, Any] = json.loads(keel_cli("project", "show", "churn", "--json").out)
     assert {k["metric"] for k in project["kpis"]} >= {"accuracy", "roc_auc", "demographic_parity_difference"}
+    lineage: dict[str, Any] = json.loads(keel_cli("data", "lineage", "churn/churn-train@v1", "--json").out)
+    users = {e["src"] for e in lineage["downstream"] if e["relation"] == "used"}
+    assert len(users) == 3 and all(u.startswith("run:") for u in users)  # the three training runs
 
     monkeypatch.chdir(tmp_path)
     again = keel_cli("quickstart", "demo", "--rows", "800")

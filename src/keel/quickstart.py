@@ -157,7 +157,7 @@ def run_quickstart(directory: Path, *, rows: int = 5000, say: Callable[[str], No
     _data_stage(client, directory, path, say)
     from keel.tracking.demo import train_demo_runs
 
-    train_demo_runs(client.runs, PROJECT, table, say, 5)
+    train_demo_runs(client.runs, PROJECT, table, say, 5, uses="churn-train@v1")
     say("")
     say("Next:")
     say(f"  cd {directory} && keel project show {PROJECT}")

@@ -223,6 +223,25 @@ def test_lineage_shows_runs_that_used_a_version(data_client: Client, tmp_path: P
     assert {"src": f"run:{run.id}", "relation": "used", "dst": version.ref} in view.downstream
 
 
+def test_a_run_uses_a_dataset_by_its_address(data_client: Client, tmp_path: Path) -> None:
+    path = tmp_path / "t.parquet"
+    pq.write_table(pa.table({"x": [1, 2]}), path)
+    v1 = add(path, "t", project=PROJECT, client=data_client).version
+    pq.write_table(pa.table({"x": [1, 2, 3]}), path)
+    v2 = add(path, "t", project=PROJECT, client=data_client).version
+    run = data_client.runs.create(project=PROJECT, name="train")
+    edges = data_client.runs.use(run_id=run.id, refs=["t@v1", f"{PROJECT}/t@latest"])
+    assert [e.dst for e in edges] == [v1.ref, v2.ref]
+    with pytest.raises(NotFound, match="no dataset 'nope'"):
+        data_client.runs.use(run_id=run.id, refs=["t@v2", "nope@v1"])
+    with pytest.raises(NotFound, match="has no version 'v9'"):
+        data_client.runs.use(run_id=run.id, refs=["t@v9"])
+    with pytest.raises(InvalidInput, match="not a dataset address"):
+        data_client.runs.use(run_id=run.id, refs=["t@@v1"])
+    used = [e["dst"] for e in lineage("t@v2", project=PROJECT, client=data_client).downstream]
+    assert used == [v2.ref]  # the failed calls recorded nothing
+
+
 def test_add_names_project_in_the_name_and_refuses_a_version(data_client: Client, tmp_path: Path) -> None:
     path = tmp_path / "t.parquet"
     pq.write_table(pa.table({"x": [1]}), path)

@@ -169,7 +169,8 @@ class ActiveRun:
 
     # -- lineage -----------------------------------------------------------------------------------
     def use_dataset(self, ref: str, relation: str = "used") -> None:
-        """Record an input: ``dataset_version:<id>``, any reference, or an artifact digest."""
+        """Record an input: a dataset address (``churn-train@v2``), ``dataset_version:<id>``,
+        any reference, or an artifact digest."""
         self._runs.use(run_id=self.id, refs=[ref], relation=relation)
 
     # -- lifecycle --------------------------------------------------------------------------------

@@ -87,9 +87,12 @@ def _train_gbm(run: ActiveRun, data: tuple[Any, ...], depth: int, stages: int) -
 
 
 def train_demo_runs(
-    runs: Any, project: str, table: Any, say: Callable[[str], None], number: int
+    runs: Any, project: str, table: Any, say: Callable[[str], None], number: int, uses: str | None = None
 ) -> list[Run]:
-    """Train, log and compare three models; print what was done; return the ended runs."""
+    """Train, log and compare three models; print what was done; return the ended runs.
+
+    ``uses`` (a dataset address such as ``churn-train@v1``) is recorded as each run's input.
+    """
     data = _prepare(table)
     configs: list[tuple[str, dict[str, Any]]] = [
         ("sgd-logistic", {"model": "SGDClassifier", "loss": "log_loss", "alpha": 1e-3, "epochs": 20}),
@@ -111,6 +114,8 @@ def train_demo_runs(
         info = runs.create(project=project, name=name, params=params, tags={"stage": "quickstart"})
         run = ActiveRun(runs, info, logger=RunLogger(info.id, runs.log_batch))
         try:
+            if uses is not None:
+                run.use_dataset(uses)
             if params["model"] == "SGDClassifier":
                 model = _train_sgd(run, data, int(params["epochs"]))
             else:

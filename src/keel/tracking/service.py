@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
+from sqlalchemy.orm import Session
 
 from keel.core.errors import InvalidInput
 from keel.core.ids import new_id
@@ -21,6 +22,7 @@ from keel.core.paging import DEFAULT_PAGE_SIZE, Page
 from keel.core.refs import parse_ref
 from keel.core.timeutil import as_utc, utcnow
 from keel.lineage import Edge, add_edges, downstream, upstream
+from keel.projects.models import ProjectRow
 from keel.projects.service import find_project
 from keel.tracking.artifact_ops import RunArtifactOps
 from keel.tracking.models import RunRow
@@ -233,14 +235,37 @@ class RunService(RunArtifactOps):
 
     @operation("POST", "/api/v1/runs/{run_id}/inputs", action=Action.AUTHENTICATED, project=GLOBAL)
     def use(self, run_id: str, refs: list[str], relation: str = "used") -> list[Edge]:
-        """Record what a run used (``dataset_version:<id>``, any reference, or a bare artifact digest)."""
+        """Record what a run used: a dataset address (``name@v2``), any reference, or an artifact digest.
+
+        Addresses resolve in the run's project (``other/name@golden`` names another
+        one, which the caller must be able to read) and are stored as
+        ``dataset_version:<id>``; a bare 64-hex digest becomes ``artifact:<digest>``.
+        """
         check_key(relation, "relation")
-        targets = [_digest_or_ref(r) for r in refs]
-        edges = [(f"run:{run_id}", relation, t) for t in targets]
         with self.store.write() as session:
-            self._run(session, run_id, Action.WRITE)
+            row = self._run(session, run_id, Action.WRITE)
+            targets = [self._input_ref(session, row, r) for r in refs]
+            edges = [(f"run:{run_id}", relation, t) for t in targets]
             add_edges(session, edges)
         return [Edge(src=s, relation=r, dst=d) for s, r, d in edges]
+
+    def _input_ref(self, session: Session, run: RunRow, text: str) -> str:
+        """A run input as a reference; a dataset address resolves to its version, in the run's project
+        unless it names another one (which the caller must be able to read)."""
+        text = text.strip()
+        if "@" not in text or ":" in text:
+            return _digest_or_ref(text)
+        from keel.data.lookup import find_dataset, find_version
+        from keel.data.refs import split_address
+
+        address = split_address(text)
+        project = address.project or session.get(ProjectRow, run.project_id).name  # type: ignore[union-attr]
+        dataset = find_dataset(session, project, address.name)
+        if dataset.project_id != run.project_id:
+            self.ctx.authorize_in_project(
+                dataset.project_id, Action.READ, f"dataset {project}/{address.name}"
+            )
+        return f"dataset_version:{find_version(session, dataset, address.selector).id}"
 
     @operation("GET", "/api/v1/runs/{run_id}/lineage", action=Action.AUTHENTICATED, project=GLOBAL)
     def lineage(self, run_id: str) -> RunLineage:
