@@ -17,7 +17,6 @@ from __future__ import annotations
 import fnmatch
 import os
 import shutil
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -238,16 +237,18 @@ def add(
     from keel.data.build import describe, snapshot
 
     artifacts = _artifacts(c)
-    hashing: list[bool] = []
-    preloaded: list[threading.Thread] = []
+    hashing = preloaded = False
 
     def on_progress(done: int, total: int) -> None:
         # New files were hashed, so a new version is likely and the store's one syncfs comes
         # next: import the data service (SQLAlchemy) while the kernel flushes. Starting at the
         # flush, not before, keeps the import from contending for the GIL with the hashing.
-        hashing.append(done < total)
-        if done == total and hashing[0] and not preloaded:
-            preloaded.append(preload("data"))
+        nonlocal hashing, preloaded
+        if done < total:
+            hashing = True
+        elif hashing and not preloaded:
+            preload("data")
+            preloaded = True
         if progress is not None:
             progress(done, total)
 

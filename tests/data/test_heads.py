@@ -160,3 +160,17 @@ def test_status_and_re_add_of_one_large_file_read_nothing(
     path.write_bytes(os.urandom(1 << 20))
     assert not status(path, client=data_client).clean
     assert read == [path]
+
+
+def test_add_preloads_the_data_service_only_when_it_hashed_new_files(
+    data_client: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import keel.data_sdk
+
+    calls: list[str] = []
+    monkeypatch.setattr(keel.data_sdk, "preload", calls.append)
+    folder = _folder(tmp_path / "imgs", {f"f{i}.txt": str(i) for i in range(5)})
+    add(folder, "imgs", project=PROJECT, client=data_client)
+    assert calls == ["data"]  # once, at the end of the hashing
+    add(folder, "imgs", project=PROJECT, client=data_client)
+    assert calls == ["data"]  # unchanged: nothing hashed, nothing preloaded
