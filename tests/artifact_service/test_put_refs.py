@@ -23,14 +23,6 @@ from keel.core.errors import InvalidInput, NotFound
 from keel.core.operations import ByteStream
 
 
-@pytest.fixture
-def client(make_keel: Any) -> Client:
-    c: Client = make_keel()
-    c.projects.create(name="vision")
-    c.projects.create(name="other")
-    return c
-
-
 def _service(client: Client) -> ArtifactService:
     svc = client.backend.service(ArtifactService)  # type: ignore[attr-defined]
     assert isinstance(svc, ArtifactService)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -11,14 +10,6 @@ from keel.artifact_service import ArtifactService
 from keel.client import Client
 from keel.core.errors import CorruptObject, NotFound
 from keel.core.operations import ByteStream, operations_of
-
-
-@pytest.fixture
-def client(make_keel: Any) -> Client:
-    c: Client = make_keel()
-    c.projects.create(name="vision")
-    c.projects.create(name="other")
-    return c
 
 
 def _service(client: Client) -> ArtifactService:
