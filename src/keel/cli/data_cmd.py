@@ -61,7 +61,7 @@ def add(
     if kind not in (None, "table", "files"):
         raise InvalidInput(f"--kind must be table or files, got {kind!r}")
     c, proj = _ctx(project)
-    with output.progress(f"hashing {path}") as progress:
+    with output.progress(f"hashing {path}", enabled=not json_out) as progress:
         added = add_data(
             path,
             name,

@@ -75,6 +75,9 @@ def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequen
     console().print(table)
 
 
+GREEN_CHECK = "\033[32m✓\033[0m"
+
+
 def is_terminal() -> bool:
     """Whether stdout is a terminal that takes colour (``NO_COLOR`` and ``TERM=dumb`` say no)."""
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb"
@@ -88,9 +91,6 @@ def line(message: str) -> None:
 def done(message: str) -> None:
     """A success line with a green check on a terminal (no Rich, no markup in ``message``)."""
     line(f"{GREEN_CHECK if is_terminal() else '✓'} {message}")
-
-
-GREEN_CHECK = "\033[32m✓\033[0m"
 
 
 @contextmanager
