@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from keel.core import errors
@@ -54,3 +56,42 @@ def test_unknown_code_becomes_the_root_class() -> None:
     rebuilt = KeelError.from_dict({"error": {"code": "from_the_future", "message": "m"}})
     assert type(rebuilt) is KeelError and rebuilt.message == "m"
     assert type(KeelError.from_dict({}, 502)) is KeelError
+
+
+def test_a_bare_status_rebuilds_to_the_one_class_standing_for_it() -> None:
+    claims: dict[int, list[str]] = {}
+    for cls in all_error_classes():
+        if cls.__dict__.get("stands_for_status", False):
+            claims.setdefault(cls.status, []).append(cls.__name__)
+    assert all(len(names) == 1 for names in claims.values()), claims
+    assert errors.error_class_for_status(404) is errors.NotFound
+    assert errors.error_class_for_status(409) is errors.Conflict
+    assert errors.error_class_for_status(503) is errors.DatabaseUnavailable
+    assert errors.error_class_for_status(507) is errors.StorageFull
+    assert errors.error_class_for_status(400) is errors.InvalidInput  # any other 4xx: the caller's mistake
+    assert errors.error_class_for_status(500) is KeelError
+    assert errors.error_class_for_status(504) is KeelError
+
+
+def test_a_subclass_does_not_inherit_the_status_claim() -> None:
+    class Sub(errors.NotFound):
+        code = "test_sub_not_found"
+
+    try:
+        assert errors.error_class_for_status(404) is errors.NotFound
+    finally:
+        del KeelError._by_code["test_sub_not_found"]
+
+
+def test_one_line_is_the_headline_then_the_message() -> None:
+    assert errors.NotFound("no project named 'x'").one_line() == "not found: no project named 'x'"
+    same = errors.WorkspaceNotFound("no Keel workspace here; run `keel init`")
+    assert same.one_line() == "no Keel workspace here; run `keel init`"  # not said twice
+
+
+def test_the_cli_prints_the_headline_and_the_message(keel_cli: Any) -> None:
+    result = keel_cli("-c", "server_port=abc", "config", "show")
+    assert result.code == errors.ConfigError.exit_code
+    assert result.err.startswith(
+        "keel: error: bad configuration: setting server_port from the command line is not a valid int"
+    )

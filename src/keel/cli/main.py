@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> None:
 
             traceback.print_exc()
         if isinstance(exc, KeelError):
-            sys.stderr.write(f"keel: error: {exc.message}\n")
+            sys.stderr.write(f"keel: error: {exc.one_line()}\n")
             if exc.hint:
                 sys.stderr.write(f"  hint: {exc.hint}\n")
             sys.exit(exc.exit_code)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, Protocol
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, Final, Protocol
 from urllib.parse import quote
 
 from keel.context import Context, Service
-from keel.core.errors import KeelError, ServerUnreachable
+from keel.core.errors import KeelError, ServerUnreachable, error_class_for_status
 from keel.core.operations import ByteStream, Caller, Operation, invoke, local_admin
 from keel.core.version import __version__
 
@@ -58,6 +58,15 @@ class LocalBackend:
             body=body,
         )
 
+    def sees_every_row(self) -> bool:
+        """Whether this caller sees every row, so reading the database directly answers as an operation would.
+
+        True for a laptop workspace's implicit admin with no per-project roles
+        (no authorizer that narrows ``visible_projects``); the data SDK's fast
+        paths (status, an unchanged add) read the SQLite file only then.
+        """
+        return self.caller.is_admin and not hasattr(self.ctx.authorizer, "visible_projects")
+
 
 def _query_value(value: Any) -> Any:
     if isinstance(value, bool):
@@ -88,6 +97,8 @@ class RemoteBackend:
         self.http = http
         self.http.headers.update(headers)
         self.retries = retries
+        #: How the backend waits between attempts; tests replace it to record the delays.
+        self.sleep: Callable[[float], None] = time.sleep
 
     def _request(self, op: Operation, arguments: dict[str, Any], body: ByteStream | None) -> httpx.Request:
         plain = op.input_model.model_validate(arguments).model_dump(mode="json")
@@ -111,6 +122,20 @@ class RemoteBackend:
             )
         return self.http.build_request(op.method, path, json=plain)
 
+    def _attempt(
+        self, op: Operation, arguments: dict[str, Any], body: ByteStream | None
+    ) -> httpx.Response | httpx.TransportError:
+        """Send once: the response, or the transport error that kept it from arriving."""
+        request = self._request(op, arguments, body)
+        try:
+            return self.http.send(request, stream=op.streams_response)
+        except Exception as exc:
+            import httpx
+
+            if isinstance(exc, httpx.TransportError):
+                return exc
+            raise
+
     def call(
         self,
         service: type[Service],
@@ -121,29 +146,20 @@ class RemoteBackend:
         op.validate(arguments)  # bad input fails here, before any network
         attempt = 0
         while True:
-            request = self._request(op, arguments, body)
-            try:
-                response = self.http.send(request, stream=op.streams_response)
-            except Exception as exc:
-                import httpx
-
-                if not isinstance(exc, httpx.TransportError):
-                    raise
-                retry = isinstance(exc, httpx.ConnectError) and body is None
-                if retry and attempt < self.retries:
-                    attempt += 1
-                    time.sleep(min(0.2 * 2**attempt, 2.0))
-                    continue
-                raise ServerUnreachable(
-                    f"cannot reach the Keel server at {self.url}: {exc.__class__.__name__}: {exc}",
-                    hint="check KEEL_SERVER_URL and that `keel server` is running",
-                ) from None
-            if response.status_code == 503 and attempt < self.retries and body is None:
-                response.close()
-                attempt += 1
-                time.sleep(min(0.2 * 2**attempt, 2.0))
-                continue
-            break
+            outcome = self._attempt(op, arguments, body)
+            delay = retry_delay(outcome, attempt, retries=self.retries, replayable=body is None)
+            if delay is None:
+                break
+            if not isinstance(outcome, BaseException):
+                outcome.close()
+            attempt += 1
+            self.sleep(delay)
+        if isinstance(outcome, BaseException):
+            raise ServerUnreachable(
+                f"cannot reach the Keel server at {self.url}: {outcome.__class__.__name__}: {outcome}",
+                hint="check KEEL_SERVER_URL and that `keel server` is running",
+            ) from None
+        response = outcome
         if response.status_code >= 400:
             response.read()
             raise self._error(op, response)
@@ -167,22 +183,50 @@ class RemoteBackend:
         if op.errors == "keel" or isinstance(data.get("error"), dict):
             return KeelError.from_dict(data, response.status_code)
         message = data.get("error") or data.get("message") or response.text
-        error = KeelError.from_dict({"error": {"code": _code_for(response.status_code), "message": message}})
-        return error
+        return error_class_for_status(response.status_code)(str(message))
 
 
-def _code_for(status: int) -> str:
-    return {
-        401: "unauthenticated",
-        403: "permission_denied",
-        404: "not_found",
-        409: "conflict",
-        413: "payload_too_large",
-        429: "too_many_requests",
-        422: "invalid_input",
-        400: "invalid_input",
-        503: "database_unavailable",
-    }.get(status, "internal")
+#: The longest a server's ``Retry-After`` may hold one retry back, in seconds.
+MAX_RETRY_AFTER_S: Final = 10.0
+
+
+def retry_delay(
+    outcome: httpx.Response | BaseException, attempt: int, *, retries: int, replayable: bool
+) -> float | None:
+    """Seconds to wait before sending again, or None to stop: the SDK's one retry rule.
+
+    Retried, while attempts remain and the body can be sent again: a refused
+    connection (nothing reached the server) and a 503 (the server says the
+    trouble is temporary: a database outage, a full connection pool). The
+    wait doubles from 0.4 s to at most 2 s; a 503's ``Retry-After``, when
+    longer, wins, up to :data:`MAX_RETRY_AFTER_S`.
+    """
+    if attempt >= retries or not replayable:
+        return None
+    backoff = min(0.2 * 2.0 ** (attempt + 1), 2.0)
+    if isinstance(outcome, BaseException):
+        import httpx
+
+        return backoff if isinstance(outcome, httpx.ConnectError) else None
+    if outcome.status_code != 503:
+        return None
+    return max(backoff, _retry_after_s(outcome.headers.get("retry-after")))
+
+
+def _retry_after_s(value: str | None) -> float:
+    """A ``Retry-After`` header (seconds or an HTTP date) in seconds from now; 0 when absent or unreadable."""
+    if not value:
+        return 0.0
+    try:
+        seconds = float(value)
+    except ValueError:
+        from email.utils import parsedate_to_datetime
+
+        try:
+            seconds = parsedate_to_datetime(value).timestamp() - time.time()
+        except (TypeError, ValueError):
+            return 0.0
+    return min(max(seconds, 0.0), MAX_RETRY_AFTER_S)
 
 
 def _iter_and_close(response: httpx.Response) -> Iterator[bytes]:

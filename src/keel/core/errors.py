@@ -21,6 +21,10 @@ class KeelError(Exception):
     exit_code: ClassVar[int] = 3
     headline: ClassVar[str] = "internal error"
     retryable: ClassVar[bool] = False
+    #: Declared True in a class's own body: this class is what a bare HTTP ``status`` rebuilds to
+    #: when a body names no Keel code (an outside protocol's error body, a proxy's error page).
+    #: At most one class per status; see :func:`error_class_for_status`.
+    stands_for_status: ClassVar[bool] = False
 
     _by_code: ClassVar[dict[str, type[KeelError]]] = {}
 
@@ -34,6 +38,15 @@ class KeelError(Exception):
         super().__init_subclass__(**kwargs)
         if "code" in cls.__dict__:
             KeelError._by_code[cls.code] = cls
+
+    def one_line(self) -> str:
+        """The class's headline, then the message (``not found: no project named 'x'``), as the CLI prints it.
+
+        A message that already opens with the headline is not repeated.
+        """
+        if self.message.lower().startswith(self.headline.lower()):
+            return self.message
+        return f"{self.headline}: {self.message}"
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON error body: ``{"error": {"code", "message", "hint"?, "details"?}}``."""
@@ -69,6 +82,7 @@ class InvalidInput(KeelError):
     status = 422
     exit_code = 2
     headline = "invalid input"
+    stands_for_status = True
 
 
 class NotFound(KeelError):
@@ -78,6 +92,7 @@ class NotFound(KeelError):
     status = 404
     exit_code = 2
     headline = "not found"
+    stands_for_status = True
 
 
 class AlreadyExists(KeelError):
@@ -96,6 +111,7 @@ class Conflict(KeelError):
     status = 409
     exit_code = 2
     headline = "conflict"
+    stands_for_status = True
 
 
 class Unauthenticated(KeelError):
@@ -105,6 +121,7 @@ class Unauthenticated(KeelError):
     status = 401
     exit_code = 2
     headline = "not signed in"
+    stands_for_status = True
 
 
 class PermissionDenied(KeelError):
@@ -114,6 +131,7 @@ class PermissionDenied(KeelError):
     status = 403
     exit_code = 2
     headline = "permission denied"
+    stands_for_status = True
 
 
 class WorkspaceNotFound(KeelError):
@@ -150,6 +168,7 @@ class DatabaseUnavailable(KeelError):
     status = 503
     exit_code = 2
     headline = "database unavailable"
+    stands_for_status = True
     retryable = True
 
 
@@ -179,6 +198,7 @@ class PayloadTooLarge(KeelError):
     status = 413
     exit_code = 2
     headline = "payload too large"
+    stands_for_status = True
 
 
 class CheckFailed(KeelError):
@@ -195,6 +215,28 @@ def error_class(code: str) -> type[KeelError]:
     return KeelError._by_code.get(code, KeelError)
 
 
+def error_classes() -> tuple[type[KeelError], ...]:
+    """Every registered error class, the root first, in the order they were defined.
+
+    The server's documented error statuses and the client's status fallback are
+    derived from this, so a new class needs no second table.
+    """
+    return tuple(dict.fromkeys(KeelError._by_code.values()))
+
+
+def error_class_for_status(status: int) -> type[KeelError]:
+    """The class a bare HTTP ``status`` rebuilds to, when the body names no Keel code.
+
+    The class that declares ``stands_for_status = True`` in its own body for that
+    status; a subclass does not inherit the claim. Any other 4xx is the caller's
+    mistake (``InvalidInput``), anything else the root ``KeelError``.
+    """
+    for cls in error_classes():
+        if cls.status == status and cls.__dict__.get("stands_for_status", False):
+            return cls
+    return InvalidInput if 400 <= status < 500 else KeelError
+
+
 class StorageFull(KeelError):
     """The artifact store ran out of space (or quota) while writing; nothing half-written is kept."""
 
@@ -202,6 +244,7 @@ class StorageFull(KeelError):
     status = 507
     exit_code = 2
     headline = "storage full"
+    stands_for_status = True
 
 
 class CorruptObject(KeelError):
@@ -220,6 +263,7 @@ class RemoteUnavailable(KeelError):
     status = 502
     exit_code = 2
     headline = "remote unavailable"
+    stands_for_status = True
     retryable = True
 
 
@@ -230,6 +274,7 @@ class TooManyRequests(KeelError):
     status = 429
     exit_code = 2
     headline = "too many requests"
+    stands_for_status = True
 
 
 class NotSupportedRemotely(KeelError):
@@ -239,3 +284,14 @@ class NotSupportedRemotely(KeelError):
     status = 501
     exit_code = 2
     headline = "not available through a server"
+    stands_for_status = True
+
+
+class StatementTimeout(KeelError):
+    """A database statement ran past the server's per-request limit (``db_statement_timeout_s``) and was cancelled."""
+
+    code = "statement_timeout"
+    status = 503
+    exit_code = 2
+    headline = "statement timeout"
+    retryable = True

@@ -13,7 +13,7 @@ from typing import Any
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from keel.core.errors import InvalidInput, KeelError
+from keel.core.errors import InvalidInput, KeelError, error_classes
 from keel.core.operations import ErrorStyle
 
 log = logging.getLogger("keel.server")
@@ -34,22 +34,25 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
-#: The error statuses a Keel route may answer, as declared in /openapi.json.
-ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
-    status: {"model": ErrorBody, "description": what}
-    for status, what in (
-        (400, "Bad request"),
-        (401, "No valid token"),
-        (403, "Signed in, but lacking the role or right"),
-        (404, "Not found, or a project the caller may not see"),
-        (409, "Conflicts with the current state"),
-        (413, "Request body too large"),
-        (422, "Invalid input"),
-        (429, "Too many failed sign-ins from this client"),
-        (503, "Database unavailable; retry"),
-    )
-}
+def documented_errors() -> dict[int | str, dict[str, Any]]:
+    """The error statuses a Keel route may answer, as declared in /openapi.json.
 
+    Derived from the error classes (each carries its status and headline), so a
+    class added to ``keel.core.errors`` is documented with no second table.
+    """
+    headlines: dict[int, list[str]] = {}
+    for cls in error_classes():
+        headlines.setdefault(cls.status, []).append(cls.headline)
+    described = {status: "; ".join(names) for status, names in headlines.items()}
+    return {
+        status: {"model": ErrorBody, "description": what[:1].upper() + what[1:]}
+        for status, what in sorted(described.items())
+    }
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = documented_errors()
+
+#: MLflow's own error vocabulary, by status: a translation into an outside protocol, not Keel's table.
 _MLFLOW_CODES = {
     404: "RESOURCE_DOES_NOT_EXIST",
     409: "RESOURCE_ALREADY_EXISTS",
