@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import get_type_hints
 
 import pytest
 
 from keel.core.errors import ConfigError, WorkspaceNotFound
-from keel.core.settings import SETTINGS, find_workspace, load_settings
+from keel.core.settings import (
+    BY_NAME,
+    SETTINGS,
+    Setting,
+    Settings,
+    SettingValues,
+    find_workspace,
+    load_settings,
+)
 from keel.core.workspace import create_workspace, require_workspace, set_config_value
 
 
@@ -88,3 +97,34 @@ def test_secrets_are_masked_in_show(tmp_path: Path) -> None:
     rows = {r["name"]: r for r in s.show()}
     assert rows["token"]["value"] == "****"
     assert {r["name"]: r for r in s.show(reveal=True)}["token"]["value"] == "sekrit"
+
+
+def _expected_type(record: Setting) -> object:
+    return record.type | None if record.default is None else record.type
+
+
+def test_every_setting_has_a_typed_attribute() -> None:
+    hints = get_type_hints(SettingValues)
+    for record in SETTINGS:
+        line = f"{record.name}: {record.type.__name__}{' | None' if record.default is None else ''}"
+        assert record.name in hints, f"add `{line}` to SettingValues in keel/core/settings.py"
+        assert hints[record.name] == _expected_type(record), f"SettingValues should say `{line}`"
+    assert set(hints) <= set(BY_NAME), f"typed but no record: {sorted(set(hints) - set(BY_NAME))}"
+
+
+def test_no_setting_shadows_a_member_of_settings() -> None:
+    members = {name for name in dir(Settings) if not name.startswith("_")} | {
+        "values",
+        "sources",
+        "config_tables",
+    }
+    assert not members & set(BY_NAME)
+
+
+def test_attributes_are_the_resolved_values(tmp_path: Path) -> None:
+    s = load_settings({"server_port": "6001"}, env={"KEEL_DEBUG": "yes"}, cwd=tmp_path)
+    for record in SETTINGS:
+        assert getattr(s, record.name) == s.values[record.name]
+    assert s.server_port == 6001 and s.debug is True and s.token is None
+    with pytest.raises(AttributeError):
+        s.no_such_setting  # type: ignore[attr-defined]  # noqa: B018

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from keel.core.errors import ConfigError
+from keel.core.errors import ConfigError, WorkspaceNotFound
 
 Source = Literal["flag", "env", "config", "default", "workspace"]
 
@@ -47,7 +47,12 @@ SETTINGS: Final[tuple[Setting, ...]] = (
     ),
     Setting("server_url", str, None, "A Keel server to talk to instead of a local workspace."),
     Setting("token", str, None, "API token for the server named by server_url.", secret=True),
-    Setting("project", str, None, "The project commands use when none is named."),
+    Setting(
+        "project",
+        str,
+        "default",
+        "The current project: what commands use when none is named (`keel project use NAME` sets it).",
+    ),
     Setting("server_host", str, "127.0.0.1", "Address `keel server` listens on."),
     Setting("server_port", int, 5000, "Port `keel server` listens on."),
     Setting(
@@ -55,6 +60,27 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         int,
         30_000,
         "How long a SQLite writer waits for the lock, in milliseconds.",
+    ),
+    Setting(
+        "db_synchronous",
+        str,
+        "normal",
+        "SQLite durability, normal or full. normal (WAL, synced at checkpoints): a commit survives a "
+        "crash of Keel but a power cut may lose the last ones; full syncs every commit (slower small writes).",
+    ),
+    Setting(
+        "db_statement_timeout_s",
+        float,
+        20.0,
+        "Longest one database statement of a `keel server` request may run, in seconds; "
+        "past it the request answers 503. 0 turns it off.",
+    ),
+    Setting(
+        "server_trusted_proxies",
+        str,
+        None,
+        "Addresses of reverse proxies (comma-separated IPs or CIDRs) whose X-Forwarded-For `keel server` "
+        "believes for the client address; default none (the socket peer is the client).",
     ),
     Setting("http_timeout_s", float, 30.0, "Timeout of one HTTP request to a Keel server, in seconds."),
     Setting(
@@ -109,6 +135,19 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         float,
         10.0,
         "How often runs sample CPU, memory, disk, network and GPU as system/* metrics, in seconds; 0 turns it off.",
+    ),
+    Setting(
+        "run_heartbeat_timeout_s",
+        float,
+        600.0,
+        "A RUNNING run whose processes sent nothing (points or heartbeat, every 30 s) for this long is "
+        "marked KILLED, in seconds; 0 never marks one.",
+    ),
+    Setting(
+        "staging_dir",
+        str,
+        None,
+        "Where the SDK stages a server's data objects it hashes or reads; default ~/.cache/keel/staging.",
     ),
 )
 
@@ -169,19 +208,67 @@ def read_config_file(path: Path) -> dict[str, Any]:
     return data
 
 
+class SettingValues:
+    """Each setting's value as a typed attribute, so mypy checks every read (``settings.server_port: int``).
+
+    The records in :data:`SETTINGS` stay the one declaration of a setting (what
+    it means, its default, its variable); this is only its type, as Python's
+    type checkers need it spelled out. One line per record: ``name: type``, or
+    ``name: type | None`` when its default is None. ``tests/core/test_settings.py``
+    fails, naming the line to add, when a record has no line here or the types
+    disagree.
+    """
+
+    home: str | None
+    db_url: str | None
+    artifacts_url: str | None
+    server_url: str | None
+    token: str | None
+    project: str
+    server_host: str
+    server_port: int
+    db_busy_timeout_ms: int
+    db_synchronous: str
+    db_statement_timeout_s: float
+    server_trusted_proxies: str | None
+    http_timeout_s: float
+    http_retries: int
+    debug: bool
+    server_max_request_mb: int
+    server_max_upload_mb: int
+    server_cors_origins: str | None
+    auth_cache_s: float
+    auth_failures_per_minute: int
+    credentials_file: str | None
+    hourly_price: float | None
+    instance_type: str | None
+    system_metrics_interval_s: float
+    run_heartbeat_timeout_s: float
+    staging_dir: str | None
+
+
 @dataclass(frozen=True)
-class Settings:
-    """Resolved settings, with where each value came from."""
+class Settings(SettingValues):
+    """Resolved settings, with where each value came from; ``settings.<name>`` reads one, typed."""
 
     values: Mapping[str, Any]
     sources: Mapping[str, Source]
     config_tables: Mapping[str, Any]
 
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self.values[name]
-        except KeyError:
-            raise AttributeError(name) from None
+    def __post_init__(self) -> None:
+        # Every record's value becomes an attribute (typed by SettingValues), also for a record
+        # whose type line is still missing: it reads at run time, and mypy and the test say so.
+        for name, value in self.values.items():
+            object.__setattr__(self, name, value)
+
+    def require_db_url(self) -> str:
+        """The metadata database URL; WorkspaceNotFound (with how to get one) when there is none."""
+        if not self.db_url:
+            raise WorkspaceNotFound(
+                "no Keel workspace here; run `keel init`",
+                hint="or set KEEL_DB_URL, KEEL_HOME, or KEEL_SERVER_URL to use a server",
+            )
+        return self.db_url
 
     @property
     def home_path(self) -> Path | None:

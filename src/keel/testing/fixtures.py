@@ -41,7 +41,7 @@ def new_workspace(root: Path, **overrides: Any) -> Any:
     """A migrated workspace under ``root``; returns its settings."""
     home, _ = create_workspace(root)
     settings = load_settings({"home": str(home), **overrides}, env={})
-    upgrade_url(settings.db_url)
+    upgrade_url(settings.require_db_url())
     return settings
 
 
