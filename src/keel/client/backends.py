@@ -1,4 +1,4 @@
-"""The two backends: services in this process, or a Keel server over HTTP."""
+"""The two backends: :class:`InProcessBackend` (the services in this process) or :class:`RemoteBackend` (a Keel server over HTTP)."""
 
 from __future__ import annotations
 
@@ -28,8 +28,13 @@ class Backend(Protocol):
     ) -> Any: ...
 
 
-class LocalBackend:
-    """Services in-process, on the workspace database, as the implicit local admin."""
+class InProcessBackend:
+    """The services run in this process, on the database the settings name, as ``caller`` (the local admin by default).
+
+    Named for where the work happens, not for the database: the workspace's
+    SQLite file and a PostgreSQL URL are both in-process (single-user admin
+    mode); only :class:`RemoteBackend` goes through a server.
+    """
 
     def __init__(self, ctx: Context, caller: Caller | None = None) -> None:
         self.ctx = ctx

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from keel.client.backends import Backend, LocalBackend, RemoteBackend
+from keel.client.backends import Backend, InProcessBackend, RemoteBackend
 from keel.context import Context, Service
 from keel.core.errors import InvalidInput
 from keel.core.operations import ByteStream, Operation, operations_of
@@ -17,7 +17,7 @@ from keel.services import SERVICE_PATHS, load_service
 if TYPE_CHECKING:
     from keel.access import AuditService, RoleService, TokenService, UserService
     from keel.artifact_service import ArtifactService
-    from keel.data.service import DataService
+    from keel.datasets.service import DataService
     from keel.projects.service import ProjectService
     from keel.tracking.service import RunService
 
@@ -125,5 +125,5 @@ def connect(
             retries=settings.http_retries,
         )
     else:
-        backend = LocalBackend(Context(settings))
+        backend = InProcessBackend(Context(settings))
     return Client(backend, settings)

@@ -71,6 +71,6 @@ class AuthWorld:
 
 
 def _local_backend(settings: Any) -> Any:
-    from keel.client.backends import LocalBackend
+    from keel.client.backends import InProcessBackend
 
-    return LocalBackend(Context(settings), caller=local_admin())
+    return InProcessBackend(Context(settings), caller=local_admin())
