@@ -10,7 +10,7 @@ Per tool and run, on a fresh repository holding a fresh copy of the data
 The limit, measured in the same run: BLAKE3 of the folder's bytes plus a copy
 of them to the same disk ending with one sync. Keel's start-up (`keel
 --version`) is printed too, since every CLI figure includes it. In process:
-re-add and status of the unchanged folder through ``keel.data_sdk``.
+re-add and status of the unchanged folder through ``keel.data``.
 
 --table ROWS: profile (the add) and keyed diff of a ROWS x 20 Parquet table
 through the CLI, with the child's peak memory (ru_maxrss).
@@ -109,7 +109,7 @@ def keel_round(work: Path, source: Path) -> dict[str, float]:
 def in_process(repo: Path) -> dict[str, float]:
     from keel.client import connect
     from keel.core.settings import load_settings
-    from keel.data_sdk import add, status
+    from keel.data import add, status
 
     client = connect(settings=load_settings({"home": str(repo / ".keel")}, env={}))
     images = repo / "data" / "images"

@@ -96,6 +96,7 @@ def test_a_local_command_loads_only_its_capability(tmp_path: Path) -> None:
     unwanted = {
         "keel.tracking",
         "keel.data",
+        "keel.datasets",
         "keel.artifact_service",
         "httpx",
         "pandas",

@@ -19,9 +19,9 @@ def test_preload_imports_the_service_module_in_the_background() -> None:
     code = (
         "import sys\n"
         "from keel.services import preload\n"
-        "assert 'keel.data.service' not in sys.modules\n"
+        "assert 'keel.datasets.service' not in sys.modules\n"
         "preload('data').join()\n"
-        "assert 'keel.data.service' in sys.modules and 'sqlalchemy' in sys.modules\n"
+        "assert 'keel.datasets.service' in sys.modules and 'sqlalchemy' in sys.modules\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr

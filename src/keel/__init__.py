@@ -53,7 +53,7 @@ _LAZY = {
     "autolog": "keel.sdk",
     "connect": "keel.client",
     "current_project": "keel.sdk",
-    "data": "keel.data_sdk",
+    "data": "keel.data",
     "end_run": "keel.sdk",
     "evaluate_kpis": "keel.core.kpi",
     "get_client": "keel.sdk",

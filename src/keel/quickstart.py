@@ -31,7 +31,7 @@ def _data_stage(client: Any, directory: Path, path: Path, say: Callable[[str], N
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
-    from keel.data_sdk import add, diff
+    from keel.data import add, diff
 
     first = add(path, "churn-train", message="generated export", project=PROJECT, client=client)
     v1 = first.version

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 SERVICE_PATHS: Final[dict[str, str]] = {
     "projects": "keel.projects.service:ProjectService",
     "artifacts": "keel.artifact_service:ArtifactService",
-    "data": "keel.data.service:DataService",
+    "data": "keel.datasets.service:DataService",
     "runs": "keel.tracking.service:RunService",
     "users": "keel.access:UserService",
     "tokens": "keel.access:TokenService",

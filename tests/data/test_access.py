@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from keel.core.errors import NotFound
-from keel.data.schemas import NewVersion
+from keel.datasets.schemas import NewVersion
 from keel.testing.auth import AuthWorld
 
 

@@ -12,7 +12,7 @@ from keel.artifacts.remotes import add_remote
 from keel.client import Client
 from keel.core.errors import Conflict, InvalidInput
 from keel.core.settings import load_settings
-from keel.data_sdk import add, checkout, diff, pull, push, status
+from keel.data import add, checkout, diff, pull, push, status
 
 PROJECT = "vision"
 

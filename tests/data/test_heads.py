@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from keel.client import Client
-from keel.data.heads import VersionHead, latest_head
-from keel.data_sdk import add, status
+from keel.data import add, status
+from keel.datasets.heads import VersionHead, latest_head
 from keel.store.readonly import read_sqlite, sqlite_file
 
 PROJECT = "vision"
@@ -165,10 +165,10 @@ def test_status_and_re_add_of_one_large_file_read_nothing(
 def test_add_preloads_the_data_service_only_when_it_hashed_new_files(
     data_client: Client, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import keel.data_sdk
+    import keel.data.versioning
 
     calls: list[str] = []
-    monkeypatch.setattr(keel.data_sdk, "preload", calls.append)
+    monkeypatch.setattr(keel.data.versioning, "preload", calls.append)
     folder = _folder(tmp_path / "imgs", {f"f{i}.txt": str(i) for i in range(5)})
     add(folder, "imgs", project=PROJECT, client=data_client)
     assert calls == ["data"]  # once, at the end of the hashing

@@ -41,4 +41,4 @@ def test_keel_data_namespace_via_keel(tmp_path: Path) -> None:
 
 
 def test_keel_data_namespace_after_importing_the_package(tmp_path: Path) -> None:
-    assert _run(tmp_path, "import keel.data.service") == "1 3 3"
+    assert _run(tmp_path, "import keel.datasets.service") == "1 3 3"

@@ -11,7 +11,7 @@ import pytest
 
 from keel.client import Client
 from keel.core.errors import Conflict, InvalidInput, NotFound
-from keel.data_sdk import add, checkout, diff, get, lineage, log, ls, rm, show, tag
+from keel.data import add, checkout, diff, get, lineage, log, ls, rm, show, tag
 from keel.samples import customers_table
 
 PROJECT = "vision"

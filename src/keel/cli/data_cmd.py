@@ -56,7 +56,7 @@ def add(
     Example: keel data add data/customers.parquet --name churn-train -m "October export"
     """
     from keel.core.errors import InvalidInput
-    from keel.data_sdk import add as add_data
+    from keel.data import add as add_data
 
     if kind not in (None, "table", "files"):
         raise InvalidInput(f"--kind must be table or files, got {kind!r}")
@@ -101,7 +101,7 @@ def status(
 
     Example: keel data status data/images/
     """
-    from keel.data_sdk import status as data_status
+    from keel.data import status as data_status
 
     c, proj = _ctx(project)
     result = data_status(path, name, project=proj, client=c)
@@ -136,7 +136,7 @@ def ls(project: ProjectOpt = None, json_out: JsonOpt = False) -> None:
 
     Example: keel data ls --json
     """
-    from keel.data_sdk import ls as data_ls
+    from keel.data import ls as data_ls
 
     c, proj = _ctx(project)
     items = data_ls(project=proj, client=c)
@@ -228,7 +228,7 @@ def show(
 
     Example: keel data show churn-train@v1 --json
     """
-    from keel.data_sdk import show as data_show
+    from keel.data import show as data_show
 
     c, proj = _ctx(project)
     v = data_show(address, project=proj, client=c)
@@ -248,7 +248,7 @@ def log(
 
     Example: keel data log churn-train
     """
-    from keel.data_sdk import log as data_log
+    from keel.data import log as data_log
 
     c, proj = _ctx(project)
     versions = data_log(name, project=proj, client=c)
@@ -288,7 +288,7 @@ def diff(
 
     Example: keel data diff churn-train@v1 churn-train@v2 --key customer_id
     """
-    from keel.data_sdk import diff as data_diff
+    from keel.data import diff as data_diff
 
     c, proj = _ctx(project)
     keys = [k.strip() for k in key.split(",") if k.strip()] if key else None
@@ -358,7 +358,7 @@ def checkout(
 
     Example: keel data checkout xray-images@v3 ./imgs --include "cats/*"
     """
-    from keel.data_sdk import checkout as data_checkout
+    from keel.data import checkout as data_checkout
 
     c, proj = _ctx(project)
     done = data_checkout(
@@ -378,7 +378,7 @@ def tag(
 
     Example: keel data tag churn-train@v2 golden
     """
-    from keel.data_sdk import tag as data_tag
+    from keel.data import tag as data_tag
 
     c, proj = _ctx(project)
     v = data_tag(address, name, force=force, project=proj, client=c)
@@ -391,7 +391,7 @@ def rm(name: Annotated[str, typer.Argument(help="Dataset name.")], project: Proj
 
     Example: keel data rm old-export
     """
-    from keel.data_sdk import rm as data_rm
+    from keel.data import rm as data_rm
 
     c, proj = _ctx(project)
     d = data_rm(name, project=proj, client=c)
@@ -411,7 +411,7 @@ def lineage(
 
     Example: keel data lineage churn-train@v2
     """
-    from keel.data_sdk import lineage as data_lineage
+    from keel.data import lineage as data_lineage
 
     c, proj = _ctx(project)
     view = data_lineage(address, depth=depth, project=proj, client=c)
@@ -440,7 +440,7 @@ def push(
 
     Example: keel data push origin
     """
-    from keel.data_sdk import push as data_push
+    from keel.data import push as data_push
 
     c, proj = _ctx(project)
     with output.progress(f"pushing to {remote}") as progress:
@@ -461,7 +461,7 @@ def pull(
 
     Example: keel data pull origin xray-images@v3 --include "cats/*"
     """
-    from keel.data_sdk import pull as data_pull
+    from keel.data import pull as data_pull
 
     c, proj = _ctx(project)
     with output.progress(f"pulling from {remote}") as progress:

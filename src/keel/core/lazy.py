@@ -19,7 +19,9 @@ def lazy_getattr(package: str, names: Mapping[str, str], namespace: dict[str, An
         module = names.get(name)
         if module is None:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(module), name)
+        loaded = importlib.import_module(module)
+        # A public name may be a subpackage itself (``keel.data``): then the value is the module.
+        value = loaded if module == f"{package}.{name}" else getattr(loaded, name)
         namespace[name] = value
         return value
 

@@ -1,30 +1,37 @@
-"""Data versioning (L2): datasets of tables and of files, immutable versions, profiles, diffs.
+"""``keel.data``: version data from Python, the calls ``keel data ...`` makes.
 
-The map:
+>>> v = keel.data.add("data/customers.parquet", name="churn-train")
+>>> df = keel.data.get("churn-train@latest").to_pandas()
 
-- :mod:`keel.data.service` (:class:`~keel.data.service.DataService`): the
-  operations (add a version, ls, log, show, tag, diff, lineage, rm), exposed
-  through REST and both SDK backends;
-- :mod:`keel.data.build`: a path on disk -> objects in the artifact store plus
-  schema, profile (``keel.stats``), Parquet copy and folder summary;
-- :mod:`keel.data.diff` / :mod:`keel.data.rowdiff`: version diffs, keyed row
-  diffs in bounded memory; :mod:`keel.data.pointer`: ``<path>.keel`` files.
+The work that touches the user's files (hashing into the artifact store,
+profiling, Parquet conversion, checkout, status) runs here, next to the
+files; the metadata goes through the client's ``data`` service (the
+capability :mod:`keel.datasets`), so the same calls work on a local
+workspace and against a server. One job per module:
 
-The public calls ``keel.data.add(...)``, ``keel.data.get("churn-train@latest")``,
-``keel.data.checkout(...)`` and friends need a client (local or remote), so
-they live at the SDK layer in :mod:`keel.data_sdk`. This package forwards those
-names to it on first use (PEP 562), so ``keel.data.add`` works however
-``keel.data`` was first imported; the forward is by name only, so every static
-import still points downward, as the layer contract requires.
+- :mod:`keel.data.addresses`: which client, project and version an address means;
+- :mod:`keel.data.staging`: the store bytes go through, local or staged in
+  front of a server, chosen once per client;
+- :mod:`keel.data.versioning`: ``add`` and ``status`` (paths on disk against their datasets);
+- :mod:`keel.data.restore` and :mod:`keel.data.materialise`: ``checkout``, files onto disk;
+- :mod:`keel.data.remotes`: ``push`` and ``pull`` to named remotes;
+- :mod:`keel.data.catalog`: ``get``, ``ls``, ``show``, ``log``, ``diff``, ``tag``, ``rm``, ``lineage``;
+- :mod:`keel.data.handles`: what they return (:class:`Added`, :class:`Status`,
+  :class:`CheckedOut`, :class:`VersionHandle`).
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any, Final
+from keel.data.catalog import diff, get, lineage, log, ls, rm, show, tag
+from keel.data.handles import Added, CheckedOut, Status, VersionHandle
+from keel.data.remotes import pull, push
+from keel.data.restore import checkout
+from keel.data.versioning import add, status
 
-#: The SDK calls reachable as ``keel.data.<name>``; they are defined in ``keel.data_sdk``.
-SDK_NAMES: Final = (
+__all__ = [
+    "Added",
+    "CheckedOut",
+    "Status",
     "VersionHandle",
     "add",
     "checkout",
@@ -39,10 +46,4 @@ SDK_NAMES: Final = (
     "show",
     "status",
     "tag",
-)
-
-
-def __getattr__(name: str) -> Any:
-    if name in SDK_NAMES:
-        return getattr(importlib.import_module("keel.data_sdk"), name)
-    raise AttributeError(f"module 'keel.data' has no attribute {name!r}")
+]

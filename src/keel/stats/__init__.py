@@ -10,7 +10,7 @@ The map:
   to a cap) and a uniform row sample (:class:`ReservoirSampler`).
 - :func:`compare_profiles`: per-column statistic deltas between two profiles.
 
-``keel.data`` profiles every table version with it; validation and drift
+``keel.datasets`` profiles every table version with it; validation and drift
 monitoring reuse the stored profiles and samples. The records
 (:mod:`keel.stats.models`) import without NumPy or Arrow; everything else loads
 on first use (PEP 562), so reading a stored profile stays cheap.

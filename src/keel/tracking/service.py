@@ -255,8 +255,8 @@ class RunService(RunArtifactOps):
         text = text.strip()
         if "@" not in text or ":" in text:
             return _digest_or_ref(text)
-        from keel.data.lookup import find_dataset, find_version
-        from keel.data.refs import split_address
+        from keel.datasets.lookup import find_dataset, find_version
+        from keel.datasets.refs import split_address
 
         address = split_address(text)
         project = address.project or session.get(ProjectRow, run.project_id).name  # type: ignore[union-attr]

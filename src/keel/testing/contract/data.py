@@ -15,24 +15,29 @@ import pytest
 
 from keel.client import Client
 from keel.core.errors import Conflict, InvalidInput, NotFound
-from keel.data_sdk import add, checkout, diff, get, lineage, log, ls, rm, show, tag
-
-
-@pytest.fixture(autouse=True)
-def _staging(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("KEEL_STAGING_DIR", str(tmp_path / "staging"))
+from keel.data import add, checkout, diff, get, lineage, log, ls, rm, show, tag
 
 
 @pytest.fixture
 def data_client(keel_client: Client, tmp_path: Path) -> Client:
-    """``keel_client``, given an artifact store where its backend has none (a bare database URL)."""
+    """``keel_client``, given an artifact store where its backend has none (a bare database URL).
+
+    A remote client stages in this test's own folder (the ``staging_dir`` setting).
+    """
     settings = keel_client.settings
-    if keel_client.is_remote or settings is None or settings.home or settings.artifacts_url:
+    if settings is None or settings.home or settings.artifacts_url:
         return keel_client
     from keel.client import connect
     from keel.core.settings import load_settings
 
-    overrides = {"db_url": settings.db_url, "artifacts_url": str(tmp_path / "objects")}
+    if keel_client.is_remote:
+        overrides = {
+            "server_url": settings.server_url,
+            "token": settings.token,
+            "staging_dir": str(tmp_path / "staging"),
+        }
+    else:
+        overrides = {"db_url": settings.db_url, "artifacts_url": str(tmp_path / "objects")}
     return connect(settings=load_settings(overrides, env={}, cwd=tmp_path))
 
 

@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from keel.core.errors import InvalidInput
-from keel.data.schemas import RowChange, RowDiff
+from keel.datasets.schemas import RowChange, RowDiff
 from keel.stats.sketches import hash_rows
 
 BUCKETS: Final = 32

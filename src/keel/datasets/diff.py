@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 from keel.artifacts.model import TreeEntry
 from keel.artifacts.store import ArtifactStore
 from keel.core.errors import InvalidInput
-from keel.data.heads import VersionHead
-from keel.data.schemas import DatasetVersion, FileChange, VersionDiff
+from keel.datasets.heads import VersionHead
+from keel.datasets.schemas import DatasetVersion, FileChange, VersionDiff
 
 if TYPE_CHECKING:  # Arrow and NumPy load only for table diffs, so `keel data status` stays light
     import pyarrow as pa
@@ -43,7 +43,7 @@ def table_batches(artifacts: ArtifactStore, version: DatasetVersion) -> Iterator
     """Stream a table version's Parquet parts from the store."""
     import pyarrow.parquet as pq
 
-    from keel.data.tables import STREAMING
+    from keel.datasets.tables import STREAMING
 
     for digest in version.table_parts:
         with artifacts.open(digest) as handle, pq.ParquetFile(handle, **STREAMING) as parquet:
@@ -90,7 +90,7 @@ def diff_versions(
                     f"{version.address} has no column {missing[0]!r} to use as the key",
                     hint="columns: " + ", ".join(sorted(names)),
                 )
-        from keel.data.rowdiff import row_diff
+        from keel.datasets.rowdiff import row_diff
 
         result.rows = row_diff(
             lambda: table_batches(artifacts, before),

@@ -21,8 +21,8 @@ from typing import Any
 from keel.artifacts.model import TreeEntry
 from keel.artifacts.store import ArtifactStore
 from keel.core.errors import InvalidInput
-from keel.data.schemas import DatasetKind, FileTypeSummary, Layout, NewVersion
-from keel.data.summary import summarise_files
+from keel.datasets.schemas import DatasetKind, FileTypeSummary, Layout, NewVersion
+from keel.datasets.summary import summarise_files
 
 Progress = Callable[[int, int], None]
 SAMPLE_ROWS = 100_000
@@ -95,7 +95,7 @@ def snapshot(path: Path, artifacts: ArtifactStore, *, progress: Progress | None 
 
 def detect_kind(snap: Snapshot, kind: DatasetKind | None) -> tuple[DatasetKind, str]:
     """The dataset kind and format of stored content, from its file names: a table format, or ``files``."""
-    from keel.data.formats import file_format, folder_format
+    from keel.datasets.formats import file_format, folder_format
 
     if snap.layout == "file":
         fmt = file_format(snap.path.name)
@@ -131,7 +131,7 @@ def describe(
     }
     if dataset_kind == "files":
         return NewVersion(**base, summary=summarise_files(snap.path, snap.entries))
-    from keel.data.tables import open_table, parquet_parts  # pyarrow: only tables pay for it
+    from keel.datasets.tables import open_table, parquet_parts  # pyarrow: only tables pay for it
     from keel.stats import Profiler, infer_schema
 
     source = open_table(snap.path, fmt)

@@ -16,7 +16,7 @@ from typing import Final
 import pyarrow as pa
 
 from keel.core.errors import InvalidInput
-from keel.data.formats import file_format, folder_format, is_hidden
+from keel.datasets.formats import file_format, folder_format, is_hidden
 
 BATCH_ROWS: Final = 65_536
 #: Read Parquet column chunks through a small buffer instead of pre-buffering whole row groups:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Final
 
 from keel.artifacts.model import TreeEntry
-from keel.data.schemas import FileTypeSummary
+from keel.datasets.schemas import FileTypeSummary
 
 IMAGES_MEASURED: Final = 200
 IMAGE_SUFFIXES: Final = frozenset({".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp"})

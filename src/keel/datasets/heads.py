@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from keel.store.readonly import read_sqlite
 
 if TYPE_CHECKING:
-    from keel.data.schemas import DatasetVersion
+    from keel.datasets.schemas import DatasetVersion
 
 _LATEST = """
 SELECT v.number, v.digest, v.layout, v.source_name, v.size

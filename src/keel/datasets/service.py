@@ -1,7 +1,7 @@
 """Data operations: record versions, list, show, log, tag, diff, lineage, soft-delete.
 
 The bytes of a version are put into the artifact store by the client (see
-:mod:`keel.data.build`); :meth:`DataService.add_version` records a version
+:mod:`keel.datasets.build`); :meth:`DataService.add_version` records a version
 whose objects are already there, so the same operation serves a laptop and a
 remote server. Every version references its objects (the artifact store's
 garbage-collection roots) and records ``derived_from`` edges to its parents.
@@ -22,9 +22,9 @@ from keel.core.operations import Action, current_caller, operation, project_from
 from keel.core.paging import DEFAULT_PAGE_SIZE, Page, check_page_size, encode_token, token_position
 from keel.core.refs import parse_ref
 from keel.core.timeutil import utcnow
-from keel.data.lookup import dataset_schema, find_dataset, find_version, tags_by_version, version_schema
-from keel.data.models import DatasetRow, DatasetTagRow, DatasetVersionRow
-from keel.data.schemas import (
+from keel.datasets.lookup import dataset_schema, find_dataset, find_version, tags_by_version, version_schema
+from keel.datasets.models import DatasetRow, DatasetTagRow, DatasetVersionRow
+from keel.datasets.schemas import (
     AddResult,
     Dataset,
     DatasetName,
@@ -305,7 +305,7 @@ class DataService(Service):
         """Compare two versions: files, schema, row counts, column statistics; rows too with ``key``."""
         if not 0 <= examples <= 100:
             raise InvalidInput(f"examples must be between 0 and 100, got {examples}")
-        from keel.data.diff import diff_versions  # Arrow and NumPy load only when diffing
+        from keel.datasets.diff import diff_versions  # Arrow and NumPy load only when diffing
 
         old = self.version(project, name, before)
         new = self.version(project, after_dataset or name, after)

@@ -6,9 +6,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from keel.core.errors import NotFound
-from keel.data.models import DatasetRow, DatasetTagRow, DatasetVersionRow
-from keel.data.refs import selector_kind
-from keel.data.schemas import Dataset, DatasetVersion, FileTypeSummary
+from keel.datasets.models import DatasetRow, DatasetTagRow, DatasetVersionRow
+from keel.datasets.refs import selector_kind
+from keel.datasets.schemas import Dataset, DatasetVersion, FileTypeSummary
 from keel.projects.service import find_project
 from keel.stats import ColumnSchema, TableProfile
 
@@ -116,3 +116,15 @@ def dataset_schema(session: Session, row: DatasetRow, project: str) -> Dataset:
         latest=latest,
         tags={name: number for name, number in tag_rows},
     )
+
+
+def versions_by_id(session: Session, version_ids: list[str]) -> dict[str, tuple[str, str, int]]:
+    """For other capabilities' references: version id -> (project id, dataset name, number); unknown ids left out."""
+    if not version_ids:
+        return {}
+    rows = session.execute(
+        select(DatasetVersionRow.id, DatasetRow.project_id, DatasetRow.name, DatasetVersionRow.number)
+        .join(DatasetRow, DatasetRow.id == DatasetVersionRow.dataset_id)
+        .where(DatasetVersionRow.id.in_(version_ids))
+    ).all()
+    return {vid: (pid, name, int(number)) for vid, pid, name, number in rows}
