@@ -53,8 +53,8 @@ def test_bad_inputs_exit_2_and_name_the_problem(workspace: Path, keel_cli: Calla
     unknown = keel_cli("artifacts", "get", "7" * 64, "out.bin")
     assert unknown.code == 2 and "no object" in unknown.err
     assert not (workspace / "out.bin").exists()
-    no_project = keel_cli("artifacts", "put", "model.bin")
-    assert no_project.code == 2 and "--project" in no_project.err
+    no_project = keel_cli("artifacts", "put", "model.bin", "--project", "nosuch")
+    assert no_project.code == 2 and "nosuch" in no_project.err
     grace = keel_cli("artifacts", "gc", "--grace", "soon")
     assert grace.code == 2 and "--grace" in grace.err
     missing = keel_cli("artifacts", "put", "nothing.bin", "--project", "churn")
@@ -181,3 +181,75 @@ def test_grace_takes_the_durations_keel_auth_reads(workspace: Path, keel_cli: Ca
     for bad in ("1.5h", "-3d", "90"):
         result = keel_cli("artifacts", "gc", "--grace", bad, "--dry-run")
         assert result.code == 2 and "--grace" in result.err, (bad, result.err)
+
+
+def _flip_a_byte(objects: Path, digest: str) -> None:
+    path = objects / digest[:2] / digest[2:]
+    path.chmod(0o644)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 1
+    path.write_bytes(bytes(data))
+
+
+def test_get_of_a_tree_with_a_corrupt_object_writes_nothing(
+    workspace: Path, keel_cli: Callable[..., Any]
+) -> None:
+    put = keel_cli("artifacts", "put", "images/", "--project", "churn", "--json")
+    tree = json.loads(put.out)["digest"]
+    entries = json.loads(keel_cli("artifacts", "ls-tree", tree, "--json").out)
+    _flip_a_byte(workspace / ".keel" / "objects", entries[-1]["digest"])
+    for flags in ([], ["--hardlink"]):
+        got = keel_cli("artifacts", "get", tree, "out", *flags)
+        assert got.code == 1 and entries[-1]["digest"] in got.err, got.err
+        assert not (workspace / "out").exists()
+    (workspace / "out").mkdir()
+    (workspace / "out" / "dog.png").write_bytes(b"my own dog")
+    assert keel_cli("artifacts", "get", tree, "out", "--force").code == 1
+    assert [p.name for p in (workspace / "out").iterdir()] == ["dog.png"]
+    assert (workspace / "out" / "dog.png").read_bytes() == b"my own dog"
+    assert keel_cli("artifacts", "put", "images/", "--project", "churn").code == 0  # re-put repairs
+    assert keel_cli("artifacts", "fsck").code == 0
+    got = keel_cli("artifacts", "get", tree, "linked", "--hardlink")
+    assert got.code == 0, got.err
+    assert (workspace / "linked" / "cats" / "1.png").read_bytes() == b"cat one"
+    assert (workspace / "linked" / "dog.png").stat().st_nlink >= 2
+
+
+def test_corrupt_objects_over_rest_are_named_and_write_nothing(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    keel_cli: Callable[..., Any],
+    keel_server: Any,
+    unique: Callable[[str], str],
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KEEL_SERVER_URL", keel_server.url)
+    monkeypatch.setenv("KEEL_TOKEN", keel_server.token)
+    project = unique("corrupt")
+    assert keel_cli("project", "create", project).code == 0
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "small.bin").write_bytes(b"a small object, verified before it is sent")
+    (folder / "large.bin").write_bytes(os.urandom(17 << 20))  # above the server's verify-first size
+    digests = {}
+    for name in ("small.bin", "large.bin"):
+        put = keel_cli("artifacts", "put", str(folder / name), "-p", project, "--json")
+        assert put.code == 0, put.err
+        digests[name] = json.loads(put.out)["digest"]
+    tree = json.loads(keel_cli("artifacts", "put", "folder", "-p", project, "--json").out)["digest"]
+    objects = keel_server.home / "objects"
+    for name, digest in digests.items():
+        _flip_a_byte(objects, digest)
+        got = keel_cli("artifacts", "get", digest, f"out-{name}", "-p", project)
+        assert got.code == 1, (name, got.err)
+        assert f"object {digest} is corrupt on the server" in got.err, (name, got.err)
+        assert "internal error" not in got.err
+        assert not (tmp_path / f"out-{name}").exists()
+    got = keel_cli("artifacts", "get", tree, "out", "-p", project)
+    assert got.code == 1 and "corrupt on the server" in got.err, got.err
+    assert not (tmp_path / "out").exists()
+    again = keel_cli("artifacts", "put", "folder", "-p", project, "--json")  # re-put repairs both
+    assert again.code == 0, again.err
+    got = keel_cli("artifacts", "get", tree, "out", "-p", project)
+    assert got.code == 0, got.err
+    assert (tmp_path / "out" / "large.bin").read_bytes() == (folder / "large.bin").read_bytes()

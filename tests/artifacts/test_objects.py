@@ -133,10 +133,20 @@ def test_corrupt_object_is_refused(store: ArtifactStore, tmp_path: Path) -> None
         store.get_file(digest, dest)
     assert not dest.exists()
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out")] == []
-    with pytest.raises(CorruptObject), store.open(digest, verify=True) as handle:
-        handle.read()
-    with store.open(digest) as handle:  # unverified reads are the caller's choice
+    with pytest.raises(CorruptObject, match="set it aside"):  # found corrupt once: set aside
+        store.read_bytes(digest)
+    assert (store.backend.root / ".corrupt" / digest).read_bytes() == b"rotten bytes!!"  # type: ignore[attr-defined]
+
+
+def test_reads_verify_unless_told_not_to(store: ArtifactStore) -> None:
+    digest = store.put_bytes(b"precious bytes")
+    path = _object_path(store, digest)
+    path.chmod(0o644)
+    path.write_bytes(b"rotten bytes!!")
+    with store.open(digest, verify=False) as handle:  # unverified reads are the caller's explicit choice
         assert handle.read() == b"rotten bytes!!"
+    with pytest.raises(CorruptObject), store.open(digest) as handle:  # verified by default
+        handle.read()
 
 
 def test_get_file_refuses_a_folder(store: ArtifactStore, tmp_path: Path) -> None:

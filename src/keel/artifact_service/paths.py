@@ -16,17 +16,18 @@ functions take the operations as callables, so they need no HTTP code.
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Final
 
 from keel.artifact_service.schemas import PutResult
 from keel.artifacts.build import walk_folder
 from keel.artifacts.digest import hash_bytes
-from keel.artifacts.files import file_chunks, hash_file, prepare_folder, write_verified
+from keel.artifacts.files import file_chunks, hash_file, write_verified
 from keel.artifacts.model import ObjectInfo
+from keel.artifacts.place import place_files
 from keel.artifacts.tree import decode_tree, encode_tree, normal_mode
-from keel.core.errors import Conflict, CorruptObject, InvalidInput
+from keel.core.errors import Conflict, CorruptObject, InvalidInput, KeelError
 
 Progress = Callable[[int, int], None]
 #: ``upload(chunks, tree)``: store the bytes; ``tree`` is the digest of the folder they belong to, if any.
@@ -71,6 +72,31 @@ def upload_path(
     return PutResult(digest=info.digest, size=sum(e[2] for e in entries), files=len(entries), tree=True)
 
 
+def download_verified(
+    digest: str, download: Callable[[str], Iterable[bytes]], intact: Callable[[str], bool]
+) -> Iterator[bytes]:
+    """``download(digest)``'s chunks; a stream that breaks off is explained.
+
+    A server that finds a large object corrupt only at its end (the bytes are
+    hashed as they are sent) cuts the stream short rather than send the last
+    chunk. When a stream breaks, ``intact(digest)`` asks the server to
+    verify its copy: if it is corrupt, CorruptObject says "object … is
+    corrupt on the server"; otherwise the transport's error stands.
+    """
+    try:
+        yield from download(digest)
+    except KeelError:
+        raise
+    except Exception:
+        if not intact(digest):
+            raise CorruptObject(
+                f"object {digest} is corrupt on the server",
+                hint="an administrator can run `keel artifacts fsck` there; putting the intact file "
+                "again repairs the object",
+            ) from None
+        raise
+
+
 def download_tree(
     tree: str,
     dest: Path,
@@ -80,20 +106,28 @@ def download_tree(
     force: bool = False,
     progress: Progress | None = None,
 ) -> int:
-    """Write tree ``tree``'s files under ``dest`` from ``download(digest)``; returns files written.
+    """Write tree ``tree``'s files under ``dest`` from ``download(digest)``, all or none; returns files written.
 
     The manifest is downloaded, verified against ``tree`` and decoded here;
     every destination is checked (inside ``dest`` even through symlinked
-    folders, not there already unless ``force``) before anything is written.
+    folders, not there already unless ``force``) before anything is written,
+    and the files land together (:func:`keel.artifacts.place.place_files`):
+    a corrupt file or a broken connection leaves ``dest`` as it was.
     """
     manifest = b"".join(download(tree))
     if hash_bytes(manifest) != tree:
         raise CorruptObject(f"tree {tree} arrived corrupt: its manifest does not hash to its digest")
     entries = decode_tree(manifest, tree)
-    chosen = [e for e in entries if include is None or fnmatch.fnmatchcase(e.path, include)]
-    root = prepare_folder(dest, [e.path for e in chosen], force=force)
-    for index, entry in enumerate(chosen, 1):
-        write_verified(download(entry.digest), entry.digest, Path(root, entry.path), entry.mode)
+    chosen = {e.path: e for e in entries if include is None or fnmatch.fnmatchcase(e.path, include)}
+    done = 0
+
+    def write(path: str, staged: Path) -> None:
+        nonlocal done
+        entry = chosen[path]
+        write_verified(download(entry.digest), entry.digest, staged, entry.mode)
+        done += 1
         if progress is not None:
-            progress(index, len(chosen))
+            progress(done, len(chosen))
+
+    place_files(dest, list(chosen), write, force=force)
     return len(chosen)

@@ -8,11 +8,13 @@ from pydantic import BaseModel
 
 
 class ArtifactStat(BaseModel):
-    """One object as a project sees it: digest, size, and whether it is a tree."""
+    """One object as a project sees it: digest, size, whether it is a tree, and (if asked) whether it is intact."""
 
     digest: str
     size: int
     tree: bool
+    #: Whether the stored bytes still hash to the digest; None unless the stat was asked to verify.
+    intact: bool | None = None
 
 
 class StoredRef(BaseModel):

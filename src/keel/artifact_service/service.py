@@ -10,14 +10,16 @@ upload is synced (one syncfs) before its reference commits.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Final
 
 from sqlalchemy import select
 
 from keel.artifact_service.schemas import ArtifactStat, PutResult, StoredRef
 from keel.artifact_service.visibility import visible
-from keel.artifacts.digest import check_digest, check_digests
+from keel.artifacts.digest import CHUNK, check_digest, check_digests, new_hasher
+from keel.artifacts.files import hash_reader
 from keel.artifacts.fsck import FsckReport
 from keel.artifacts.fsck import fsck as run_fsck
 from keel.artifacts.gc import DEFAULT_GRACE_S, GcReport, collect_garbage
@@ -34,13 +36,45 @@ from keel.artifacts.refs import (
 from keel.artifacts.store import ArtifactStore
 from keel.artifacts.tree import decode_tree
 from keel.context import Service
-from keel.core.errors import InvalidInput, NotFound
+from keel.core.errors import CorruptObject, InvalidInput, NotFound
 from keel.core.operations import GLOBAL, Action, ByteStream, operation, project_from
 from keel.core.paging import DEFAULT_PAGE_SIZE, Page, check_page_size, encode_token, token_position
 from keel.core.timeutil import utcnow
 from keel.projects.service import find_project
 
 _PREFIX = "/api/v1/projects/{project}"
+#: Objects up to this size are verified before a download sends a byte (held in memory meanwhile).
+VERIFY_FIRST: Final = 16 << 20
+
+
+def _on_the_server(digest: str) -> CorruptObject:
+    return CorruptObject(
+        f"object {digest} is corrupt on the server",
+        hint="an administrator can run `keel artifacts fsck` there; putting the intact file again repairs it",
+    )
+
+
+def _held_back(store: ArtifactStore, digest: str) -> Iterator[bytes]:
+    """The object's chunks, hashed as they go, the last one sent only once the whole hash checks.
+
+    On a mismatch the stream ends short of its Content-Length (the server
+    raises instead of sending the last chunk), so no client takes the bytes
+    for whole; :func:`keel.artifact_service.paths.download_verified` then
+    reports "object … is corrupt on the server".
+    """
+    hasher = new_hasher()
+    pending: bytes | None = None
+    with store.open(digest, verify=False) as handle:
+        for chunk in iter(lambda: handle.read(CHUNK), b""):
+            hasher.update(chunk)
+            if pending is not None:
+                yield pending
+            pending = chunk
+    if str(hasher.hexdigest()) != digest:
+        store.backend.quarantine(digest)
+        raise _on_the_server(digest)
+    if pending is not None:
+        yield pending
 
 
 class ArtifactService(Service):
@@ -65,6 +99,8 @@ class ArtifactService(Service):
         check_digest(digest)
         project_id = self._project_id(project)
         if digest not in self._visible(project_id, [digest]) or not self.artifacts.exists([digest]):
+            if digest in self._visible(project_id, [digest]) and self.artifacts.quarantined([digest]):
+                raise _on_the_server(digest)
             raise NotFound(
                 f"no artifact {digest} in project {project!r}",
                 hint=f"see `keel artifacts ls --project {project}`",
@@ -72,13 +108,22 @@ class ArtifactService(Service):
         return project_id
 
     def _tree_entries(self, digest: str) -> list[str] | None:
-        """The digests a stored tree names; None if the object is not a tree."""
+        """The digests a stored tree names; None if the object is not a tree.
+
+        Bytes that start like a manifest must be a valid one: a tree that could
+        never be checked out (an entry with ``..``, an absolute path, an entry
+        under ``.keel/``) is refused with InvalidInput naming the entry, before
+        anything references it (the unreferenced object is left to gc).
+        """
         if not self.artifacts.is_tree(digest):
             return None
         try:
             entries = decode_tree(self.artifacts.read_bytes(digest), digest)
-        except InvalidInput:
-            return None  # bytes that merely start like a manifest: an ordinary file
+        except InvalidInput as exc:
+            raise InvalidInput(
+                f"refused: the upload is a tree manifest that cannot be checked out: {exc.message}",
+                hint="tree entries are relative paths without '..' parts, outside .keel/",
+            ) from None
         return sorted({e.digest for e in entries})
 
     def _check_tree_entries(self, project_id: str, wanted: list[str]) -> None:
@@ -132,19 +177,44 @@ class ArtifactService(Service):
 
     @operation("GET", _PREFIX + "/artifacts/{digest}", action=Action.READ, project=project_from("project"))
     def download(self, project: str, digest: str) -> ByteStream:
-        """Stream an object's bytes, verified against its digest as they go."""
+        """Stream an object's bytes, verified against its digest.
+
+        An object up to :data:`VERIFY_FIRST` bytes is verified before a byte is
+        sent, so a corrupt one is answered with an error (CorruptObject,
+        "object … is corrupt on the server"). A larger one is hashed as it
+        streams and its last chunk is held back until the hash checks: a
+        corrupt one ends the stream short, and ``stat(verify=True)`` tells the
+        client why (:func:`keel.artifact_service.paths.download_verified`).
+        """
         self._require_visible(project, digest)
-        return ByteStream(self.artifacts.iter_bytes(digest, verify=True), size=self.artifacts.size(digest))
+        size = self.artifacts.size(digest)
+        if size <= VERIFY_FIRST:
+            try:
+                data = self.artifacts.read_bytes(digest, verify=True)
+            except CorruptObject as exc:
+                raise _on_the_server(digest) from exc
+            return ByteStream([data], size=len(data))
+        return ByteStream(_held_back(self.artifacts, digest), size=size)
 
     @operation(
         "GET", _PREFIX + "/artifacts/{digest}/stat", action=Action.READ, project=project_from("project")
     )
-    def stat(self, project: str, digest: str) -> ArtifactStat:
-        """An object's size, and whether it is a tree."""
+    def stat(self, project: str, digest: str, verify: bool = False) -> ArtifactStat:
+        """An object's size and whether it is a tree; with ``verify``, whether its bytes are intact (a full read).
+
+        A corrupt object found so is set aside, so putting the intact file again repairs it.
+        """
         self._require_visible(project, digest)
-        return ArtifactStat(
+        stat = ArtifactStat(
             digest=digest, size=self.artifacts.size(digest), tree=self.artifacts.is_tree(digest)
         )
+        if not verify:
+            return stat
+        with self.artifacts.open(digest, verify=False) as handle:
+            intact = hash_reader(handle) == digest
+        if not intact:
+            self.artifacts.backend.quarantine(digest)
+        return stat.model_copy(update={"intact": intact})
 
     @operation("POST", _PREFIX + "/artifacts/exists", action=Action.READ, project=project_from("project"))
     def exists(self, project: str, digests: list[str]) -> list[str]:

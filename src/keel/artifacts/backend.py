@@ -97,3 +97,19 @@ class ObjectBackend(abc.ABC):
     def local_path(self, digest: str) -> Path | None:
         """The object's file on this machine, where there is one (for reflinks and fast copies)."""
         return None
+
+    def quarantine(self, digest: str) -> bool:
+        """Set a corrupt object aside (under ``.corrupt/``), so the store no longer claims to have it.
+
+        Called by a verified read that found the object corrupt. Once set
+        aside, ``exists`` answers no, so putting the intact file again (or a
+        pull) stores it afresh: that is how a corrupt object is repaired. The
+        object is re-hashed first and left alone if intact (a repair got there
+        first). Returns whether it was set aside; a backend that cannot set
+        objects aside keeps them, and reads of them keep failing verification.
+        """
+        return False
+
+    def quarantined(self, digests: list[str]) -> set[str]:
+        """Those of ``digests`` that were set aside as corrupt and not stored again since."""
+        return set()

@@ -11,9 +11,8 @@ REST client alike:
   digest, then rename it into place (so a bad object never appears under the
   destination's name);
 - :func:`inside`: whether a real path lies within a folder (by path
-  components, so ``/data/out-evil`` is not inside ``/data/out``);
-  :func:`prepare_folder` checks every destination of a tree before a byte is
-  written (local checkout and REST download alike).
+  components, so ``/data/out-evil`` is not inside ``/data/out``); the checks
+  on a whole tree's destinations live with :func:`keel.artifacts.place.place_files`.
 """
 
 from __future__ import annotations
@@ -26,10 +25,15 @@ from pathlib import Path
 from typing import BinaryIO, Final
 
 from keel.artifacts.digest import CHUNK, new_hasher
-from keel.core.errors import Conflict, CorruptObject, InvalidInput
+from keel.core.errors import CorruptObject, InvalidInput
 
 #: Bytes read per step when hashing a file: a few MB amortise the calls.
 FILE_CHUNK: Final = CHUNK * 4
+#: What to do about a corrupt object, printed with every CorruptObject the store raises.
+REPAIR_HINT: Final = (
+    "`keel artifacts fsck` names every bad object; put the intact file again "
+    "(or pull a good copy from a remote) to repair it"
+)
 
 
 def hash_reader(handle: BinaryIO, head: bytes = b"") -> str:
@@ -59,35 +63,6 @@ def inside(root: str, target: str) -> bool:
     return target == root or target.startswith(root if root == os.sep else root + os.sep)
 
 
-def prepare_folder(dest: Path, paths: Iterable[str], *, force: bool) -> str:
-    """Create ``dest`` and check that each relative path may be written there; returns its real path.
-
-    Refused before anything is written: a path whose folder resolves outside
-    ``dest`` (a symlinked folder), a path where a folder stands, and files
-    that exist already unless ``force``.
-    """
-    if dest.exists() and not dest.is_dir():
-        raise InvalidInput(f"{dest} is a file; a tree is written into a folder")
-    dest.mkdir(parents=True, exist_ok=True)
-    root = os.path.realpath(dest)
-    existing = []
-    for path in paths:
-        parent = os.path.realpath(os.path.join(root, os.path.dirname(path)))
-        if not inside(root, parent):
-            raise InvalidInput(f"{path} would be written outside {dest} (through a symlink); refused")
-        target = os.path.join(root, path)
-        if os.path.lexists(target):
-            if os.path.isdir(target) and not os.path.islink(target):
-                raise Conflict(f"{target} is a folder; the tree has a file there")
-            existing.append(path)
-    if existing and not force:
-        raise Conflict(
-            f"{len(existing)} file(s) exist already under {dest}, e.g. {existing[0]}",
-            hint="pass --force to overwrite them",
-        )
-    return root
-
-
 def install_verified(
     dest: Path, digest: str, fill: Callable[[Path], str], *, mode: int | None = None, what: str = ""
 ) -> None:
@@ -106,7 +81,7 @@ def install_verified(
         if got != digest:
             raise CorruptObject(
                 f"object {digest} {what or 'is corrupt'}: its bytes hash to {got}; nothing was written to {dest}",
-                hint="`keel artifacts fsck` names every bad object; pull a good copy from a remote",
+                hint=REPAIR_HINT,
             )
         if mode is not None:
             os.chmod(temp, mode)

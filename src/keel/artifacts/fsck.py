@@ -1,9 +1,13 @@
 """``fsck``: re-hash every object and check every tree's entries; name each bad one.
 
-An object is corrupt when its bytes no longer hash to its name. A tree is bad
-when its manifest does not parse, or an entry's object is missing or has a
-different size. Objects are hashed in a few threads (BLAKE3 and reads
-release the GIL).
+An object is corrupt when its bytes no longer hash to its name. Each one
+found is set aside (``.corrupt/``, see :meth:`ObjectBackend.quarantine`), so
+the store stops claiming it: putting the intact file again, or a pull,
+stores it afresh. Until then every fsck names it again (``corrupt`` lists
+those found now and those set aside earlier and not yet repaired). A tree is
+bad when its manifest does not parse, or an entry's object is missing, set
+aside or of a different size. Objects are hashed in a few threads (BLAKE3
+and reads release the GIL).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from keel.artifacts.files import hash_reader
+from keel.artifacts.local import CORRUPT_DIR, LocalBackend
 from keel.artifacts.store import ArtifactStore
 from keel.artifacts.tree import TREE_PREFIX, looks_like_tree
 from keel.core.errors import KeelError
@@ -44,6 +49,15 @@ def _check_object(store: ArtifactStore, digest: str) -> tuple[str, bool, bool]:
     return digest, got == digest, looks_like_tree(head)
 
 
+def _set_aside(store: ArtifactStore) -> set[str]:
+    """Objects set aside as corrupt earlier and not stored again since (local stores list ``.corrupt/``)."""
+    if not isinstance(store.backend, LocalBackend):
+        return set()
+    folder = store.backend.root / CORRUPT_DIR
+    names = [p.name for p in folder.iterdir()] if folder.is_dir() else []
+    return store.backend.quarantined(names)
+
+
 def fsck(store: ArtifactStore, *, progress: Callable[[int, int], None] | None = None) -> FsckReport:
     """Verify every object's digest and every tree's entries."""
     listing = {obj.digest: obj.size for obj in store.iter_objects()}
@@ -59,7 +73,15 @@ def fsck(store: ArtifactStore, *, progress: Callable[[int, int], None] | None = 
             done += 1
             if progress is not None and (done % 64 == 0 or done == len(listing)):
                 progress(done, len(listing))
+    for digest in report.corrupt:
+        store.backend.quarantine(digest)
+        listing.pop(digest, None)
+    if isinstance(store.backend, LocalBackend):
+        store.backend.forget_repaired()
+    aside = _set_aside(store)
+    report.corrupt = sorted(set(report.corrupt) | aside)
     report.trees = len(trees)
+    corrupt = set(report.corrupt)
     for digest in trees:
         try:
             entries = store.read_tree(digest)
@@ -67,6 +89,9 @@ def fsck(store: ArtifactStore, *, progress: Callable[[int, int], None] | None = 
             report.bad_trees[digest] = exc.message
             continue
         for entry in entries:
+            if entry.digest in corrupt:
+                report.bad_trees[digest] = f"entry {entry.path} names the corrupt object {entry.digest}"
+                break
             size = listing.get(entry.digest)
             if size is None:
                 report.bad_trees[digest] = f"entry {entry.path} names a missing object {entry.digest}"
@@ -75,8 +100,5 @@ def fsck(store: ArtifactStore, *, progress: Callable[[int, int], None] | None = 
                 report.bad_trees[digest] = (
                     f"entry {entry.path} says {entry.size} bytes but object {entry.digest} has {size}"
                 )
-                break
-            if entry.digest in report.corrupt:
-                report.bad_trees[digest] = f"entry {entry.path} names the corrupt object {entry.digest}"
                 break
     return report

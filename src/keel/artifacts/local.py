@@ -28,6 +28,7 @@ from typing import BinaryIO, Final
 
 from keel.artifacts.backend import ObjectBackend, StoredObject
 from keel.artifacts.digest import CHUNK, hash_bytes, new_hasher
+from keel.artifacts.files import hash_reader
 from keel.artifacts.model import ObjectInfo
 from keel.artifacts.syncfs import syncfs
 from keel.core.errors import Conflict, CorruptObject, NotFound, StorageFull
@@ -37,6 +38,8 @@ SMALL_FILE: Final = 4 << 20
 #: A stored object older than this is touched when a put finds it, so gc's grace period covers the put.
 FRESHEN_AFTER_S: Final = 600.0
 _SPACE_ERRORS: Final = {errno.ENOSPC, errno.EDQUOT}
+#: Where corrupt objects are set aside (``<root>/.corrupt/<digest>``) once a verified read finds them.
+CORRUPT_DIR: Final = ".corrupt"
 
 
 def _is_shard(name: str) -> bool:
@@ -96,6 +99,10 @@ class LocalBackend(ObjectBackend):
         try:
             st = os.stat(dest)
         except FileNotFoundError:
+            st = None
+        if (
+            st is None or st.st_size != os.stat(temp).st_size
+        ):  # absent, or stored with the wrong size: corrupt
             if chmod:
                 os.chmod(temp, 0o444)
             os.replace(temp, dest)
@@ -120,8 +127,9 @@ class LocalBackend(ObjectBackend):
         except FileNotFoundError:
             pass
         else:
-            self._freshen_stat(dest, st.st_mtime)
-            return info, False
+            if st.st_size == len(data):  # a stored object of another size is corrupt: replace it
+                self._freshen_stat(dest, st.st_mtime)
+                return info, False
         temp = self._stemp()
         try:
             fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o444)
@@ -309,6 +317,40 @@ class LocalBackend(ObjectBackend):
 
     def freshen(self, digests: list[str]) -> None:
         self.exists_and_freshen(digests)
+
+    def quarantine(self, digest: str) -> bool:
+        path = self._spath(digest)
+        try:
+            with open(path, "rb") as handle:
+                intact = hash_reader(handle) == digest
+        except FileNotFoundError:
+            return False
+        if intact:
+            return False
+        os.makedirs(f"{self._root}/{CORRUPT_DIR}", exist_ok=True)
+        self._new_epoch()  # stat caches stop trusting that the object is here
+        try:
+            os.replace(path, f"{self._root}/{CORRUPT_DIR}/{digest}")
+        except FileNotFoundError:
+            return False
+        return True
+
+    def quarantined(self, digests: list[str]) -> set[str]:
+        exists = os.path.exists
+        return {
+            d for d in digests if exists(f"{self._root}/{CORRUPT_DIR}/{d}") and not exists(self._spath(d))
+        }
+
+    def forget_repaired(self) -> int:
+        """Remove set-aside copies of objects that are stored (intact) again; returns how many."""
+        removed = 0
+        with contextlib.suppress(FileNotFoundError), os.scandir(f"{self._root}/{CORRUPT_DIR}") as entries:
+            for entry in entries:
+                if os.path.exists(self._spath(entry.name)):
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(entry.path)
+                        removed += 1
+        return removed
 
     def clean_temp(self, older_than_s: float) -> int:
         """Remove temporary files left by interrupted writes (older than ``older_than_s``)."""

@@ -32,7 +32,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from keel.artifacts.backend import ObjectBackend, StoredObject, object_key
 from keel.artifacts.digest import new_hasher
-from keel.artifacts.files import file_chunks, hash_file
+from keel.artifacts.files import file_chunks, hash_file, hash_reader
 from keel.artifacts.model import ObjectInfo
 from keel.core.errors import ConfigError, CorruptObject, KeelError, MissingExtra, NotFound, RemoteUnavailable
 
@@ -263,6 +263,26 @@ class FsspecBackend(ObjectBackend):
 
     def freshen(self, digests: list[str]) -> None:
         self.exists_and_freshen(digests)
+
+    def quarantine(self, digest: str) -> bool:
+        key = self._key(digest)
+        try:
+            with self.fs.open(key, "rb") as handle:
+                if hash_reader(handle) == digest:
+                    return False  # intact (a repair got there first)
+            self.fs.mv(key, f"{self.root}/.corrupt/{digest}")
+        except FileNotFoundError:
+            return False
+        except Exception as exc:
+            raise self._fail(exc, f"setting the corrupt object {digest} aside") from None
+        return True
+
+    def quarantined(self, digests: list[str]) -> set[str]:
+        try:
+            aside = {d for d in digests if self.fs.exists(f"{self.root}/.corrupt/{d}")}
+        except Exception as exc:
+            raise self._fail(exc, "checking for objects set aside as corrupt") from None
+        return aside - self.exists(sorted(aside)) if aside else set()
 
     def delete(self, digests: list[str]) -> int:
         present = sorted(self.exists(digests))

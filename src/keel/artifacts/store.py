@@ -21,36 +21,79 @@ from keel.artifacts.backend import ObjectBackend, StoredObject
 from keel.artifacts.build import build_file, build_tree
 from keel.artifacts.checkout import checkout, get_file
 from keel.artifacts.digest import CHUNK, check_digest, check_digests, new_hasher
+from keel.artifacts.files import REPAIR_HINT
 from keel.artifacts.model import ObjectInfo, TreeEntry, TreeInfo
 from keel.artifacts.statcache import StatCache
-from keel.artifacts.tree import TREE_PREFIX, decode_tree, looks_like_tree
+from keel.artifacts.tree import TREE_PREFIX, check_path, decode_tree, looks_like_tree
 from keel.core.errors import CorruptObject, InvalidInput, NotFound
 
 
-class VerifyingReader(io.RawIOBase):
-    """Reads an object and, at its end, raises CorruptObject if the bytes do not hash to its digest."""
+def set_aside(digest: str) -> CorruptObject:
+    """The error for an object a verified read found corrupt earlier and set aside (quarantined)."""
+    return CorruptObject(
+        f"object {digest} is corrupt: a verified read found it so and set it aside (.corrupt/)",
+        hint=REPAIR_HINT,
+    )
 
-    def __init__(self, raw: BinaryIO, digest: str) -> None:
+
+class VerifyingReader(io.RawIOBase):
+    """Reads an object and raises CorruptObject if its bytes do not hash to its digest.
+
+    Read front to back, the bytes are hashed as they pass and checked at the
+    end. A reader that jumps around (a Parquet reader seeks to the footer
+    first) cannot be checked that way, so the first seek away from the
+    sequential position hashes the whole object once, there and then, and
+    raises before any out-of-order byte is handed out.
+    """
+
+    def __init__(self, raw: BinaryIO, digest: str, on_corrupt: Callable[[str], object] | None = None) -> None:
         self._raw = raw
         self._digest = digest
+        self._on_corrupt = on_corrupt
         self._hasher = new_hasher()
-        self._checked = False
+        self._hashed = 0  # bytes hashed in order so far (== position while reading in order)
+        self._pos = 0
+        self._verified = False
 
     def readable(self) -> bool:
         return True
 
+    def seekable(self) -> bool:
+        return bool(self._raw.seekable())
+
+    def tell(self) -> int:
+        return self._pos
+
+    def _check(self, got: str) -> None:
+        self._verified = True
+        if got != self._digest:
+            if self._on_corrupt is not None:
+                self._on_corrupt(self._digest)
+            raise CorruptObject(
+                f"object {self._digest} is corrupt: its bytes hash to {got}", hint=REPAIR_HINT
+            )
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        target = self._raw.seek(offset, whence)
+        if not self._verified and target != self._hashed:
+            self._raw.seek(0)
+            hasher = new_hasher()
+            for chunk in iter(lambda: self._raw.read(CHUNK), b""):
+                hasher.update(chunk)
+            self._raw.seek(target)
+            self._check(str(hasher.hexdigest()))
+        self._pos = target
+        return target
+
     def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]
         n = self._raw.readinto(buffer)  # type: ignore[attr-defined]
-        if n:
-            self._hasher.update(memoryview(buffer)[:n])
-        elif not self._checked:
-            self._checked = True
-            got = str(self._hasher.hexdigest())
-            if got != self._digest:
-                raise CorruptObject(
-                    f"object {self._digest} is corrupt: its bytes hash to {got}",
-                    hint="`keel artifacts fsck` names every bad object; pull a good copy from a remote",
-                )
+        if not self._verified:
+            if n:
+                self._hasher.update(memoryview(buffer)[:n])
+                self._hashed += n
+            else:
+                self._check(str(self._hasher.hexdigest()))
+        self._pos += int(n or 0)
         return int(n or 0)
 
     def close(self) -> None:
@@ -124,12 +167,29 @@ class ArtifactStore:
         """The object's size in bytes; NotFound if absent."""
         return self.backend.size(check_digest(digest))
 
-    def open(self, digest: str, *, verify: bool = False) -> BinaryIO:
-        """A reader of the object; with ``verify`` a mismatch raises CorruptObject at the end."""
-        raw = self.backend.open(check_digest(digest))
+    def open(self, digest: str, *, verify: bool = True) -> BinaryIO:
+        """A reader of the object, verified unless ``verify=False``.
+
+        A mismatch raises CorruptObject at the end of a front-to-back read, or
+        at the first seek of one that jumps (which hashes the object first).
+        Every read of this class verifies by default (``open``, ``iter_bytes``,
+        ``read_bytes``); pass ``verify=False`` only where the bytes are checked
+        some other way.
+        """
+        try:
+            raw = self.backend.open(check_digest(digest))
+        except NotFound:
+            if self.backend.quarantined([digest]):
+                raise set_aside(digest) from None
+            raise
         if not verify:
             return raw
-        return io.BufferedReader(VerifyingReader(raw, digest), buffer_size=CHUNK)
+        return io.BufferedReader(VerifyingReader(raw, digest, self.backend.quarantine), buffer_size=CHUNK)
+
+    def quarantined(self, digests: Iterable[str]) -> set[str]:
+        """Those of ``digests`` found corrupt, set aside, and not stored again since (see ``fsck``)."""
+        checked = check_digests(digests)
+        return self.backend.quarantined(checked) if checked else set()
 
     def iter_bytes(self, digest: str, *, verify: bool = True) -> Iterator[bytes]:
         """The object's bytes in chunks (for streamed responses)."""
@@ -141,17 +201,24 @@ class ArtifactStore:
         with self.open(digest, verify=verify) as handle:
             return handle.read()
 
-    def get_file(self, digest: str, dest: Path) -> None:
-        """Write the object to ``dest``: reflink where possible, else copy; always verified."""
+    def get_file(self, digest: str, dest: Path, *, hardlink: bool = False) -> None:
+        """Write the object to ``dest``: reflink where possible, else copy; always verified.
+
+        With ``hardlink`` the file is a hard link to the object (local stores
+        only), hashed through the link before it appears under ``dest``'s name.
+        The file appears whole or not at all.
+        """
         check_digest(digest)
         if not self.backend.exists([digest]):
+            if self.backend.quarantined([digest]):
+                raise set_aside(digest)
             raise NotFound(f"no object {digest} in {self.url}")
-        get_file(self.backend, digest, Path(dest))
+        get_file(self.backend, digest, Path(dest), hardlink=hardlink)
 
     # -- trees -------------------------------------------------------------
     def is_tree(self, digest: str) -> bool:
         """Whether the object is a tree manifest (by its first bytes)."""
-        with self.backend.open(check_digest(digest)) as handle:
+        with self.open(digest, verify=False) as handle:  # only the first bytes: what they claim
             return looks_like_tree(handle.read(len(TREE_PREFIX)))
 
     def read_tree(self, digest: str) -> list[TreeEntry]:
@@ -159,13 +226,45 @@ class ArtifactStore:
         return decode_tree(self.read_bytes(digest), digest)
 
     def checkout_tree(
-        self, digest: str, dest: Path, *, include: str | None = None, force: bool = False
+        self,
+        digest: str,
+        dest: Path,
+        *,
+        include: str | None = None,
+        force: bool = False,
+        hardlink: bool = False,
     ) -> int:
         """Write the tree's files (matching the glob ``include``) under ``dest``; returns files written.
 
-        Raises Conflict if a file exists already (unless ``force``), before writing anything.
+        See :meth:`checkout_entries`: verified, all or nothing.
         """
-        return checkout(self.backend, self.read_tree(digest), Path(dest), include=include, force=force)
+        return self.checkout_entries(
+            self.read_tree(digest), Path(dest), include=include, force=force, hardlink=hardlink
+        )
+
+    def checkout_entries(
+        self,
+        entries: list[TreeEntry],
+        dest: Path,
+        *,
+        include: str | None = None,
+        force: bool = False,
+        hardlink: bool = False,
+    ) -> int:
+        """Write ``entries`` (a tree's, or any list of path/digest/mode) under ``dest``; returns files written.
+
+        The checkout primitive every writer of objects onto disk should use
+        (``keel artifacts get``, ``keel data checkout``): every object is
+        verified (a hard link through the link itself) in a staging folder,
+        and the files are moved into place together, so a failure leaves
+        ``dest`` as it was. Raises, before writing anything, NotFound for a
+        missing object and Conflict for an existing file (unless ``force``);
+        CorruptObject names the first bad object.
+        """
+        for entry in entries:
+            check_path(entry.path)
+            check_digest(entry.digest)
+        return checkout(self.backend, entries, Path(dest), include=include, force=force, hardlink=hardlink)
 
     # -- maintenance -------------------------------------------------------
     def iter_objects(self) -> Iterator[StoredObject]:

@@ -115,13 +115,21 @@ def get(
         str | None, typer.Option("--include", help="Only a tree's files matching this glob, e.g. 'train/*'.")
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite files that exist already.")] = False,
+    hardlink: Annotated[
+        bool,
+        typer.Option(
+            "--hardlink",
+            help="Hard-link the store's objects instead of copying (local store, same file system; "
+            "editing a linked file in place would corrupt the store).",
+        ),
+    ] = False,
 ) -> None:
-    """Write an object to a file, or a tree into a folder; every byte is verified against its digest.
+    """Write an object to a file, or a tree into a folder; every byte is verified, and a tree lands whole or not at all.
 
     Example: keel artifacts get 3f0a...e1 out.bin
     """
     from keel.artifacts.digest import check_digest
-    from keel.core.errors import Conflict
+    from keel.core.errors import Conflict, InvalidInput
 
     check_digest(digest)
     c = client()
@@ -129,22 +137,30 @@ def get(
     if local is not None:
         store = local.ctx.artifacts
         if store.is_tree(digest):
-            written = store.checkout_tree(digest, dest, include=include, force=force)
+            written = store.checkout_tree(digest, dest, include=include, force=force, hardlink=hardlink)
             output.done(f"wrote {written} file(s) under {dest}")
             return
         if dest.exists() and not dest.is_dir() and not force:
             raise Conflict(f"{dest} exists already", hint="pass --force to overwrite it")
-        store.get_file(digest, dest)
+        store.get_file(digest, dest, hardlink=hardlink)
         output.done(f"wrote {dest}")
         return
-    from keel.artifact_service.paths import download_tree
+    if hardlink:
+        raise InvalidInput(
+            "--hardlink links a local store's objects, but KEEL_SERVER_URL points at a server",
+            hint="drop --hardlink (files are downloaded and verified)",
+        )
+    from keel.artifact_service.paths import download_tree, download_verified
     from keel.artifacts.files import write_verified
 
     name = _project(project)
     stat = c.artifacts.stat(project=name, digest=digest)
 
+    def intact(d: str) -> bool:
+        return bool(c.artifacts.stat(project=name, digest=d, verify=True).intact)
+
     def download(d: str) -> Any:
-        return c.artifacts.download(project=name, digest=d)
+        return download_verified(d, lambda x: c.artifacts.download(project=name, digest=x), intact)
 
     if stat.tree:
         with output.progress(f"get {digest[:12]}") as progress:
