@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import keel
-from keel.core.errors import InvalidInput
+from keel.core.errors import InvalidInput, NotFound
 from keel.testing.fixtures import new_workspace
 
 
@@ -27,7 +27,8 @@ def churn(tmp_path: Path) -> Any:
 def test_context_manager_logs_and_finishes_with_kpis(churn: Any) -> None:
     with keel.start_run(name="gbm", params={"max_depth": 6, "lr": 0.1}, system_metrics=False) as run:
         assert keel.active_run() is run
-        run.use_dataset("dataset_version:01ABC")
+        with pytest.raises(NotFound, match="no dataset version '01JEXAMPLE'"):
+            run.use_dataset("dataset_version:01JEXAMPLE")  # no such version: refused, nothing recorded
         for step in range(300):
             run.log_metrics({"loss": 1 / (step + 1), "auc": step / 300}, step=step)
         run.log_metric("odd", float("nan"))

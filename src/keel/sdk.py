@@ -16,7 +16,7 @@ import sys
 import threading
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from keel.client import Client, connect
 from keel.core.errors import InvalidInput, NotFound
@@ -24,8 +24,7 @@ from keel.core.operations import ByteStream
 from keel.tracking.active import ActiveRun
 from keel.tracking.cost import hourly_price
 from keel.tracking.logger import RunLogger
-from keel.tracking.schemas import MetricPoint
-from keel.tracking.schemas import Run as RunInfo
+from keel.tracking.schemas import MetricPoint, RunRecord
 from keel.tracking.values import normalise_param
 
 log = logging.getLogger("keel")
@@ -33,6 +32,43 @@ log = logging.getLogger("keel")
 _lock = threading.Lock()
 _default: Client | None = None
 _project: str | None = None
+
+
+class LocalWorkspace(NamedTuple):
+    """What :func:`create_local_workspace` made or found."""
+
+    settings: Any
+    created: bool
+    db_url: str  #: the database URL with any password masked
+    schema_before: str
+    schema_after: str
+
+
+def create_local_workspace(root: Path, overrides: Mapping[str, Any] | None = None) -> LocalWorkspace:
+    """Create (or find) ``root/.keel``, migrate its database and give it its default project.
+
+    Returns the workspace's settings (``overrides`` on top, as ``-c`` flags
+    give them), whether the folder was new, and the schema before and after. ``keel init``, ``keel
+    quickstart`` and :func:`init` in a folder without a workspace all come here,
+    so every fresh workspace has a current project (MLflow's default experiment).
+    """
+    from contextlib import suppress
+
+    from keel.core.errors import AlreadyExists
+    from keel.core.settings import load_settings
+    from keel.core.workspace import create_workspace
+    from keel.projects.service import DEFAULT_PROJECT
+    from keel.store.migrate import upgrade_url
+
+    home, created = create_workspace(root)
+    settings = load_settings({**(overrides or {}), "home": str(home)})
+    url, before, after = upgrade_url(settings.require_db_url(), busy_timeout_ms=settings.db_busy_timeout_ms)
+    with suppress(AlreadyExists):  # found, not made: it is there already
+        connect(settings=settings).projects.create(
+            name=DEFAULT_PROJECT,
+            description="Where runs and data go until you choose a project (`keel project use NAME`).",
+        )
+    return LocalWorkspace(settings, created, url, before, after)
 
 
 def init(
@@ -45,10 +81,23 @@ def init(
 ) -> Client:
     """Connect (local workspace or ``url``) and choose the project later calls use.
 
+    With no server (``url``, ``KEEL_SERVER_URL``), no database URL and no
+    ``.keel/`` here or above, a workspace is created in the current folder, as
+    ``mlflow`` makes ``./mlruns``, and a warning on the ``keel`` logger says where.
     With ``create=True`` a missing project is created; otherwise it must exist.
     """
     global _default, _project
-    client = connect(url, token=token, home=home)
+    from keel.core.settings import load_settings
+
+    settings = load_settings({"server_url": url, "token": token, "home": str(home) if home else None})
+    if not settings.server_url and settings.home_path is None and settings.sources["db_url"] == "default":
+        settings = create_local_workspace(Path.cwd()).settings
+        log.warning(
+            "keel: no workspace here or above; created %s (its current project: %s)",
+            settings.home,
+            settings.project,
+        )
+    client = connect(settings=settings)
     if project is not None:
         try:
             client.projects.get(project)
@@ -110,7 +159,7 @@ class Run(ActiveRun):
         return history
 
 
-def _finish(run: Run, status: str) -> RunInfo:
+def _finish(run: Run, status: str) -> RunRecord:
     try:
         return run.end(status)
     finally:
@@ -206,7 +255,7 @@ def start_run(
         parent_id = outer.id
     attached = False
     if run_id is not None:
-        info: RunInfo = c.runs.get(run_id=run_id)
+        info: RunRecord = c.runs.get(run_id=run_id)
         if info.status == "RUNNING":
             attached = True  # another process runs it (distributed training): log, never end it
         else:
@@ -219,6 +268,15 @@ def start_run(
         price = hourly_price(
             settings.hourly_price if settings else None, settings.instance_type if settings else None
         )
+        # the environment's files are stored first and the run made in one call with them, so a
+        # start that fails (no artifact store, say) leaves no run behind
+        from keel.artifact_service.service import ArtifactService
+
+        uploads = c.service(ArtifactService)
+        stored = {
+            path: uploads.upload(project=project, data=ByteStream([data], size=len(data))).digest
+            for path, data in files.items()
+        }
         info = c.runs.create(
             project=project,
             name=name,
@@ -227,9 +285,8 @@ def start_run(
             parent_id=parent_id,
             environment=env,
             hourly_price=price,
+            artifacts=stored,
         )
-        for path, data in files.items():
-            c.runs.upload_artifact(run_id=info.id, path=path, body=ByteStream([data], size=len(data)))
     interval = settings.system_metrics_interval_s if settings else 10.0
     if system_metrics is False:
         interval = 0.0
@@ -249,7 +306,7 @@ def active_run() -> Run | None:
     return _active.get()
 
 
-def end_run(status: str = "FINISHED") -> RunInfo | None:
+def end_run(status: str = "FINISHED") -> RunRecord | None:
     """End the active run (flushing its metrics); its parent, if any, becomes active again."""
     run = _active.get()
     return None if run is None else _finish(run, status)
@@ -297,10 +354,10 @@ def log_artifact(local_path: str | Path, artifact_path: str | None = None) -> An
     return _require_run().log_artifact(local_path, artifact_path)
 
 
-class RunRecord:
-    """A stored run read back: its fields, plus its metric histories on demand."""
+class StoredRun:
+    """A stored run read back (``keel.get_run``): the record's fields, plus metric histories on demand."""
 
-    def __init__(self, c: Client, info: RunInfo) -> None:
+    def __init__(self, c: Client, info: RunRecord) -> None:
         self._client = c
         self.info = info
 
@@ -308,17 +365,17 @@ class RunRecord:
         return getattr(self.info, name)
 
     def __repr__(self) -> str:
-        return f"<RunRecord {self.info.name} {self.info.id} {self.info.status}>"
+        return f"<StoredRun {self.info.name} {self.info.id} {self.info.status}>"
 
     def metric_history(self, key: str) -> list[MetricPoint]:
         """Every point of ``key``, by step."""
         return self._client.runs.metric_history(run_id=self.info.id, key=key)
 
 
-def get_run(run_id: str) -> RunRecord:
+def get_run(run_id: str) -> StoredRun:
     """A stored run: params, final metrics, tags, KPI report, cost, environment, artifacts."""
     c = get_client()
-    return RunRecord(c, c.runs.get(run_id=run_id))
+    return StoredRun(c, c.runs.get(run_id=run_id))
 
 
 def search_runs(

@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 
 from keel.core.errors import InvalidInput, ServerUnreachable
-from keel.tracking.logger import RunLogger, checked_point, sync_spool
+from keel.tracking.logger import RunLogger
+from keel.tracking.spool import sync_spool
+from keel.tracking.values import checked_point
 
 
 class FakeServer:
@@ -100,8 +102,8 @@ def test_a_later_process_syncs_what_was_spooled(tmp_path: Path) -> None:
     logger.close()
     assert len(list(tmp_path.glob("*.jsonl"))) == 1
     server.down = False
-    assert sync_spool(tmp_path, server) == 1
-    assert sync_spool(tmp_path, server) == 0
+    assert sync_spool(tmp_path, server).sent == 1
+    assert sync_spool(tmp_path, server).sent == 0
     assert server.points == [("m", 1.0, 0, 0)]
 
 

@@ -10,7 +10,8 @@ import keel
 from keel.client import connect
 from keel.core.settings import load_settings
 from keel.testing.fixtures import free_port
-from keel.tracking.logger import RunLogger, sync_spool
+from keel.tracking.logger import RunLogger
+from keel.tracking.spool import sync_spool
 
 
 def test_sdk_logs_through_the_server(keel_server: Any, unique: Any) -> None:
@@ -47,11 +48,11 @@ def test_unreachable_server_spools_then_sync_stores_once(
         logger.log("loss", float(step), step, 1000 + step)
     logger.close()
     assert logger.spooled == 3 and live.runs.metric_history(run_id=run.id, key="loss") == []
-    assert sync_spool(tmp_path / "spool", live.runs.log_batch) == 120
+    assert sync_spool(tmp_path / "spool", live.runs.log_batch).sent == 120
     # a batch the server stored but whose answer was lost comes again: stored once
     spool = tmp_path / "again.jsonl"
     record = {"run_id": run.id, "client_id": logger.client_id, "seq": 1, "metrics": [["loss", 0.0, 0, 1000]]}
     spool.write_text(json.dumps(record) + "\n")
-    assert sync_spool(tmp_path, live.runs.log_batch) == 1
+    assert sync_spool(tmp_path, live.runs.log_batch).sent == 1  # a spool file of an older version
     steps = [p.step for p in live.runs.metric_history(run_id=run.id, key="loss")]
     assert steps == list(range(120))

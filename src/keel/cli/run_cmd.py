@@ -266,18 +266,39 @@ def cost(
 
 
 @app.command("sync")
-def sync() -> None:
-    """Send metrics spooled while the server was unreachable.
+def sync(
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Send metrics (and run ends) spooled while the server was unreachable.
+
+    A spool file is removed only once the server stored its points; points it
+    refuses for good (logged after their run ended) are kept under refused/.
 
     Example: keel run sync
     """
-    from keel.tracking.logger import sync_spool
+    from keel.core.errors import CheckFailed
+    from keel.tracking.spool import sync_spool
 
     c = client()
     home = c.settings.home_path if c.settings else None
     spool = home / "spool" if home else Path.home() / ".cache" / "keel" / "spool"
-    sent = sync_spool(spool, c.runs.log_batch)
-    output.done(f"sent {sent} spooled point(s) from {spool}")
+    result = sync_spool(spool, c.runs.log_batch, c.runs.end)
+    if json_out:
+        output.print_json({"sent": result.sent, "waiting_batches": result.left, "refused": result.refused})
+    else:
+        output.done(f"sent {result.sent} spooled point(s) from {spool}")
+    if result.left:
+        from keel.core.errors import ServerUnreachable
+
+        raise ServerUnreachable(
+            f"{result.left} batch(es) still wait in {spool}: the server did not take them",
+            hint="run `keel run sync` again once it answers",
+        )
+    if result.refused:
+        raise CheckFailed(
+            f"the server refused {result.refused} point(s) for good; they are kept in {spool / 'refused'}",
+            hint="they were logged after their run ended; resume the run to log them again",
+        )
 
 
 @artifacts_app.command("ls")

@@ -2,7 +2,7 @@
 
 The objects a user meets:
 
-- a *run* (:class:`Run`) belongs to a project and records params (immutable,
+- a *run* (stored as a :class:`RunRecord`; logged through ``keel.Run``) belongs to a project and records params (immutable,
   typed), metrics (every point, and each key's final value), tags, artifacts,
   the environment it ran in, its system usage, cost and KPI report;
 - :class:`RunService` is its operations (REST routes and SDK calls derive
@@ -12,16 +12,16 @@ The objects a user meets:
   drained by a background writer, so logging never stalls training.
 """
 
-from keel.tracking.schemas import BatchResult, CostSummary, MetricPoint, Run, RunArtifact, RunSummary
+from keel.tracking.schemas import BatchResult, CostSummary, MetricPoint, RunArtifact, RunRecord, RunSummary
 from keel.tracking.service import RunLineage, RunService
 
 __all__ = [
     "BatchResult",
     "CostSummary",
     "MetricPoint",
-    "Run",
     "RunArtifact",
     "RunLineage",
+    "RunRecord",
     "RunService",
     "RunSummary",
 ]

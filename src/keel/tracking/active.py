@@ -17,12 +17,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from keel.core.errors import InvalidInput
+from keel.core.errors import InvalidInput, KeelError
+from keel.core.timeutil import utcnow
 from keel.tracking.artifact_ops import clean_path
-from keel.tracking.logger import RunLogger, checked_point, checked_points
+from keel.tracking.logger import RunLogger
 from keel.tracking.sampler import SystemSampler
-from keel.tracking.schemas import Run
-from keel.tracking.values import check_key, normalise_param
+from keel.tracking.schemas import RunRecord
+from keel.tracking.values import check_key, check_text, checked_point, checked_points, normalise_param
+from keel.tracking.write import MAX_BATCH_ENTRIES
 
 log = logging.getLogger("keel.tracking")
 _CHUNK = 1 << 20
@@ -40,7 +42,7 @@ class ActiveRun:
     def __init__(
         self,
         runs: Any,
-        run: Run,
+        run: RunRecord,
         *,
         logger: RunLogger,
         sampler_interval: float = 0.0,
@@ -104,9 +106,11 @@ class ActiveRun:
                     hint="params are immutable within a run; start a new run for new values",
                 )
         fresh = {k: v for k, v in values.items() if k not in self._params}
-        if fresh:
-            self._runs.log_batch(run_id=self.id, params=fresh)
-            self._params.update(fresh)
+        items = list(fresh.items())
+        for start in range(0, len(items), MAX_BATCH_ENTRIES):  # as many batches as the API needs
+            piece = dict(items[start : start + MAX_BATCH_ENTRIES])
+            self._runs.log_batch(run_id=self.id, params=piece)
+            self._params.update(piece)
 
     def set_tag(self, key: str, value: Any) -> None:
         """Set a tag (tags may change)."""
@@ -114,7 +118,9 @@ class ActiveRun:
 
     def set_tags(self, tags: Mapping[str, Any]) -> None:
         """Set several tags."""
-        self._runs.log_batch(run_id=self.id, tags={check_key(k, "tag key"): str(v) for k, v in tags.items()})
+        items = [(check_key(k, "tag key"), check_text(str(v), f"tag {k!r}")) for k, v in tags.items()]
+        for start in range(0, len(items), MAX_BATCH_ENTRIES):
+            self._runs.log_batch(run_id=self.id, tags=dict(items[start : start + MAX_BATCH_ENTRIES]))
 
     # -- artifacts -------------------------------------------------------------------------------------
     def log_artifact(self, local_path: str | Path, artifact_path: str | None = None) -> Any:
@@ -178,10 +184,16 @@ class ActiveRun:
         """Write every metric logged so far now (normally the background writer does it)."""
         self.logger.flush()
 
-    def end(self, status: str = "FINISHED") -> Run:
+    def end(self, status: str = "FINISHED") -> RunRecord:
         """Flush, stop sampling, and end the run: KPIs are checked, duration and cost set.
 
-        A process attached to another's run only flushes; the run stays RUNNING.
+        The run is ended only once its points are stored. If some could not be
+        sent (the server is away), they wait in the spool and the end waits
+        after them: ``keel run sync`` sends both, in order, and the run stays
+        RUNNING until then. If the server refused points for good (they are
+        kept in the spool's ``refused/`` folder), a run that would have
+        FINISHED ends FAILED and the error is raised. A process attached to
+        another's run only flushes; the run stays RUNNING.
         """
         with self._lock:
             if self._ended:
@@ -191,11 +203,42 @@ class ActiveRun:
         if not self.owner:
             self.logger.close()
             return self.info
+        end_time = utcnow()
+        error: KeelError | None = None
         try:
             self.logger.close()
-        finally:
-            self.info = self._runs.end(run_id=self.id, status=status, energy_kwh=energy)
+        except KeelError as exc:
+            error = exc
+        if self.logger.spooled:
+            self._spool_end(status, end_time, energy)
+        else:
+            if error is not None and status == "FINISHED":
+                status = "FAILED"
+            try:
+                self.info = self._runs.end(
+                    run_id=self.id, status=status, energy_kwh=energy, end_time=end_time
+                )
+            except KeelError as exc:
+                if exc.retryable and self.logger.spool_path is not None:
+                    self._spool_end(status, end_time, energy)
+                elif error is None:
+                    raise
+                else:  # the refused points are the news; ending failed too, for the same cause
+                    log.error("keel: ending run %s failed: %s", self.id, exc)
+        if error is not None:
+            raise error
         return self.info
+
+    def _spool_end(self, status: str, end_time: Any, energy: float | None) -> None:
+        path = self.logger.spool_end(status, end_time, energy)
+        log.warning(
+            "keel: run %s: %d batch(es) of points could not be sent; they and the run's end (%s) "
+            "wait in %s. Run `keel run sync` once the server answers: the run stays RUNNING until then.",
+            self.id,
+            self.logger.spooled,
+            status,
+            path,
+        )
 
     @property
     def ended(self) -> bool:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import posixpath
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from keel.core.errors import InvalidInput, NotFound
 from keel.core.operations import GLOBAL, Action, ByteStream, operation
@@ -35,6 +36,26 @@ def clean_path(path: str) -> str:
     return normal
 
 
+def register_artifact(
+    session: Session, run_id: str, project_id: str, path: str, digest: str, size: int
+) -> RunArtifact:
+    """Record a stored object as a run's artifact: the row, the run's reference, the lineage edge."""
+    from keel.artifacts import add_refs
+
+    now = utcnow()
+    stmt = _insert(session)(RunArtifactRow).values(
+        run_id=run_id, path=path, digest=digest, size=size, created_at=now
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["run_id", "path"],
+        set_={"digest": stmt.excluded.digest, "size": stmt.excluded.size, "created_at": now},
+    )
+    session.execute(stmt)
+    add_refs(session, [(digest, f"run:{run_id}")], project_id=project_id)
+    add_edges(session, [(f"artifact:{digest}", "produced_by", f"run:{run_id}")])
+    return RunArtifact(path=path, digest=digest, size=size, created_at=now)
+
+
 class RunArtifactOps(RunGuard):
     """The artifact operations of the runs service."""
 
@@ -50,22 +71,9 @@ class RunArtifactOps(RunGuard):
         return self._register(run_id, path, info.digest, info.size)
 
     def _register(self, run_id: str, path: str, digest: str, size: int) -> RunArtifact:
-        from keel.artifacts import add_refs
-
-        now = utcnow()
         with self.store.write() as session:
             project_id = find_run(session, run_id).project_id
-            stmt = _insert(session)(RunArtifactRow).values(
-                run_id=run_id, path=path, digest=digest, size=size, created_at=now
-            )
-            stmt = stmt.on_conflict_do_update(
-                index_elements=["run_id", "path"],
-                set_={"digest": stmt.excluded.digest, "size": stmt.excluded.size, "created_at": now},
-            )
-            session.execute(stmt)
-            add_refs(session, [(digest, f"run:{run_id}")], project_id=project_id)
-            add_edges(session, [(f"artifact:{digest}", "produced_by", f"run:{run_id}")])
-        return RunArtifact(path=path, digest=digest, size=size, created_at=now)
+            return register_artifact(session, run_id, project_id, path, digest, size)
 
     @operation("GET", "/api/v1/runs/{run_id}/artifacts", action=Action.AUTHENTICATED, project=GLOBAL)
     def list_artifacts(self, run_id: str, prefix: str | None = None) -> list[RunArtifact]:

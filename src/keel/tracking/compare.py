@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from keel.tracking.schemas import Run
+from keel.tracking.schemas import RunRecord
 
 
 class Comparison(BaseModel):
@@ -29,7 +29,7 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def compare(runs: Sequence[Run]) -> Comparison:
+def compare(runs: Sequence[RunRecord]) -> Comparison:
     """Build the comparison; metrics' ``best`` marks the highest value (read it as "highest")."""
     param_keys = sorted({k for r in runs for k in r.params})
     metric_keys = sorted({k for r in runs for k in r.metrics if not k.startswith("system/")})

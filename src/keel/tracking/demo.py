@@ -15,7 +15,7 @@ from typing import Any
 from keel.tracking.active import ActiveRun
 from keel.tracking.compare import compare, rows
 from keel.tracking.logger import RunLogger
-from keel.tracking.schemas import Run
+from keel.tracking.schemas import RunRecord
 
 FEATURES_NUMERIC = ["age", "tenure_months", "monthly_charges", "total_charges", "support_calls"]
 FEATURES_CATEGORICAL = ["region", "plan", "contract", "payment_method"]
@@ -88,7 +88,7 @@ def _train_gbm(run: ActiveRun, data: tuple[Any, ...], depth: int, stages: int) -
 
 def train_demo_runs(
     runs: Any, project: str, table: Any, say: Callable[[str], None], number: int, uses: str | None = None
-) -> list[Run]:
+) -> list[RunRecord]:
     """Train, log and compare three models; print what was done; return the ended runs.
 
     ``uses`` (a dataset address such as ``churn-train@v1``) is recorded as each run's input.
@@ -105,7 +105,7 @@ def train_demo_runs(
             {"model": "GradientBoostingClassifier", "max_depth": 4, "n_estimators": 60, "lr": 0.1},
         ),
     ]
-    ended: list[Run] = []
+    ended: list[RunRecord] = []
     n_train, n_val = len(data[2]), len(data[3])
     say(
         f"{number}. Trained {len(configs)} models ({n_train:,} rows, {n_val:,} held out), each a run with per-step metrics:"

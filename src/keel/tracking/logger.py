@@ -4,44 +4,46 @@
 returns (about a microsecond). A daemon thread wakes at least every
 ``interval`` seconds -- sooner once a batch's worth is waiting -- and sends
 everything buffered as one batch through ``send`` (the ``runs.log_batch``
-operation, local or remote). Only when the writer falls behind and the buffer
-holds ``capacity`` points does ``log`` wait for room (back-pressure): points
-are never dropped and memory never grows without bound.
+operation, local or remote), as columns per key (``series``). Only when the
+writer falls behind and the buffer holds ``capacity`` points does ``log``
+wait for room (back-pressure): points are never dropped and memory never
+grows without bound.
 
 Every batch carries this logger's client id and a sequence number, so a
 batch re-sent after a lost answer is stored once. When the server cannot be
-reached (a retryable error), batches go to a spool file (JSON lines) in
-``spool_dir`` and are re-sent, in order, once it answers again -- by this
-logger or by :func:`sync_spool` in a later process.
+reached (a retryable error), batches go to a spool file
+(:mod:`keel.tracking.spool`) and are re-sent, in order, once it answers again
+-- by this logger or by ``keel run sync`` in a later process. A batch the
+server finds too large is split in two and sent again. While nothing is
+logged the writer still sends an empty batch every ``HEARTBEAT_S`` seconds:
+the server marks a run whose heartbeat stops KILLED (its process died).
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Final
 
-from keel.core.errors import InvalidInput, KeelError
+from keel.core.errors import InvalidInput, KeelError, PayloadTooLarge
+from keel.tracking import spool
 from keel.tracking.points import group_by_key
-from keel.tracking.values import check_key, check_value
+from keel.tracking.values import Point
 
 log = logging.getLogger("keel.tracking")
 
-Point = tuple[str, float, int, int]
 Send = Callable[..., Any]
 
 DEFAULT_CAPACITY: Final = 200_000
 DEFAULT_BATCH: Final = 50_000
-
-
-def now_ms() -> int:
-    return time.time_ns() // 1_000_000
+#: Seconds between heartbeats of a run that logs nothing (the server's timeout is far longer).
+HEARTBEAT_S: Final = 30.0
 
 
 class RunLogger:
@@ -73,7 +75,10 @@ class RunLogger:
         self._drain_lock = threading.RLock()  # a SIGTERM handler may flush mid-drain
         self._spool_path = spool_dir / f"{self.client_id}.jsonl" if spool_dir else None
         self._spooled = 0
+        self._last_contact = time.monotonic()
         self.sent_points = 0
+        #: Points the server refused for good (kept under ``refused/`` in the spool folder).
+        self.refused_points = 0
         self.error: KeelError | None = None
         self._thread = threading.Thread(target=self._run, name=f"keel-writer-{run_id[-6:]}", daemon=True)
         self._thread.start()
@@ -122,8 +127,18 @@ class RunLogger:
             self._wake.clear()
             try:
                 self.drain()
+                if time.monotonic() - self._last_contact >= HEARTBEAT_S:
+                    self._heartbeat()
             except Exception:  # never let the writer die; the error is kept for flush()
                 log.exception("keel: writing run %s's metrics failed", self.run_id)
+
+    def _heartbeat(self) -> None:
+        """An empty batch: tells the server this run's process is alive."""
+        self._last_contact = time.monotonic()
+        try:
+            self._send(run_id=self.run_id)
+        except KeelError as exc:
+            log.debug("keel: heartbeat of run %s failed: %s", self.run_id, exc)
 
     def drain(self) -> int:
         """Send everything buffered now, batch by batch; returns the points sent or spooled."""
@@ -142,34 +157,59 @@ class RunLogger:
         return total
 
     def _deliver(self, seq: int, batch: list[Point]) -> None:
+        series = group_by_key(batch)
         if self._spooled:  # keep order: nothing overtakes what waits in the spool
-            self._spool(seq, batch)
+            self._spool(seq, series)
             return
         try:
-            series = {k: (v[0], v[1], v[2]) for k, v in group_by_key(batch).items()}
             self._send(run_id=self.run_id, series=series, client_id=self.client_id, seq=seq)
             self.sent_points += len(batch)
+            self._last_contact = time.monotonic()
+        except PayloadTooLarge:
+            if len(batch) < 2:
+                raise
+            half = len(batch) // 2  # the server takes less than this logger's batch: send halves
+            self._seq += 1
+            self._deliver(self._seq, batch[:half])
+            self._seq += 1
+            self._deliver(self._seq, batch[half:])
         except KeelError as exc:
             if exc.retryable and self._spool_path is not None:
                 log.warning("keel: server unreachable (%s); spooling metrics to %s", exc, self._spool_path)
-                self._spool(seq, batch)
+                self._spool(seq, series)
+                return
+            self.error = exc
+            if self._spool_path is not None:
+                record = spool.batch_record(self.run_id, self.client_id, seq, series)
+                spool.keep_refused(self._spool_path, record, exc)
+                self.refused_points += len(batch)
             else:
-                self.error = exc
                 log.error("keel: run %s: %d points not stored: %s", self.run_id, len(batch), exc)
 
-    def _spool(self, seq: int, batch: list[Point]) -> None:
+    def _spool(self, seq: int, series: spool.Series) -> None:
         assert self._spool_path is not None
-        self._spool_path.parent.mkdir(parents=True, exist_ok=True)
-        record = {"run_id": self.run_id, "client_id": self.client_id, "seq": seq, "metrics": batch}
-        with self._spool_path.open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps(record) + "\n")
+        spool.append(self._spool_path, spool.batch_record(self.run_id, self.client_id, seq, series))
         self._spooled += 1
 
     def _resend_spool(self) -> None:
         assert self._spool_path is not None
-        sent, left = resend_file(self._spool_path, self._send)
-        self.sent_points += sent
-        self._spooled = left
+        result = spool.resend_file(self._spool_path, self._send)
+        self.sent_points += result.sent
+        self.refused_points += result.refused
+        self._spooled = result.left
+        if result.sent:
+            self._last_contact = time.monotonic()
+
+    def spool_end(self, status: str, end_time: datetime, energy_kwh: float | None) -> Path:
+        """Spool the run's end after its waiting batches (``keel run sync`` replays both, in order)."""
+        assert self._spool_path is not None
+        spool.append(self._spool_path, spool.end_record(self.run_id, status, end_time, energy_kwh))
+        return self._spool_path
+
+    @property
+    def spool_path(self) -> Path | None:
+        """Where this logger spools (None when it has no spool folder)."""
+        return self._spool_path
 
     # -- lifecycle ------------------------------------------------------------------------------
     def flush(self) -> None:
@@ -186,85 +226,3 @@ class RunLogger:
         self._room.set()
         self._thread.join(timeout=10)
         self.flush()
-
-
-def resend_file(path: Path, send: Send) -> tuple[int, int]:
-    """Re-send the batches of a spool file in order; keep the ones still undelivered.
-
-    Returns (points sent, batches left). A batch the server refuses for good
-    (not retryable) is dropped with an error in the log.
-    """
-    if not path.exists():
-        return 0, 0
-    lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    sent = 0
-    for index, line in enumerate(lines):
-        record = json.loads(line)
-        try:
-            send(
-                run_id=record["run_id"],
-                metrics=[tuple(p) for p in record["metrics"]],
-                client_id=record["client_id"],
-                seq=record["seq"],
-            )
-            sent += len(record["metrics"])
-        except KeelError as exc:
-            if exc.retryable:
-                rest = lines[index:]
-                path.write_text("\n".join(rest) + "\n", encoding="utf-8")
-                return sent, len(rest)
-            log.error("keel: spooled batch of run %s refused: %s", record["run_id"], exc)
-    path.unlink(missing_ok=True)
-    return sent, 0
-
-
-def sync_spool(spool_dir: Path, send: Send) -> int:
-    """Re-send every spool file a previous process left (server back now); returns points sent."""
-    if not spool_dir.is_dir():
-        return 0
-    return sum(resend_file(path, send)[0] for path in sorted(spool_dir.glob("*.jsonl")))
-
-
-def checked_step(key: str, step: Any) -> int:
-    """The step as an int (0 when None); InvalidInput unless it is an integer."""
-    if step is None:
-        return 0
-    if step.__class__ is int:
-        return int(step)
-    if isinstance(step, bool) or not hasattr(step, "__index__"):
-        raise InvalidInput(f"metric {key!r}: step must be an integer, got {step!r}")
-    return int(step)
-
-
-def checked_points(metrics: Mapping[str, Any], step: Any, timestamp: int | None) -> list[Point]:
-    """Points for several metrics at one step, keys and values checked (the hot path: kept lean)."""
-    ts = time.time_ns() // 1_000_000 if timestamp is None else int(timestamp)
-    if step.__class__ is not int:
-        step = checked_step("metrics", step)
-    known = _KEYS
-    out = []
-    for key, value in metrics.items():
-        if key not in known:
-            check_key(key, "metric key")
-            if len(known) < 100_000:
-                known.add(key)
-        if value.__class__ is not float:
-            value = check_value(key, value)
-        out.append((key, value, step, ts))
-    return out
-
-
-def checked_point(key: str, value: Any, step: int | None, timestamp: int | None) -> Point:
-    """One point with its key, value and step checked, ready for :meth:`RunLogger.log`."""
-    if key not in _KEYS:
-        check_key(key, "metric key")
-        if len(_KEYS) < 100_000:
-            _KEYS.add(key)
-    if value.__class__ is not float:
-        value = check_value(key, value)
-    if step.__class__ is not int:
-        step = checked_step(key, step)
-    return (key, value, step, time.time_ns() // 1_000_000 if timestamp is None else int(timestamp))
-
-
-_KEYS: set[str] = set()

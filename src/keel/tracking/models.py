@@ -50,6 +50,8 @@ class RunRow(Base):
     user: Mapped[str] = mapped_column(String(200))
     start_time: Mapped[datetime] = mapped_column(UTCDateTime())
     end_time: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: Last sign of life from a process logging to it; a RUNNING run silent too long is marked KILLED.
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     duration: Mapped[float | None] = mapped_column(Float)
     hourly_price: Mapped[float | None] = mapped_column(Float)
     cost: Mapped[float | None] = mapped_column(Float)

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from typing import Any
+
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from keel.core.errors import NotFound
 from keel.core.kpi import KPIReport
 from keel.tracking.models import LatestMetricRow, ParamRow, RunArtifactRow, RunRow, TagRow, metric_chunks
 from keel.tracking.points import merge
-from keel.tracking.schemas import MetricPoint, Run, RunArtifact
-from keel.tracking.values import decode_param
+from keel.tracking.schemas import MetricPoint, RunArtifact, RunRecord
+from keel.tracking.values import MAX_ENERGY_KWH, decode_param
 
 
 def find_run(session: Session, run_id: str, *, lock: bool = False) -> RunRow:
@@ -28,7 +30,7 @@ def run_not_found(run_id: str) -> NotFound:
     return NotFound(f"no run with id {run_id!r}", hint="see `keel run ls`")
 
 
-def to_run(session: Session, row: RunRow) -> Run:
+def to_record(session: Session, row: RunRow) -> RunRecord:
     """The whole run: attributes, params, tags, final metrics, artifacts."""
     params = {
         key: decode_param(kind, value)
@@ -58,7 +60,7 @@ def to_run(session: Session, row: RunRow) -> Run:
             select(RunArtifactRow).where(RunArtifactRow.run_id == row.id).order_by(RunArtifactRow.path)
         ).scalars()
     ]
-    return Run(
+    return RunRecord(
         id=row.id,
         project=row.project_name,
         project_id=row.project_id,
@@ -114,13 +116,27 @@ def metric_keys(session: Session, run_id: str) -> list[str]:
 
 
 def project_totals(session: Session, project_id: str) -> tuple[int, float, float, float]:
-    """(runs, cost, energy kWh, duration s) over the project's runs that are not deleted."""
+    """(runs, cost, energy kWh, duration s) over the project's runs that are not deleted.
+
+    Each figure is summed only where it is finite and in range, so a value
+    stored before the edge checked ranges (``energy_kwh: 1e308``) can never
+    make the sum overflow; such values are left out rather than breaking the
+    project's cost for good.
+    """
+
+    def bounded(column: Any, limit: float) -> Any:
+        return func.coalesce(func.sum(case((column.between(0.0, limit), column), else_=None)), 0.0)
+
     row = session.execute(
         select(
             func.count(RunRow.id),
-            func.coalesce(func.sum(RunRow.cost), 0.0),
-            func.coalesce(func.sum(RunRow.energy_kwh), 0.0),
-            func.coalesce(func.sum(RunRow.duration), 0.0),
+            bounded(RunRow.cost, _MAX_FIGURE),
+            bounded(RunRow.energy_kwh, MAX_ENERGY_KWH),
+            bounded(RunRow.duration, _MAX_FIGURE),
         ).where(RunRow.project_id == project_id, RunRow.deleted.is_(False))
     ).one()
     return int(row[0]), float(row[1] or 0), float(row[2] or 0), float(row[3] or 0)
+
+
+#: A run's cost or duration beyond this is not a real figure (a century of a 1e6/h machine is ~1e15).
+_MAX_FIGURE = 1e18

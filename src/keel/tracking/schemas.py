@@ -8,15 +8,15 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field, field_serializer
 
 from keel.core.kpi import KPIReport
-from keel.tracking.values import Number, json_safe
+from keel.tracking.values import Int64, Number, json_safe
 
 RunStatus = Literal["RUNNING", "FINISHED", "FAILED", "KILLED"]
 END_STATUSES: tuple[str, ...] = ("FINISHED", "FAILED", "KILLED")
 
 #: One metric point as it travels in a batch: (key, value, step, timestamp in Unix ms).
-PointTuple = tuple[str, Number, int, int]
+PointTuple = tuple[str, Number, Int64, Int64]
 #: One key's points as columns: ([steps], [timestamps in Unix ms], [values]).
-SeriesColumns = tuple[list[int], list[int], list[Number]]
+SeriesColumns = tuple[list[Int64], list[Int64], list[Number]]
 
 
 class MetricPoint(BaseModel):
@@ -37,8 +37,12 @@ class RunArtifact(BaseModel):
     created_at: datetime
 
 
-class Run(BaseModel):
-    """A run with everything known about it: params, tags, final metrics, KPIs, cost, environment."""
+class RunRecord(BaseModel):
+    """A stored run with everything known about it: params, tags, final metrics, KPIs, cost, environment.
+
+    What the runs service returns; the object a training script logs through
+    is :class:`keel.Run` (``keel.start_run``), which holds one of these as ``info``.
+    """
 
     id: str
     project: str

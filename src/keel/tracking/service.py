@@ -1,63 +1,90 @@
-"""Run operations: create, log a batch, end, read back, search, delete, lineage.
+"""Run operations: create, log a batch, end, read back, search, delete, cost.
 
 Operations addressed by run id declare ``Action.AUTHENTICATED`` and check the
 real action against the run's project id once the run is loaded (the project is
 not among their inputs), through :class:`keel.tracking.guard.RunGuard`: a run the
 caller may not see answers like an unknown one and never names its project.
+Reading a run or searching a project first marks KILLED the runs whose
+process stopped sending heartbeats (:mod:`keel.tracking.liveness`). A
+project's KPIs come from the projects capability's own lookup, in the same
+session; tracking never reads the projects table itself.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
-from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from keel.core.errors import InvalidInput
+from keel.core.errors import Conflict, InvalidInput, NotFound
 from keel.core.ids import new_id
 from keel.core.kpi import KPI, evaluate_kpis
 from keel.core.operations import GLOBAL, Action, current_caller, operation, project_from
 from keel.core.paging import DEFAULT_PAGE_SIZE, Page
-from keel.core.refs import parse_ref
 from keel.core.timeutil import as_utc, utcnow
-from keel.lineage import Edge, add_edges, downstream, upstream
-from keel.projects.models import ProjectRow
+from keel.lineage import add_edges
 from keel.projects.service import find_project
-from keel.tracking.artifact_ops import RunArtifactOps
+from keel.tracking.artifact_ops import RunArtifactOps, clean_path, register_artifact
+from keel.tracking.lineage_ops import RunLineage, RunLineageOps
+from keel.tracking.liveness import beat, clear_reason, killed_for_silence, mark_killed, stale_ids
 from keel.tracking.models import RunRow
-from keel.tracking.read import final_metrics, find_run, history, project_totals, to_run
+from keel.tracking.read import final_metrics, find_run, history, project_totals, to_record
 from keel.tracking.schemas import (
     BatchResult,
     CostSummary,
     MetricPoint,
     PointTuple,
-    Run,
+    RunRecord,
     RunStatus,
     RunSummary,
     SeriesColumns,
 )
 from keel.tracking.search import search_runs
-from keel.tracking.values import ParamValue, check_key, json_safe
-from keel.tracking.write import check_running, claim_batch, store_params, store_points, store_tags
+from keel.tracking.values import (
+    MAX_ENERGY_KWH,
+    MAX_HOURLY_PRICE,
+    ParamValue,
+    check_amount,
+    check_key,
+    json_safe,
+)
+from keel.tracking.write import (
+    check_batch_size,
+    check_can_log,
+    claim_batch,
+    store_params,
+    store_points,
+    store_tags,
+)
+
+__all__ = ["RunLineage", "RunService"]
+
+#: How far ahead of the server's clock a client may date a run's start or end.
+_CLOCK_SKEW = timedelta(days=1)
 
 
-class RunLineage(BaseModel):
-    """What a run used (upstream) and what came from it (downstream)."""
-
-    run: str
-    upstream: list[Edge]
-    downstream: list[Edge]
-
-
-def _digest_or_ref(text: str) -> str:
-    text = text.strip()
-    if len(text) == 64 and all(c in "0123456789abcdef" for c in text):
-        return f"artifact:{text}"
-    return str(parse_ref(text))
+def _check_time(value: datetime | None, what: str) -> datetime | None:
+    if value is None:
+        return None
+    value = as_utc(value)
+    if value > utcnow() + _CLOCK_SKEW:
+        raise InvalidInput(f"{what} {value.isoformat()} is in the future")
+    if value.year < 1970:
+        raise InvalidInput(f"{what} {value.isoformat()} is before 1970")
+    return value
 
 
-class RunService(RunArtifactOps):
+def _latest_ms(
+    metrics: Sequence[tuple[str, float, int, int]], series: Mapping[str, SeriesColumns] | None
+) -> int | None:
+    stamps = [p[3] for p in metrics]
+    stamps += [max(cols[1]) for cols in (series or {}).values() if cols[1]]
+    return max(stamps) if stamps else None
+
+
+class RunService(RunLineageOps, RunArtifactOps):
     """Experimentation: runs with params, metrics, tags, artifacts, lineage, KPIs and cost."""
 
     name = "runs"
@@ -73,12 +100,19 @@ class RunService(RunArtifactOps):
         environment: dict[str, Any] | None = None,
         hourly_price: float | None = None,
         start_time: datetime | None = None,
-    ) -> Run:
-        """Start a run in a project, with its params, tags and captured environment."""
+        artifacts: dict[str, str] | None = None,
+    ) -> RunRecord:
+        """Start a run in a project, with its params, tags, captured environment and first artifacts.
+
+        ``artifacts`` maps paths in the run to objects already stored in the
+        project (the environment's files, uploaded first), so a run whose
+        start fails part-way is never created: it is one transaction.
+        """
         if name is not None:
             check_key(name, "run name")
-        if hourly_price is not None and not hourly_price >= 0:
-            raise InvalidInput(f"hourly_price must be a number >= 0, got {hourly_price}")
+        check_amount(hourly_price, "hourly_price", MAX_HOURLY_PRICE)
+        start = _check_time(start_time, "start_time") or utcnow()
+        files = {clean_path(path): digest for path, digest in (artifacts or {}).items()}
         run_id = new_id()
         with self.store.write() as session:
             project_row = find_project(session, project)
@@ -95,24 +129,44 @@ class RunService(RunArtifactOps):
                 status="RUNNING",
                 parent_id=parent_id,
                 user=current_caller().name,
-                start_time=as_utc(start_time) if start_time else utcnow(),
+                start_time=start,
                 end_time=None,
+                heartbeat_at=utcnow(),
                 duration=None,
                 hourly_price=hourly_price,
                 cost=None,
                 energy_kwh=None,
                 kpi_report=None,
                 kpi_passed=None,
-                environment=dict(environment or {}),
+                environment=json_safe(dict(environment or {})),
                 deleted=False,
             )
             session.add(row)
             session.flush()
             store_params(session, self.store, run_id, params or {})
             store_tags(session, run_id, tags or {})
+            self._attach_files(session, row, files)
             if parent_id is not None:
                 add_edges(session, [(f"run:{run_id}", "child_of", f"run:{parent_id}")])
-            return to_run(session, row)
+            return to_record(session, row)
+
+    def _attach_files(self, session: Session, row: RunRow, files: dict[str, str]) -> None:
+        """Register objects the project already holds as the run's artifacts; NotFound for any it cannot read."""
+        if not files:
+            return
+        from keel.artifact_service.visibility import visible
+        from keel.artifacts.digest import check_digests
+
+        digests = check_digests(files.values())
+        missing = sorted(set(digests) - visible(session, row.project_id, digests))
+        if missing:
+            raise NotFound(
+                f"no artifact {missing[0]} in project {row.project_name!r}",
+                hint="upload it to the project first (artifacts.upload)",
+            )
+        for path, digest in files.items():
+            size = self.ctx.artifacts.size(digest)
+            register_artifact(session, row.id, row.project_id, path, digest, size)
 
     @operation("POST", "/api/v1/runs/{run_id}/batch", action=Action.AUTHENTICATED, project=GLOBAL)
     def log_batch(
@@ -128,18 +182,26 @@ class RunService(RunArtifactOps):
         """Store metric points (key, value, step, Unix ms), params and tags in one transaction.
 
         ``series`` gives points by key as columns ([steps], [Unix ms], [values]).
-        With ``client_id`` and ``seq`` a batch sent twice is stored once.
+        With ``client_id`` and ``seq`` a batch sent twice is stored once. An
+        empty batch is a heartbeat. An ended run takes only points logged
+        before its end (a spool sent late); a batch wider than the API takes is
+        refused (413) with the limit.
         """
         if (client_id is None) != (seq is None):
             raise InvalidInput("client_id and seq go together: give both or neither")
+        metrics = metrics or []
+        n_points = len(metrics) + sum(len(cols[0]) for cols in (series or {}).values())
+        check_batch_size(n_points, len(params or {}) + len(tags or {}))
         with self.store.write() as session:
             row = self._run(session, run_id, Action.WRITE)
-            check_running(row)
+            check_can_log(row, latest_point_ms=_latest_ms(metrics, series), has_entries=bool(params or tags))
+            if row.status == "RUNNING":
+                beat(row)
             if client_id is not None and seq is not None and not claim_batch(session, run_id, client_id, seq):
                 return BatchResult(metrics=0, params=0, tags=0, duplicate=True)
             n_params = store_params(session, self.store, run_id, params or {})
             n_tags = store_tags(session, run_id, tags or {})
-            n_points = store_points(session, self.store, run_id, metrics or [], series)
+            n_points = store_points(session, self.store, run_id, metrics, series)
         return BatchResult(metrics=n_points, params=n_params, tags=n_tags)
 
     @operation("POST", "/api/v1/runs/{run_id}/end", action=Action.AUTHENTICATED, project=GLOBAL)
@@ -149,30 +211,43 @@ class RunService(RunArtifactOps):
         status: RunStatus = "FINISHED",
         energy_kwh: float | None = None,
         end_time: datetime | None = None,
-    ) -> Run:
-        """End a run: duration, cost (duration x hourly price), GPU energy, and the KPI report."""
+    ) -> RunRecord:
+        """End a run: duration, cost (duration x hourly price), GPU energy, and the KPI report.
+
+        Points logged before the end and still on their way (a spool) are
+        accepted after it.
+        """
         if status == "RUNNING":
             raise InvalidInput("status to end a run with must be FINISHED, FAILED or KILLED")
+        check_amount(energy_kwh, "energy_kwh", MAX_ENERGY_KWH)
+        end = _check_time(end_time, "end_time") or utcnow()
         with self.store.write() as session:
             row = self._run(session, run_id, Action.WRITE)
-            check_running(row)
-            end = as_utc(end_time) if end_time else utcnow()
+            if killed_for_silence(session, row):
+                clear_reason(session, row)  # its own process ends it after all (a spooled end)
+            elif row.status != "RUNNING":
+                raise Conflict(
+                    f"run {run_id} is {row.status} already", hint="resume it with keel.start_run(run_id=...)"
+                )
             row.status = status
-            row.end_time = end
-            row.duration = max((end - row.start_time).total_seconds(), 0.0)
+            row.end_time = max(end, row.start_time)
+            row.duration = (row.end_time - row.start_time).total_seconds()
             if row.hourly_price is not None:
                 row.cost = row.duration / 3600.0 * row.hourly_price
             if energy_kwh is not None:
                 row.energy_kwh = energy_kwh
-            kpis = [KPI.model_validate(k) for k in find_project(session, row.project_name).kpis]
-            if any(k.stage == "offline" for k in kpis):
-                report = evaluate_kpis(kpis, final_metrics(session, run_id), stage="offline")
-                row.kpi_report = json_safe(report.model_dump(mode="json"))
-                row.kpi_passed = report.passed
-            return to_run(session, row)
+            self._check_kpis(session, row)
+            return to_record(session, row)
+
+    def _check_kpis(self, session: Session, row: RunRow) -> None:
+        kpis = [KPI.model_validate(k) for k in find_project(session, row.project_name).kpis]
+        if any(k.stage == "offline" for k in kpis):
+            report = evaluate_kpis(kpis, final_metrics(session, row.id), stage="offline")
+            row.kpi_report = json_safe(report.model_dump(mode="json"))
+            row.kpi_passed = report.passed
 
     @operation("POST", "/api/v1/runs/{run_id}/resume", action=Action.AUTHENTICATED, project=GLOBAL)
-    def resume(self, run_id: str) -> Run:
+    def resume(self, run_id: str) -> RunRecord:
         """Reopen an ended run so it takes logging again (``start_run(run_id=...)``)."""
         with self.store.write() as session:
             row = self._run(session, run_id, Action.WRITE)
@@ -180,14 +255,16 @@ class RunService(RunArtifactOps):
                 raise InvalidInput(f"run {run_id} is deleted; restore it first")
             row.status = "RUNNING"
             row.end_time = None
-            return to_run(session, row)
+            row.heartbeat_at = utcnow()
+            return to_record(session, row)
 
     @operation("GET", "/api/v1/runs/{run_id}", action=Action.AUTHENTICATED, project=GLOBAL)
-    def get(self, run_id: str) -> Run:
+    def get(self, run_id: str) -> RunRecord:
         """One run: attributes, params, tags, final metrics, KPI report, cost, environment, artifacts."""
+        self._reap(run_ids=[run_id])
         with self.store.read() as session:
             row = self._run(session, run_id, Action.READ)
-            return to_run(session, row)
+            return to_record(session, row)
 
     @operation("GET", "/api/v1/runs/{run_id}/history", action=Action.AUTHENTICATED, project=GLOBAL)
     def metric_history(self, run_id: str, key: str) -> list[MetricPoint]:
@@ -208,6 +285,7 @@ class RunService(RunArtifactOps):
         include_deleted: bool = False,
     ) -> Page[RunSummary]:
         """Runs of a project matching a filter (``metrics.auc > 0.9 and params.depth = 6``), ordered, a page at a time."""
+        self._reap(project=project)
         with self.store.read() as session:
             project_id = find_project(session, project).id
             items, token = search_runs(
@@ -216,71 +294,59 @@ class RunService(RunArtifactOps):
         return Page[RunSummary](items=items, next_token=token)
 
     @operation("DELETE", "/api/v1/runs/{run_id}", action=Action.AUTHENTICATED, project=GLOBAL)
-    def delete(self, run_id: str) -> Run:
+    def delete(self, run_id: str) -> RunRecord:
         """Hide a run from searches (it stays restorable, and its artifacts stay referenced)."""
         return self._set_deleted(run_id, True)
 
     @operation("POST", "/api/v1/runs/{run_id}/restore", action=Action.AUTHENTICATED, project=GLOBAL)
-    def restore(self, run_id: str) -> Run:
+    def restore(self, run_id: str) -> RunRecord:
         """Bring a deleted run back."""
         return self._set_deleted(run_id, False)
 
-    def _set_deleted(self, run_id: str, deleted: bool) -> Run:
+    def _set_deleted(self, run_id: str, deleted: bool) -> RunRecord:
         with self.store.write() as session:
             row = self._run(session, run_id, Action.WRITE)
             row.deleted = deleted
             action = "run.delete" if deleted else "run.restore"
             self.ctx.audit(session, action, f"run:{run_id}", project_id=row.project_id)
-            return to_run(session, row)
-
-    @operation("POST", "/api/v1/runs/{run_id}/inputs", action=Action.AUTHENTICATED, project=GLOBAL)
-    def use(self, run_id: str, refs: list[str], relation: str = "used") -> list[Edge]:
-        """Record what a run used: a dataset address (``name@v2``), any reference, or an artifact digest.
-
-        Addresses resolve in the run's project (``other/name@golden`` names another
-        one, which the caller must be able to read) and are stored as
-        ``dataset_version:<id>``; a bare 64-hex digest becomes ``artifact:<digest>``.
-        """
-        check_key(relation, "relation")
-        with self.store.write() as session:
-            row = self._run(session, run_id, Action.WRITE)
-            targets = [self._input_ref(session, row, r) for r in refs]
-            edges = [(f"run:{run_id}", relation, t) for t in targets]
-            add_edges(session, edges)
-        return [Edge(src=s, relation=r, dst=d) for s, r, d in edges]
-
-    def _input_ref(self, session: Session, run: RunRow, text: str) -> str:
-        """A run input as a reference; a dataset address resolves to its version, in the run's project
-        unless it names another one (which the caller must be able to read)."""
-        text = text.strip()
-        if "@" not in text or ":" in text:
-            return _digest_or_ref(text)
-        from keel.datasets.lookup import find_dataset, find_version
-        from keel.datasets.refs import split_address
-
-        address = split_address(text)
-        project = address.project or session.get(ProjectRow, run.project_id).name  # type: ignore[union-attr]
-        dataset = find_dataset(session, project, address.name)
-        if dataset.project_id != run.project_id:
-            self.ctx.authorize_in_project(
-                dataset.project_id, Action.READ, f"dataset {project}/{address.name}"
-            )
-        return f"dataset_version:{find_version(session, dataset, address.selector).id}"
-
-    @operation("GET", "/api/v1/runs/{run_id}/lineage", action=Action.AUTHENTICATED, project=GLOBAL)
-    def lineage(self, run_id: str) -> RunLineage:
-        """What the run used, transitively, and what was made from it."""
-        with self.store.read() as session:
-            self._run(session, run_id, Action.READ)
-            ref = f"run:{run_id}"
-            return RunLineage(run=ref, upstream=upstream(session, ref), downstream=downstream(session, ref))
+            return to_record(session, row)
 
     @operation(
         "GET", "/api/v1/projects/{project}/runs/cost", action=Action.READ, project=project_from("project")
     )
     def cost(self, project: str) -> CostSummary:
         """Cost, GPU energy and duration of a project's runs, summed."""
+        self._reap(project=project)
         with self.store.read() as session:
             project_id = find_project(session, project).id
             runs, cost, energy, duration = project_totals(session, project_id)
         return CostSummary(project=project, runs=runs, cost=cost, energy_kwh=energy, duration=duration)
+
+    def _reap(self, *, project: str | None = None, run_ids: Sequence[str] = ()) -> int:
+        """Mark KILLED the runs (of a project, or these) whose process stopped sending heartbeats.
+
+        A read finds them (one indexed query, usually empty); only then does a
+        write transaction mark them, re-checking each, so the common read
+        stays a read.
+        """
+        timeout = float(self.ctx.settings.run_heartbeat_timeout_s or 0)
+        if timeout <= 0:
+            return 0
+        with self.store.read() as session:
+            project_id = find_project(session, project).id if project is not None else None
+            stale = stale_ids(session, timeout, project_id=project_id, run_ids=run_ids)
+        if not stale:
+            return 0
+        with self.store.write() as session:
+            return mark_killed(session, stale, timeout)
+
+    @operation(
+        "POST", "/api/v1/projects/{project}/runs/reap", action=Action.WRITE, project=project_from("project")
+    )
+    def reap(self, project: str) -> int:
+        """Mark KILLED every run of the project whose process stopped sending heartbeats; returns how many.
+
+        Reading a run or searching a project does this too; this is for a
+        scheduler that wants the statuses right before anyone looks.
+        """
+        return self._reap(project=project)

@@ -120,13 +120,22 @@ def test_unknown_run_and_project_and_finished_run(keel_client: Client, unique: C
         keel_client.runs.create(project=unique("missing"))
     project = _project(keel_client, unique)
     run = keel_client.runs.create(project=project)
-    keel_client.runs.end(run_id=run.id, status="FAILED")
-    with pytest.raises(Conflict, match="FAILED"):
-        keel_client.runs.log_batch(run_id=run.id, metrics=[("m", 1.0, 0, 1)])
+    ended = keel_client.runs.end(run_id=run.id, status="FAILED")
+    assert ended.end_time is not None
+    end_ms = int(ended.end_time.timestamp() * 1000)
+    with pytest.raises(Conflict, match="FAILED"):  # logged after the end: refused, nothing stored
+        keel_client.runs.log_batch(run_id=run.id, metrics=[("m", 1.0, 0, end_ms + 60_000)])
+    with pytest.raises(Conflict, match="params or tags"):
+        keel_client.runs.log_batch(run_id=run.id, params={"late": 1})
     assert keel_client.runs.metric_history(run_id=run.id, key="m") == []
+    # logged while it ran, delivered late (a spool): accepted, the run stays ended
+    late = keel_client.runs.log_batch(
+        run_id=run.id, series={"spooled": ([0, 1], [end_ms - 5, end_ms], [1.0, 2.0])}
+    )
+    assert late.metrics == 2 and keel_client.runs.get(run_id=run.id).status == "FAILED"
     resumed = keel_client.runs.resume(run_id=run.id)
     assert resumed.status == "RUNNING"
-    keel_client.runs.log_batch(run_id=run.id, metrics=[("m", 1.0, 0, 1)])
+    keel_client.runs.log_batch(run_id=run.id, metrics=[("m", 1.0, 0, end_ms + 60_000)])
     assert len(keel_client.runs.metric_history(run_id=run.id, key="m")) == 1
 
 
@@ -256,26 +265,35 @@ def test_delete_restore_lineage_and_cost(keel_client: Client, unique: Callable[[
     run = keel_client.runs.create(project=project, hourly_price=3.6)
     child = keel_client.runs.create(project=project, parent_id=run.id)
     assert child.parent_id == run.id
-    keel_client.runs.use(run_id=run.id, refs=["dataset_version:01ABC", "a" * 64])
+    teacher = keel_client.runs.create(project=project, name="teacher")
+    keel_client.runs.use(run_id=run.id, refs=[f"run:{teacher.id}"], relation="distilled_from")
     graph = keel_client.runs.lineage(run_id=run.id)
-    assert {e.dst for e in graph.upstream} == {"dataset_version:01ABC", "artifact:" + "a" * 64}
+    assert {e.dst for e in graph.upstream} == {f"run:{teacher.id}"}
     assert [e.src for e in graph.downstream] == [f"run:{child.id}"]
+    assert graph.labels[f"run:{teacher.id}"] == "teacher" and graph.labels[f"run:{run.id}"] == run.name
     with pytest.raises(InvalidInput):
         keel_client.runs.use(run_id=run.id, refs=["not a ref"])
+    with pytest.raises(InvalidInput, match="'project'"):  # not something a run uses
+        keel_client.runs.use(run_id=run.id, refs=[f"project:{project}"])
+    with pytest.raises(NotFound, match="no dataset version '01JEXAMPLE'"):
+        keel_client.runs.use(run_id=run.id, refs=["dataset_version:01JEXAMPLE"])
+    with pytest.raises(NotFound, match="no artifact"):  # a digest nobody stored (or a guess)
+        keel_client.runs.use(run_id=run.id, refs=[f"run:{teacher.id}", "a" * 64])
+    assert {e.dst for e in keel_client.runs.lineage(run_id=run.id).upstream} == {f"run:{teacher.id}"}
     ended = keel_client.runs.end(run_id=run.id)
     assert ended.duration is not None and ended.cost == pytest.approx(ended.duration * 0.001)
     keel_client.runs.delete(run_id=child.id)
-    assert [r.id for r in keel_client.runs.search(project=project).items] == [run.id]
-    assert len(keel_client.runs.search(project=project, include_deleted=True).items) == 2
+    assert {r.id for r in keel_client.runs.search(project=project).items} == {run.id, teacher.id}
+    assert len(keel_client.runs.search(project=project, include_deleted=True).items) == 3
     keel_client.runs.restore(run_id=child.id)
-    assert len(keel_client.runs.search(project=project).items) == 2
+    assert len(keel_client.runs.search(project=project).items) == 3
     events = keel_client.audit.ls(project=project).items  # newest first
     assert [(e.action, e.target) for e in events if e.action.startswith("run.")] == [
         ("run.restore", f"run:{child.id}"),
         ("run.delete", f"run:{child.id}"),
     ]
     total = keel_client.runs.cost(project=project)
-    assert total.runs == 2 and total.cost == pytest.approx(ended.cost)
+    assert total.runs == 3 and total.cost == pytest.approx(ended.cost)
     cheap = keel_client.runs.search(
         project=project, filter="attributes.cost >= 0", order_by=["attributes.cost"]
     )

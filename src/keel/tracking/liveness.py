@@ -1,0 +1,109 @@
+"""No run left RUNNING forever: heartbeats in, silent runs marked KILLED.
+
+Every batch a run's process sends (the SDK's writer sends an empty one every
+30 s while nothing is logged) moves ``runs.heartbeat_at`` forward, at most
+once per :data:`BEAT_EVERY_S` so concurrent writers rarely touch the run's row.
+A RUNNING run whose heartbeat is older than the ``run_heartbeat_timeout_s``
+setting (its process was SIGKILLed, its machine lost power) is marked KILLED
+the next time anyone reads it or searches its project; MLflow leaves such
+runs RUNNING forever.
+
+The KILLED run's end time is when the server noticed, so points the dead
+process had spooled (logged while it ran) are still accepted; its duration,
+and so its cost, run to the last heartbeat, the last moment it is known to
+have been alive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+from typing import Final
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from keel.core.timeutil import utcnow
+from keel.tracking.models import RunRow, TagRow
+from keel.tracking.write import store_tags
+
+#: Seconds between two heartbeat writes of one run (a batch in between does not write the row).
+BEAT_EVERY_S: Final = 5.0
+END_REASON_TAG: Final = "keel.end_reason"
+
+
+def beat(row: RunRow, now: datetime | None = None) -> None:
+    """Record that a process of this running run is alive (in the caller's transaction)."""
+    now = now or utcnow()
+    if row.heartbeat_at is None or (now - row.heartbeat_at).total_seconds() >= BEAT_EVERY_S:
+        row.heartbeat_at = now
+
+
+def _last_sign_of_life(row: RunRow) -> datetime:
+    return max(row.heartbeat_at or row.start_time, row.start_time)
+
+
+def stale_ids(
+    session: Session,
+    timeout_s: float,
+    *,
+    project_id: str | None = None,
+    run_ids: Sequence[str] = (),
+    now: datetime | None = None,
+) -> list[str]:
+    """Ids of RUNNING runs (of a project, or among ``run_ids``) silent for longer than ``timeout_s``."""
+    if timeout_s <= 0:
+        return []
+    cutoff = (now or utcnow()) - timedelta(seconds=timeout_s)
+    query = select(RunRow.id).where(
+        RunRow.status == "RUNNING", func.coalesce(RunRow.heartbeat_at, RunRow.start_time) < cutoff
+    )
+    if project_id is not None:
+        query = query.where(RunRow.project_id == project_id)
+    if run_ids:
+        query = query.where(RunRow.id.in_(list(run_ids)))
+    return list(session.execute(query.limit(1000)).scalars())
+
+
+def mark_killed(
+    session: Session, run_ids: Sequence[str], timeout_s: float, now: datetime | None = None
+) -> int:
+    """Mark these runs KILLED if they are still RUNNING and still silent; returns how many were."""
+    now = now or utcnow()
+    cutoff = now - timedelta(seconds=timeout_s)
+    killed = 0
+    for row in session.execute(select(RunRow).where(RunRow.id.in_(list(run_ids)))).scalars():
+        last = _last_sign_of_life(row)
+        if row.status != "RUNNING" or last >= cutoff:
+            continue  # a batch arrived meanwhile, or someone ended it
+        row.status = "KILLED"
+        row.end_time = now
+        row.duration = max((last - row.start_time).total_seconds(), 0.0)
+        if row.hourly_price is not None:
+            row.cost = row.duration / 3600.0 * row.hourly_price
+        store_tags(
+            session,
+            row.id,
+            {END_REASON_TAG: f"no heartbeat since {last.isoformat()} (timeout {timeout_s:g} s)"},
+        )
+        killed += 1
+    return killed
+
+
+def killed_for_silence(session: Session, row: RunRow) -> bool:
+    """Whether the server (not a person) marked this run KILLED because its heartbeat stopped.
+
+    Such a run may still be ended by its own process's spooled end, which
+    knows the real outcome.
+    """
+    if row.status != "KILLED":
+        return False
+    tag = session.get(TagRow, (row.id, END_REASON_TAG))
+    return tag is not None and tag.value.startswith("no heartbeat")
+
+
+def clear_reason(session: Session, row: RunRow) -> None:
+    """Forget why the server ended the run (its process ended it after all)."""
+    tag = session.get(TagRow, (row.id, END_REASON_TAG))
+    if tag is not None:
+        session.delete(tag)
