@@ -21,7 +21,7 @@ from keel.core.version import __version__
 from keel.server.errors import error_response, validation_message
 from keel.server.routes import BEARER, Authenticate, add_operation_route
 from keel.server.security import SecurityMiddleware, TokenAuthenticator
-from keel.services import SERVICES
+from keel.services import all_services
 
 MIB = 1024 * 1024
 
@@ -36,7 +36,7 @@ def _no_auth(request: Request, op: Operation | None) -> Caller:
 def create_app(
     ctx: Context,
     *,
-    services: Iterable[type[Service]] = SERVICES,
+    services: Iterable[type[Service]] | None = None,
     authenticate: Authenticate | None = None,
     auth: bool = True,
 ) -> FastAPI:
@@ -64,7 +64,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.ctx = ctx
-    for service_cls in services:
+    for service_cls in all_services() if services is None else services:  # None: every capability
         service = service_cls(ctx)
         for op in operations_of(service_cls).values():
             add_operation_route(app, service, op, authorizer=ctx.authorizer, authenticate=authenticate)
