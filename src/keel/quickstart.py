@@ -12,10 +12,9 @@ from typing import Any
 
 from keel.client import connect
 from keel.core.errors import AlreadyExists, InvalidInput
-from keel.core.settings import load_settings
-from keel.core.workspace import create_workspace
+from keel.core.workspace import set_config_value
 from keel.samples import customers_table
-from keel.store.migrate import upgrade_url
+from keel.sdk import create_local_workspace
 
 PROJECT = "churn"
 KPIS = [
@@ -124,10 +123,12 @@ def run_quickstart(directory: Path, *, rows: int = 5000, say: Callable[[str], No
     if directory.exists() and not directory.is_dir():
         raise InvalidInput(f"{directory} exists and is not a folder")
     directory.mkdir(parents=True, exist_ok=True)
-    home, created = create_workspace(directory)
-    settings = load_settings({"home": str(home)})
-    _url, _before, after = upgrade_url(settings.db_url)
-    say(f"1. {'Created' if created else 'Reused'} workspace {home} (database schema {after})")
+    made = create_local_workspace(directory)
+    settings = made.settings
+    home = Path(settings.home)
+    say(
+        f"1. {'Created' if made.created else 'Reused'} workspace {home} (database schema {made.schema_after})"
+    )
 
     client = connect(settings=settings)
     try:
@@ -143,6 +144,7 @@ def run_quickstart(directory: Path, *, rows: int = 5000, say: Callable[[str], No
         say(f"2. Project '{project.name}' exists already; kept its {len(project.kpis)} KPIs:")
     for kpi in project.kpis:
         say(f"     {kpi}")
+    set_config_value(home, "project", PROJECT)  # the current project there: no --project needed
 
     table = customers_table(rows)
     data_dir = directory / "data"
@@ -162,5 +164,5 @@ def run_quickstart(directory: Path, *, rows: int = 5000, say: Callable[[str], No
     say("Next:")
     say(f"  cd {directory} && keel project show {PROJECT}")
     say(f"  keel project check {PROJECT} -m accuracy=0.81 -m roc_auc=0.84")
-    say(f"  keel run ls --project {PROJECT} --order-by 'metrics.roc_auc desc'")
+    say("  keel run ls --order-by 'metrics.roc_auc desc'")
     return home

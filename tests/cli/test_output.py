@@ -84,7 +84,8 @@ def test_project_ls_pages_through_and_refuses_a_bad_limit(
     assert keel_cli("init").code == 0
     for name in ("a", "b", "c"):
         assert keel_cli("project", "create", name).code == 0
-    assert [p["name"] for p in json.loads(keel_cli("project", "ls", "--json").out)] == ["a", "b", "c"]
+    listed = [p["name"] for p in json.loads(keel_cli("project", "ls", "--json").out)]
+    assert listed == ["a", "b", "c", "default"]  # `keel init` made the default project
     assert len(json.loads(keel_cli("project", "ls", "--limit", "2", "--json").out)) == 2
     refused = keel_cli("project", "ls", "--limit", "0")
     assert refused.code == 2 and "--limit must be at least 1, got 0" in refused.err

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -68,7 +71,7 @@ def test_project_lifecycle(workspace: Path, keel_cli: Callable[..., Any]) -> Non
     )
 
     listed = json.loads(keel_cli("project", "ls", "--json").out)
-    assert [p["name"] for p in listed] == ["churn"]
+    assert [p["name"] for p in listed] == ["churn", "default"]
     assert "churn" in keel_cli("project", "ls").out
 
     edited = keel_cli("project", "edit", "churn", "--kpi", "accuracy >= 0.88", "--json")
@@ -116,7 +119,7 @@ def test_bad_kpi_exits_2_and_creates_nothing(
     assert result.code == 2
     assert result.err.startswith("keel: error: ") and reason in result.err
     assert "Traceback" not in result.err
-    assert json.loads(keel_cli("project", "ls", "--json").out) == []
+    assert [p["name"] for p in json.loads(keel_cli("project", "ls", "--json").out)] == ["default"]
 
 
 def test_duplicate_and_unknown_projects(workspace: Path, keel_cli: Callable[..., Any]) -> None:
@@ -151,8 +154,16 @@ def test_out_of_date_database_is_reported_not_migrated(workspace: Path, keel_cli
     conn.execute("INSERT INTO alembic_version (version_num) VALUES ('0000')")
     conn.commit()
     conn.close()
-    result = keel_cli("project", "ls")
-    assert result.code == 2 and "keel db upgrade" in result.err
+    # a new process, as a user's next command is (this one has checked the schema already)
+    result = subprocess.run(
+        [sys.executable, "-m", "keel.cli.main", "project", "ls"],
+        cwd=workspace,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={k: v for k, v in os.environ.items() if not k.startswith("KEEL_")},
+    )
+    assert result.returncode == 2 and "keel db upgrade" in result.stderr
     assert keel_cli("db", "status").code == 1
     conn = sqlite3.connect(workspace / ".keel" / "keel.db")
     assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [("0000",)]

@@ -51,6 +51,7 @@ def root(
     """Keel: from a problem statement to a monitored model in production."""
     STATE.debug = debug
     STATE.overrides = {}
+    STATE.server_url = None
     for item in config or []:
         name, sep, value = item.partition("=")
         if not sep or not name:
@@ -58,9 +59,72 @@ def root(
         STATE.overrides[name.strip()] = value
 
 
+#: The root's options that take a value; they may follow the subcommand too (``keel run ls -c project=x``).
+_GLOBAL_WITH_VALUE = ("-c", "--config")
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """Move the root's options (``--debug``, ``-c NAME=VALUE``) to the front, wherever they were given.
+
+    Click accepts a group's options only before its subcommand, but users type
+    ``keel quickstart --debug`` (the error hint even suggests it). Nothing after
+    ``--`` moves, and no subcommand defines these names, so moving them changes
+    no other option's meaning.
+    """
+    front: list[str] = []
+    rest: list[str] = []
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "--":
+            rest.extend(args[i:])
+            break
+        if arg == "--debug":
+            front.append(arg)
+        elif arg in _GLOBAL_WITH_VALUE and i + 1 < len(args):
+            front.extend(args[i : i + 2])
+            i += 1
+        elif arg.startswith("--config=") or (arg.startswith("-c") and len(arg) > 2):
+            front.append(arg)
+        else:
+            rest.append(arg)
+        i += 1
+    return front + rest
+
+
+def not_a_keel_server(url: str, exc: Exception) -> Exception | None:
+    """A clear error when ``url`` (KEEL_SERVER_URL) is not a Keel server, else None.
+
+    A web server that is not Keel answers a Keel route with a bare 404 (or a
+    login page, or a redirect), which would otherwise read "server answered
+    404" and exit 3. Only after a command failed, so a working command pays
+    nothing: ask ``/api/v1/health``, which every Keel server answers with
+    ``{"status": "ok", "version": ...}`` and without a token.
+    """
+    import httpx
+
+    from keel.core.errors import ConfigError, ServerUnreachable
+
+    if isinstance(exc, ServerUnreachable):
+        return None
+    health = f"{url.rstrip('/')}/api/v1/health"
+    try:
+        response = httpx.get(health, timeout=3.0, follow_redirects=False)
+        body = response.json() if response.status_code == 200 else None
+    except (httpx.HTTPError, ValueError):
+        body, response = None, None
+    if isinstance(body, dict) and body.get("status") == "ok" and "version" in body:
+        return None
+    answer = f"answered {response.status_code}" if response is not None else "did not answer with JSON"
+    return ConfigError(
+        f"{url} is not a Keel server (GET {health} {answer})",
+        hint="set KEEL_SERVER_URL to the address `keel server` listens on, e.g. http://host:5000",
+    )
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the app, turning KeelError into one line and an exit code."""
-    args = sys.argv[1:] if argv is None else argv
+    args = hoist_global_options(sys.argv[1:] if argv is None else list(argv))
     debug = "--debug" in args
     try:
         rc = app(args=args, prog_name="keel", standalone_mode=False)
@@ -87,6 +151,8 @@ def main(argv: list[str] | None = None) -> None:
             import traceback
 
             traceback.print_exc()
+        if isinstance(exc, KeelError) and STATE.server_url:
+            exc = not_a_keel_server(STATE.server_url, exc) or exc
         if isinstance(exc, KeelError):
             sys.stderr.write(f"keel: error: {exc.one_line()}\n")
             if exc.hint:

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 import typer
 
 from keel.cli import output
-from keel.cli.state import client
+from keel.cli.state import client, settings
 
 app = typer.Typer(
     help="Projects: the problem, objectives and KPIs.\n\nExample: keel project ls --json",
@@ -66,10 +66,55 @@ def create(
     project = client().projects.create(
         name=name, description=description, objectives=objective or [], kpis=kpi or []
     )
+    current = _adopt_if_unset(project.name)
     if json_out:
         output.print_json(project)
-    else:
-        output.done(f"created project {project.name} with {len(project.kpis)} KPI(s)")
+        return
+    output.done(f"created project {project.name} with {len(project.kpis)} KPI(s)")
+    if current:
+        output.line(f"{project.name} is now the current project (`keel project use NAME` switches)")
+
+
+def _adopt_if_unset(name: str) -> bool:
+    """Make ``name`` the workspace's current project if the user never chose one; whether it did.
+
+    "Never chose" means the ``project`` setting still has its default (no
+    flag, no KEEL_PROJECT, nothing in config.toml). Without a local workspace
+    (a server, a database URL) there is no file to remember it in.
+    """
+    from keel.core.workspace import set_config_value
+
+    s = settings()
+    if s.sources["project"] != "default" or s.server_url or s.home_path is None or not s.home_path.is_dir():
+        return False
+    set_config_value(s.home_path, "project", name)
+    return True
+
+
+@app.command("use")
+def use(
+    name: Annotated[str, typer.Argument(help="The project later commands use when none is named.")],
+) -> None:
+    """Make NAME the current project of this workspace (written to .keel/config.toml).
+
+    Example: keel project use churn
+    """
+    from keel.core.errors import ConfigError
+    from keel.core.workspace import set_config_value
+
+    s = settings()
+    project = client().projects.get(name)  # NotFound, with how to choose, if there is none
+    if s.server_url or s.home_path is None or not s.home_path.is_dir():
+        raise ConfigError(
+            "no workspace here to remember the current project in",
+            hint=f"export KEEL_PROJECT={project.name}, or pass --project {project.name} to each command",
+        )
+    set_config_value(s.home_path, "project", project.name)
+    output.done(f"current project: {project.name} (in {s.home_path / 'config.toml'})")
+    if s.sources["project"] in ("env", "flag"):
+        output.line(
+            f"note: {'KEEL_PROJECT' if s.sources['project'] == 'env' else '-c project'} still overrides it"
+        )
 
 
 @app.command("show")
@@ -93,7 +138,7 @@ def ls(
     limit: Annotated[int, typer.Option("--limit", help="Most projects to list.")] = 1000,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """List projects.
+    """List the projects you can see; * marks the current one.
 
     Example: keel project ls --json
     """
@@ -101,10 +146,21 @@ def ls(
     if json_out:
         output.print_json(projects)
         return
+    current = settings().project
     output.print_table(
         None,
-        ["name", "KPIs", "owner", "created", "description"],
-        [[p.name, len(p.kpis), p.owner, f"{p.created_at:%Y-%m-%d}", p.description[:60]] for p in projects],
+        ["", "name", "KPIs", "owner", "created", "description"],
+        [
+            [
+                "*" if p.name == current else "",
+                p.name,
+                len(p.kpis),
+                p.owner,
+                f"{p.created_at:%Y-%m-%d}",
+                p.description,
+            ]
+            for p in projects
+        ],
     )
 
 

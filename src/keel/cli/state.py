@@ -10,6 +10,8 @@ from typing import Any
 class CLIState:
     debug: bool = False
     overrides: dict[str, Any] = field(default_factory=dict)
+    #: The server this command talks to, once it made a remote client (errors are checked against it).
+    server_url: str | None = None
 
 
 STATE = CLIState()
@@ -31,11 +33,12 @@ def client() -> Any:
     if not s.server_url and s.sources.get("db_url") not in ("flag", "env", "config"):
         require_workspace(s)
     if s.server_url and not s.token:
-        from keel.cli.login_cmd import token_for
+        from keel.cli.credentials import token_for
 
         stored = token_for(s, s.server_url)
         if stored:
             from keel.core.settings import load_settings
 
             s = load_settings({**STATE.overrides, "token": stored})
+    STATE.server_url = s.server_url or None
     return connect(settings=s)

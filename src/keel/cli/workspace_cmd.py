@@ -20,23 +20,22 @@ def init(
 
     Example: keel init
     """
-    from keel.core.settings import load_settings
-    from keel.core.workspace import create_workspace
-    from keel.store.migrate import upgrade_url
+    from keel.sdk import create_local_workspace
 
     if path.exists() and not path.is_dir():
         from keel.core.errors import InvalidInput
 
         raise InvalidInput(f"{path} exists and is not a folder")
-    home, created = create_workspace(path)
-    s = load_settings({**STATE.overrides, "home": str(home)})
-    url, before, after = upgrade_url(s.db_url, busy_timeout_ms=s.db_busy_timeout_ms)
-    output.done(f"{'created' if created else 'found'} workspace {home}")
-    if before != after:
-        output.done(f"database {url} migrated to schema {after}")
+    made = create_local_workspace(path, STATE.overrides)
+    s = made.settings
+    output.done(f"{'created' if made.created else 'found'} workspace {s.home}")
+    if made.schema_before != made.schema_after:
+        output.done(f"database {made.db_url} migrated to schema {made.schema_after}")
     else:
-        output.done(f"database {url} at schema {after}")
-    output.console().print("next: keel project create NAME --kpi 'accuracy >= 0.9'", highlight=False)
+        output.done(f"database {made.db_url} at schema {made.schema_after}")
+    output.done(f"current project: {s.project} (`keel project create NAME` makes a new one current)")
+    output.line("git: .keel/.gitignore keeps config.toml and ignores the database and objects")
+    output.line("next: keel project create NAME --kpi 'accuracy >= 0.9'")
 
 
 def server(
@@ -93,7 +92,7 @@ def server(
 
             users = UserService(ctx).ls(limit=1).items
     except DatabaseUnavailable as exc:
-        output.console().print(f"[yellow]warning:[/yellow] {exc.message}; answering 503 until it is back")
+        output.line(f"warning: {exc.message}; answering 503 until it is back")
     app = create_app(ctx, auth=not no_auth)
     mode = "auth off: every caller is admin" if no_auth else "auth on: callers need tokens"
     output.console().print(
@@ -107,7 +106,10 @@ def server(
             "(direct database access is single-user admin mode)",
             highlight=False,
         )
-    config = uvicorn.Config(app, host=s.server_host, port=int(s.server_port), log_level=log_level)
+    # proxy_headers off: X-Forwarded-For is believed only from server_trusted_proxies (create_app)
+    config = uvicorn.Config(
+        app, host=s.server_host, port=int(s.server_port), log_level=log_level, proxy_headers=False
+    )
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(levelname)s: %(name)s: %(message)s"))
     keel_log = logging.getLogger("keel")
@@ -129,7 +131,7 @@ def quickstart(
     """
     from keel.quickstart import run_quickstart
 
-    run_quickstart(directory, rows=rows, say=lambda line: output.console().print(line, highlight=False))
+    run_quickstart(directory, rows=rows, say=output.line)  # plain: no markup eats `keel[sklearn]`
 
 
 def register(app: typer.Typer) -> None:

@@ -17,9 +17,22 @@ from keel.core.settings import (
     read_config_file,
 )
 
+#: ``.keel/.gitignore``: git keeps the shared settings (which name the remotes) and nothing else,
+#: so ``git add -A`` never commits the database, the objects, caches or spools. Everything is
+#: ignored but the two named files, so folders added later are ignored too.
+GITIGNORE = """\
+# Written by `keel init`: commit config.toml (settings, remotes), never the database or objects.
+/*
+!/.gitignore
+!/config.toml
+"""
+
 
 def create_workspace(root: Path) -> tuple[Path, bool]:
-    """Create ``root/.keel`` (idempotent); returns the folder and whether it was new."""
+    """Create ``root/.keel`` (idempotent); returns the folder and whether it was new.
+
+    Files already there (config.toml, .gitignore) are kept as the user left them.
+    """
     home = root.resolve() / WORKSPACE_DIR
     created = not home.exists()
     for sub in ("objects", "cache", "tmp"):
@@ -27,6 +40,9 @@ def create_workspace(root: Path) -> tuple[Path, bool]:
     config = home / CONFIG_FILE
     if not config.exists():
         config.write_text("# Keel workspace settings; see `keel config show`.\n", encoding="utf-8")
+    ignore = home / ".gitignore"
+    if not ignore.exists():
+        ignore.write_text(GITIGNORE, encoding="utf-8")
     return home, created
 
 

@@ -40,11 +40,31 @@ def _check_unique_kpis(kpis: list[KPI]) -> None:
         seen.add(kpi.key)
 
 
+#: The project a fresh workspace has and the ``project`` setting names until the user picks one
+#: (MLflow's "Default" experiment).
+DEFAULT_PROJECT = "default"
+
+#: How a user chooses the current project, for every error that says none fits.
+CHOOSE_HINT = (
+    "`keel project ls` lists the projects you can see; choose one with `keel project use NAME`, "
+    "--project NAME or KEEL_PROJECT, or make one with `keel project create NAME`"
+)
+
+
+def missing_project(name: str | None) -> NotFound:
+    """The error for a project that cannot be found; it never reads "no project named ''"."""
+    if not name or not name.strip():
+        return NotFound("no project chosen", hint=CHOOSE_HINT)
+    return NotFound(f"no project named {name!r}", hint=CHOOSE_HINT)
+
+
 def find_project(session: Session, name: str) -> ProjectRow:
-    """The project row named ``name``; NotFound otherwise."""
+    """The project row named ``name``; NotFound (naming it, with how to choose) otherwise."""
+    if not name or not name.strip():
+        raise missing_project(name)
     row = session.execute(select(ProjectRow).where(ProjectRow.name == name)).scalar_one_or_none()
     if row is None:
-        raise NotFound(f"no project named {name!r}", hint="see `keel project ls`")
+        raise missing_project(name)
     return row
 
 
