@@ -105,3 +105,47 @@ def test_a_misspelt_staging_setting_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigError, match="unknown setting"):
         load_settings({"staging_folder": str(tmp_path)}, env={}, cwd=tmp_path)
+
+
+def test_an_sdk_call_named_like_a_service_operation_returns_what_it_returns() -> None:
+    """``keel.data.ls`` and ``client.data.ls`` (and log, tag, rm, diff, lineage) give the same type."""
+    import typing
+
+    import keel.data
+    from keel.core.operations import operations_of
+    from keel.datasets.service import DataService
+
+    ops = operations_of(DataService)
+    shared = sorted(set(keel.data.__all__) & set(ops))
+    assert shared == ["diff", "lineage", "log", "ls", "rm", "tag"]
+    for name in shared:
+        sdk = typing.get_type_hints(getattr(keel.data, name))["return"]
+        service = typing.get_type_hints(ops[name].func)["return"]
+        assert sdk == service, f"keel.data.{name} returns {sdk}, client.data.{name} returns {service}"
+    assert "get" not in ops, "the SDK's get (a version handle) and the service's dataset read differ"
+    assert "tag" in typing.get_type_hints(keel.data.tag) and "tag" in typing.get_type_hints(ops["tag"].func)
+
+
+def test_ls_and_log_page_like_the_service(make_keel: Callable[..., Client], tmp_path: Path) -> None:
+    import keel.data
+    from keel.core.errors import InvalidInput
+
+    client = make_keel()
+    client.projects.create(name="p")
+    for name in ("a", "b", "c"):
+        (tmp_path / f"{name}.txt").write_text(name)
+        keel.data.add(tmp_path / f"{name}.txt", name, project="p", client=client)
+    (tmp_path / "a.txt").write_text("a2")
+    keel.data.add(tmp_path / "a.txt", "a", project="p", client=client)
+    whole = keel.data.ls(project="p", client=client)
+    assert [d.name for d in whole.items] == ["a", "b", "c"] and whole.next_token is None
+    first = keel.data.ls(project="p", limit=2, client=client)
+    assert [d.name for d in first.items] == ["a", "b"] and first.next_token
+    rest = keel.data.ls(project="p", page_token=first.next_token, client=client)
+    assert [d.name for d in rest.items] == ["c"]
+    assert [v.number for v in keel.data.log("a", project="p", client=client).items] == [2, 1]
+    assert [v.number for v in keel.data.log("a", project="p", limit=1, client=client).items] == [2]
+    with pytest.raises(InvalidInput, match="limit"):
+        keel.data.ls(project="p", limit=0, client=client)
+    with pytest.raises(InvalidInput):
+        keel.data.log("a", project="p", page_token="not-a-token", client=client)

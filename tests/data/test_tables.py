@@ -36,12 +36,12 @@ def test_add_table_profiles_and_dedupes(data_client: Client, tmp_path: Path) -> 
     assert first.pointer == tmp_path / "data" / "customers.parquet.keel"
     again = add(path, "churn-train", project=PROJECT, client=data_client)
     assert not again.created and again.version.number == 1
-    assert [x.number for x in log("churn-train", project=PROJECT, client=data_client)] == [1]
+    assert [x.number for x in log("churn-train", project=PROJECT, client=data_client).items] == [1]
     frame = get("churn-train@latest", project=PROJECT, client=data_client).to_pandas()
     assert len(frame) == table.num_rows
     one = get(f"{PROJECT}/churn-train@v1", client=data_client).to_arrow(columns=["age"])
     assert one.column_names == ["age"]
-    assert [d.name for d in ls(project=PROJECT, client=data_client)] == ["churn-train"]
+    assert [d.name for d in ls(project=PROJECT, client=data_client).items] == ["churn-train"]
 
 
 def test_csv_and_jsonl_are_converted_to_parquet_once(data_client: Client, tmp_path: Path) -> None:
@@ -163,7 +163,7 @@ def test_broken_csv_names_the_line_and_changes_nothing(data_client: Client, tmp_
     path.write_text("a,b\n1,2\n3,4\n5,6,7\n8,9\n")
     with pytest.raises(InvalidInput, match="line 4 has 3 fields"):
         add(path, "bad", project=PROJECT, client=data_client)
-    assert ls(project=PROJECT, client=data_client) == []
+    assert ls(project=PROJECT, client=data_client).items == []
     assert not (tmp_path / "bad.csv.keel").exists()
 
 
@@ -174,7 +174,7 @@ def test_missing_path_and_symlink_loop(data_client: Client, tmp_path: Path) -> N
     loop.symlink_to(tmp_path / "loop")
     with pytest.raises(InvalidInput, match="cannot be resolved"):
         add(loop, "x", project=PROJECT, client=data_client)
-    assert ls(project=PROJECT, client=data_client) == []
+    assert ls(project=PROJECT, client=data_client).items == []
 
 
 def test_pointer_checkout_restores_and_refuses_edits(data_client: Client, tmp_path: Path) -> None:
@@ -208,7 +208,7 @@ def test_lineage_records_parents_and_rm_is_soft(data_client: Client, tmp_path: P
     assert lineage("clean@v1", project=PROJECT, client=data_client).upstream[0]["dst"] == parent.ref
     removed = rm("raw", project=PROJECT, client=data_client)
     assert removed.deleted
-    assert [d.name for d in ls(project=PROJECT, client=data_client)] == ["clean"]
+    assert [d.name for d in ls(project=PROJECT, client=data_client).items] == ["clean"]
     with pytest.raises(NotFound):
         rm("raw", project=PROJECT, client=data_client)
 

@@ -139,7 +139,7 @@ def ls(project: ProjectOpt = None, json_out: JsonOpt = False) -> None:
     from keel.data import ls as data_ls
 
     c, proj = _ctx(project)
-    items = data_ls(project=proj, client=c)
+    items = data_ls(project=proj, client=c).items
     if json_out:
         output.print_json(items)
         return
@@ -251,7 +251,7 @@ def log(
     from keel.data import log as data_log
 
     c, proj = _ctx(project)
-    versions = data_log(name, project=proj, client=c)
+    versions = data_log(name, project=proj, client=c).items
     if json_out:
         output.print_json(versions)
         return
@@ -368,9 +368,9 @@ def checkout(
 
 
 @app.command("tag")
-def tag(
+def tag_version(
     address: Annotated[str, typer.Argument(help="The version to tag, e.g. churn-train@v2.")],
-    name: Annotated[str, typer.Argument(help="The tag, e.g. golden.")],
+    tag: Annotated[str, typer.Argument(help="The tag, e.g. golden.")],
     force: Annotated[bool, typer.Option("--force", help="Move the tag if it points elsewhere.")] = False,
     project: ProjectOpt = None,
 ) -> None:
@@ -381,8 +381,8 @@ def tag(
     from keel.data import tag as data_tag
 
     c, proj = _ctx(project)
-    v = data_tag(address, name, force=force, project=proj, client=c)
-    output.done(f"{v.dataset}@{name} -> v{v.number}")
+    v = data_tag(address, tag, force=force, project=proj, client=c)
+    output.done(f"{v.dataset}@{tag} -> v{v.number}")
 
 
 @app.command("rm")

@@ -74,10 +74,11 @@ def resolve(address: str, *, project: str | None = None, client: Client | None =
     return c.data.version(project=project_of(parsed, project), name=parsed.name, version=parsed.selector)
 
 
-def all_pages(fetch: Callable[[str | None], Page[T]] | Callable[[str | None], Any]) -> list[T]:
-    """Every item of a paged listing, following ``next_token`` to the end."""
+def all_pages(
+    fetch: Callable[[str | None], Page[T]] | Callable[[str | None], Any], token: str | None = None
+) -> list[T]:
+    """Every item of a paged listing from ``token`` on, following ``next_token`` to the end."""
     items: list[T] = []
-    token = None
     while True:
         page = fetch(token)
         items.extend(page.items)

@@ -1,13 +1,18 @@
 """The metadata calls: thin wrappers over the ``data`` service that take addresses (``name@v3``).
 
 Each resolves the project (the address's, ``project=``, or the current one)
-and calls ``client.data``; listings follow the pages to the end.
+and calls ``client.data``. A call that shares a name with a service operation
+returns what that operation returns (``ls`` and ``log`` a :class:`Page`,
+``tag`` and ``show`` a version record, ``rm`` a dataset); ``get`` is the one
+SDK-only read, a :class:`VersionHandle` on a version's bytes, and the
+service's read of one dataset's record is ``client.data.dataset``.
 """
 
 from __future__ import annotations
 
 from keel.client import Client
 from keel.core.errors import InvalidInput
+from keel.core.paging import Page
 from keel.data.addresses import ANY_DATASET, all_pages, client_or_default, project_of, resolve
 from keel.data.handles import VersionHandle
 from keel.datasets.refs import split_address
@@ -20,11 +25,24 @@ def get(address: str, *, project: str | None = None, client: Client | None = Non
     return VersionHandle(resolve(address, project=project, client=c), c)
 
 
-def ls(*, project: str | None = None, client: Client | None = None) -> list[Dataset]:
-    """Every dataset of the project."""
+def ls(
+    *,
+    project: str | None = None,
+    limit: int | None = None,
+    page_token: str | None = None,
+    client: Client | None = None,
+) -> Page[Dataset]:
+    """The project's datasets by name, as a page like ``client.data.ls``.
+
+    Without ``limit`` the page holds every dataset (the pages are followed for
+    you, and ``next_token`` is None); with ``limit`` it is one page of the service.
+    """
     c = client_or_default(client)
     proj = project_of(ANY_DATASET, project)
-    return all_pages(lambda token: c.data.ls(project=proj, page_token=token))
+    if limit is not None:
+        page: Page[Dataset] = c.data.ls(project=proj, limit=limit, page_token=page_token)
+        return page
+    return Page[Dataset](items=all_pages(lambda t: c.data.ls(project=proj, page_token=t), page_token))
 
 
 def show(address: str, *, project: str | None = None, client: Client | None = None) -> DatasetVersion:
@@ -32,12 +50,30 @@ def show(address: str, *, project: str | None = None, client: Client | None = No
     return resolve(address, project=project, client=client)
 
 
-def log(name: str, *, project: str | None = None, client: Client | None = None) -> list[DatasetVersion]:
-    """A dataset's versions, newest first."""
+def log(
+    name: str,
+    *,
+    project: str | None = None,
+    limit: int | None = None,
+    page_token: str | None = None,
+    client: Client | None = None,
+) -> Page[DatasetVersion]:
+    """A dataset's versions, newest first, as a page like ``client.data.log``.
+
+    Without ``limit`` the page holds every version; with ``limit`` it is one page of the service.
+    """
     c = client_or_default(client)
     parsed = split_address(name)
     proj = project_of(parsed, project)
-    return all_pages(lambda token: c.data.log(project=proj, name=parsed.name, page_token=token))
+    if limit is not None:
+        page: Page[DatasetVersion] = c.data.log(
+            project=proj, name=parsed.name, limit=limit, page_token=page_token
+        )
+        return page
+    versions: list[DatasetVersion] = all_pages(
+        lambda t: c.data.log(project=proj, name=parsed.name, page_token=t), page_token
+    )
+    return Page[DatasetVersion](items=versions)
 
 
 def diff(
@@ -71,20 +107,24 @@ def diff(
 
 def tag(
     address: str,
-    tag_name: str,
+    tag: str,
     *,
     force: bool = False,
     project: str | None = None,
     client: Client | None = None,
 ) -> DatasetVersion:
-    """Name a version (``name@golden``); moving an existing tag needs ``force``."""
+    """Give the version at ``address`` the tag ``tag`` (then ``name@golden`` finds it).
+
+    As in ``client.data.tag``, ``tag`` is the tag and the dataset comes from the
+    address; moving a tag that points elsewhere needs ``force`` (else Conflict).
+    """
     c = client_or_default(client)
     parsed = split_address(address)
     return c.data.tag(
         project=project_of(parsed, project),
         name=parsed.name,
         version=parsed.selector,
-        tag=tag_name,
+        tag=tag,
         force=force,
     )
 

@@ -201,8 +201,12 @@ class DataService(Service):
         return Page[Dataset](items=items, next_token=token)
 
     @operation("GET", _BASE + "/{name}", action=Action.READ, project=project_from("project"))
-    def get(self, project: str, name: str) -> Dataset:
-        """Show one dataset: kind, how many versions, the latest, its tags."""
+    def dataset(self, project: str, name: str) -> Dataset:
+        """Show one dataset: kind, how many versions, the latest, its tags.
+
+        Named for what it returns, as :meth:`version` is: the SDK's ``keel.data.get``
+        is a different thing (a readable handle on a version).
+        """
         with self.store.read() as session:
             return dataset_schema(session, find_dataset(session, project, name), project)
 

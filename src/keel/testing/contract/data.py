@@ -61,7 +61,7 @@ def test_data_table_versions_roundtrip(
     pq.write_table(pa.table({"id": [1, 2, 4], "v": [1.0, 5.0, 4.0], "c": ["a", "b", "c"]}), path)
     second = add(path, "t", project=project, client=data_client).version
     assert second.number == 2
-    assert [v.number for v in log("t", project=project, client=data_client)] == [2, 1]
+    assert [v.number for v in log("t", project=project, client=data_client).items] == [2, 1]
     assert get(f"{project}/t@v1", client=data_client).to_arrow().column("v").to_pylist() == [1.0, 2.0, 3.0]
     result = diff("t@v1", "t@v2", key=["id"], project=project, client=data_client)
     assert result.rows is not None
@@ -71,7 +71,7 @@ def test_data_table_versions_roundtrip(
     with pytest.raises(Conflict, match="points to v1"):
         tag("t@v2", "golden", project=project, client=data_client)
     assert show("t@golden", project=project, client=data_client).number == 1
-    assert [d.name for d in ls(project=project, client=data_client)] == ["t"]
+    assert [d.name for d in ls(project=project, client=data_client).items] == ["t"]
 
 
 def test_data_folder_checkout(data_client: Client, unique: Callable[[str], str], tmp_path: Path) -> None:
@@ -103,4 +103,4 @@ def test_data_unknown_names_and_lineage(
     view = lineage("raw@v1", project=project, client=data_client)
     assert {"src": made.ref, "relation": "derived_from", "dst": raw.ref} in view.downstream
     rm("clean", project=project, client=data_client)
-    assert [d.name for d in ls(project=project, client=data_client)] == ["raw"]
+    assert [d.name for d in ls(project=project, client=data_client).items] == ["raw"]
