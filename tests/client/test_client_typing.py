@@ -11,7 +11,7 @@ import pytest
 
 from keel.client import Client
 from keel.core.errors import InvalidInput
-from keel.core.operations import operations_of
+from keel.core.operations import ByteStream, operations_of
 from keel.services import builtin_capabilities, load_service
 
 
@@ -51,3 +51,13 @@ def test_the_signature_still_checks_the_call(make_keel: Callable[..., Client]) -
         client.projects.create()
     assert repr(client.projects) == "<ProjectService via InProcessBackend>"
     assert client.projects.create is client.projects.create  # bound once, then kept
+
+
+def test_a_streamed_parameter_takes_bytes_chunks_or_a_bytestream(make_keel: Callable[..., Client]) -> None:
+    client = make_keel()
+    client.projects.create(name="p")
+    whole = client.artifacts.upload("p", data=b"hello")
+    chunks = client.artifacts.upload("p", data=iter([b"hel", b"lo"]))
+    stream = client.artifacts.upload("p", data=ByteStream([b"hello"]))
+    assert whole.digest == chunks.digest == stream.digest and whole.size == 5
+    assert client.artifacts.download("p", whole.digest).read_all() == b"hello"

@@ -64,8 +64,10 @@ class ServiceProxy:
             arguments = dict(bound.arguments)
             arguments.pop(first)
             body = arguments.pop(op.stream_param, None) if op.stream_param else None
-            if body is not None and not isinstance(body, ByteStream):
-                body = ByteStream(body)
+            if isinstance(body, bytes | bytearray | memoryview):  # whole bytes: one chunk, not ints
+                body = ByteStream([bytes(body)], size=len(body))
+            elif body is not None and not isinstance(body, ByteStream):
+                body = ByteStream(body)  # any iterable of byte chunks
             return self._backend.call(self._service, op, arguments, body)
 
         call.__name__ = op.func.__name__
