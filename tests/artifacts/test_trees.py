@@ -85,11 +85,58 @@ def test_symlink_inside_the_tree_stores_its_target_bytes(store: ArtifactStore, t
 
 
 @pytest.mark.parametrize(
-    "path", ["../etc/passwd", "/etc/passwd", "a/../../b", "a//b", "./a", "a\\b", "", "C:/x", "a/\x00"]
+    "path",
+    [
+        "../etc/passwd",
+        "/etc/passwd",
+        "a/../../b",
+        "a//b",
+        "./a",
+        "a\\b",
+        "",
+        "C:/x",
+        "a/\x00",
+        ".keel/config.toml",
+        "data/.keel/keel.db",
+        ".KEEL/objects",
+    ],
 )
-def test_bad_entry_paths_are_refused(path: str) -> None:
+def test_bad_entry_paths_are_refused_by_the_writer_and_the_reader(path: str) -> None:
     with pytest.raises(InvalidInput, match="tree entry path"):
         check_path(path)
+    with pytest.raises(InvalidInput, match="tree entry path"):
+        encode_tree([(path, EMPTY, 0, 0o644)])
+
+
+def test_names_like_keel_that_are_not_the_workspace_folder_are_fine() -> None:
+    for path in ("my.keel", ".keelrc", "a/.keel.bak/x", "data.keel"):
+        assert check_path(path) == path
+
+
+def test_a_folder_holding_a_workspace_is_refused_before_anything_is_stored(
+    store: ArtifactStore, tmp_path: Path
+) -> None:
+    folder = tmp_path / "project"
+    (folder / "sub" / ".keel").mkdir(parents=True)
+    (folder / "sub" / ".keel" / "config.toml").write_text("project = 'x'\n")
+    (folder / "a.txt").write_text("a")
+    with pytest.raises(InvalidInput, match=r"sub/\.keel/config\.toml"):
+        store.put_tree(folder)
+    assert list(store.iter_objects()) == []
+
+
+def test_gc_keeps_the_files_of_a_manifest_the_rules_now_refuse(store: ArtifactStore) -> None:
+    from keel.artifacts import collect_garbage
+
+    kept = store.put_bytes(b"a file that an old tree named under .keel/")
+    legacy = (
+        b'{"keel_tree":1,"entries":[{"digest":"'
+        + kept.encode()
+        + b'","mode":420,"path":".keel/x","size":42}]}'
+    )
+    root = store.put_bytes(legacy)
+    report = collect_garbage(store, [root], grace_s=0)
+    assert report.deleted == 0 and store.exists([kept, root]) == {kept, root}
 
 
 def test_hostile_manifest_is_refused_on_read(store: ArtifactStore, tmp_path: Path) -> None:

@@ -98,6 +98,14 @@ class ObjectBackend(abc.ABC):
         """The object's file on this machine, where there is one (for reflinks and fast copies)."""
         return None
 
+    def clean_temp(self, older_than_s: float = 3600.0) -> int:
+        """Remove temporaries that interrupted writes left and no live writer owns; returns how many.
+
+        Backends whose writes leave no temporaries of their own (an object
+        store's multipart upload is aborted by the store) have nothing to do.
+        """
+        return 0
+
     def quarantine(self, digest: str) -> bool:
         """Set a corrupt object aside (under ``.corrupt/``), so the store no longer claims to have it.
 

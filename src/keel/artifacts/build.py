@@ -25,7 +25,7 @@ from keel.artifacts.backend import ObjectBackend
 from keel.artifacts.files import inside
 from keel.artifacts.model import ObjectInfo, TreeInfo
 from keel.artifacts.statcache import VERIFIED_FOR_NS, Cached, Stat, StatCache
-from keel.artifacts.tree import EXEC_MODE, FILE_MODE, encode_tree, normal_mode
+from keel.artifacts.tree import EXEC_MODE, FILE_MODE, WORKSPACE_DIR, check_path, encode_tree, normal_mode
 from keel.core.errors import InvalidInput, NotFound
 
 Progress = Callable[[int, int], None]
@@ -39,8 +39,12 @@ _Found = tuple[str, str, os.stat_result]  # relative path, absolute path, stat
 
 
 def _check_names(paths: list[str]) -> None:
-    """Refuse backslashes and names that are not UTF-8, checked for all paths at once (C speed)."""
+    """Refuse backslashes, names that are not UTF-8 and ``.keel`` folders, checked for all paths at once (C speed)."""
     joined = "\n".join(paths)
+    if WORKSPACE_DIR in joined.lower():
+        for path in paths:
+            if WORKSPACE_DIR in path.lower():
+                check_path(path)  # InvalidInput naming the first path under a .keel folder
     if joined.isascii() and "\\" not in joined:
         return
     for path in paths:
@@ -106,6 +110,7 @@ def build_file(backend: ObjectBackend, cache: StatCache, path: Path) -> ObjectIn
     never points a later put at bytes a crash could have lost.
     """
     started = time.time_ns()
+    backend.clean_temp()  # a killed add's leftovers go at the next add
     epoch = backend.epoch()
     real = os.path.realpath(path)
     st = os.stat(real)
@@ -133,6 +138,7 @@ def build_tree(
 ) -> TreeInfo:
     """Store ``folder``'s files and manifest; returns the tree's digest, file count and size."""
     started = time.time_ns()
+    backend.clean_temp()  # a killed add's leftovers go at the next add
     epoch = backend.epoch()
     root, found = walk_folder(folder)
     total = len(found)

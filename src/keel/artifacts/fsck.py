@@ -59,7 +59,8 @@ def _set_aside(store: ArtifactStore) -> set[str]:
 
 
 def fsck(store: ArtifactStore, *, progress: Callable[[int, int], None] | None = None) -> FsckReport:
-    """Verify every object's digest and every tree's entries."""
+    """Verify every object's digest and every tree's entries (and remove temporaries no live writer owns)."""
+    store.backend.clean_temp()
     listing = {obj.digest: obj.size for obj in store.iter_objects()}
     report = FsckReport(objects=len(listing), bytes=sum(listing.values()))
     trees: list[str] = []

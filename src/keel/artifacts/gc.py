@@ -10,17 +10,19 @@ about to reference, as long as the put takes less than the grace period.
 
 from __future__ import annotations
 
+import json
+import re
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Final
 
-from keel.artifacts.local import LocalBackend
 from keel.artifacts.store import ArtifactStore
 from keel.artifacts.tree import decode_tree
 from keel.core.errors import InvalidInput, KeelError
 
 DEFAULT_GRACE_S: Final = 24 * 3600.0
+_DIGEST: Final = re.compile(r"^[0-9a-f]{64}$")
 
 
 @dataclass
@@ -53,7 +55,21 @@ def _tree_entries(store: ArtifactStore, digest: str) -> list[str]:
     try:
         return [entry.digest for entry in decode_tree(data, digest)]
     except InvalidInput:
-        return []  # intact bytes that merely start like a manifest
+        return _named_digests(data)  # a manifest refused today, or bytes that merely start like one
+
+
+def _named_digests(data: bytes) -> list[str]:
+    """Every digest a manifest's entries name, read leniently: gc keeps alive what any manifest names,
+    even one the tree rules now refuse (an entry under ``.keel/``), rather than delete its files."""
+    try:
+        doc = json.loads(data.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        return []
+    raw = doc.get("entries") if isinstance(doc, dict) else None
+    if not isinstance(raw, list):
+        return []
+    found = [e.get("digest") for e in raw if isinstance(e, dict)]
+    return [d for d in found if isinstance(d, str) and _DIGEST.match(d)]
 
 
 def _unreadable(digest: str, exc: Exception) -> KeelError:
@@ -105,6 +121,5 @@ def collect_garbage(
         report.deleted = len(doomed)
         return report
     report.deleted = store.delete(doomed) if doomed else 0
-    if isinstance(store.backend, LocalBackend):
-        store.backend.clean_temp(max(grace_s, 3600.0))
+    store.backend.clean_temp(max(grace_s, 3600.0))
     return report

@@ -1,8 +1,9 @@
 """A folder of objects, ``<root>/ab/cdef...``: the default store, under ``.keel/objects``.
 
-Each write goes to ``<root>/.tmp/<unique>`` first and is renamed into place
-only when complete, so a crash or a full disk never leaves a half object under
-a real name. Nothing is fsynced per file; :meth:`LocalBackend.sync` issues one
+Each write goes to ``<root>/.tmp/<owner>-<unique>`` first and is renamed into
+place only when complete, so a crash or a full disk never leaves a half object
+under a real name; a killed writer's temporaries are removed by the next put
+or fsck (:mod:`keel.artifacts.tempfiles`). Nothing is fsynced per file; :meth:`LocalBackend.sync` issues one
 ``syncfs`` for the whole batch, which callers run before committing the
 metadata that references the objects. Objects are made read-only, since
 checkouts may share their blocks (reflinks).
@@ -22,6 +23,7 @@ import shutil
 import threading
 import time
 import uuid
+import weakref
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO, Final
@@ -31,6 +33,7 @@ from keel.artifacts.digest import CHUNK, hash_bytes, new_hasher
 from keel.artifacts.files import hash_reader
 from keel.artifacts.model import ObjectInfo
 from keel.artifacts.syncfs import syncfs
+from keel.artifacts.tempfiles import ORPHAN_AFTER_S, TempOwner, clean_temp
 from keel.core.errors import Conflict, CorruptObject, NotFound, StorageFull
 
 #: Files up to this size are read into memory once (hash, then write only if new).
@@ -61,6 +64,8 @@ class LocalBackend(ObjectBackend):
         self._root = str(self.root)  # string paths: pathlib costs more than the syscalls on hot paths
         self.tmp = self.root / ".tmp"
         self.tmp.mkdir(parents=True, exist_ok=True)
+        self._owner = TempOwner(str(self.tmp))
+        weakref.finalize(self, self._owner.release)
         self._dirty = False
         self._shards: set[str] = set()
         self._lock = threading.Lock()
@@ -79,7 +84,7 @@ class LocalBackend(ObjectBackend):
         return Path(self._stemp())
 
     def _stemp(self) -> str:
-        return f"{self._root}/.tmp/{os.getpid()}-{threading.get_ident()}-{uuid.uuid4().hex}"
+        return f"{self._owner.prefix()}{threading.get_ident()}-{uuid.uuid4().hex}"
 
     def _space_error(self, exc: OSError) -> Exception:
         if exc.errno in _SPACE_ERRORS:
@@ -352,17 +357,9 @@ class LocalBackend(ObjectBackend):
                         removed += 1
         return removed
 
-    def clean_temp(self, older_than_s: float) -> int:
-        """Remove temporary files left by interrupted writes (older than ``older_than_s``)."""
-        removed = 0
-        cutoff = time.time() - older_than_s
-        with os.scandir(self.tmp) as entries:
-            for entry in entries:
-                with contextlib.suppress(FileNotFoundError):
-                    if entry.stat(follow_symlinks=False).st_mtime < cutoff:
-                        os.unlink(entry.path)
-                        removed += 1
-        return removed
+    def clean_temp(self, older_than_s: float = ORPHAN_AFTER_S) -> int:
+        """Remove temporaries no live writer owns (see :mod:`keel.artifacts.tempfiles`); returns how many."""
+        return clean_temp(str(self.tmp), own=self._owner, older_than_s=older_than_s)
 
     def sync(self) -> None:
         # The lock is held across the flush: a caller that finds nothing dirty returns only after

@@ -11,9 +11,12 @@ git does), so the same files give the same digest on every machine. The fixed
 prefix lets a reader tell a tree from other bytes by its first few bytes.
 
 Paths are relative, POSIX, normalised: no empty, ``.`` or ``..`` part, no
-leading ``/``, no backslash, no NUL. A manifest that breaks any of that is
-refused on read as well as on write, so a hostile tree cannot write outside
-the folder it is checked out into.
+leading ``/``, no backslash, no NUL, and no ``.keel`` part (a checkout must
+never write into a workspace's own folder: its database, config and
+objects). A manifest that breaks any of that is refused on write (here, and
+by the REST upload, with a 422 naming the entry) as well as on read, so a
+tree that could never be checked out is never stored as one, and a hostile
+tree cannot write outside the folder it is checked out into.
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ from keel.core.errors import InvalidInput
 TREE_PREFIX: Final = b'{"keel_tree":1,"entries":['
 FILE_MODE: Final = 0o644
 EXEC_MODE: Final = 0o755
+#: A workspace's own folder: no tree entry may lie under it (compared without case).
+WORKSPACE_DIR: Final = ".keel"
 
 
 def normal_mode(st_mode: int) -> int:
@@ -42,9 +47,14 @@ def check_path(path: str) -> str:
         raise InvalidInput(f"tree entry path {path!r} is not a relative POSIX path")
     if len(path) >= 2 and path[1] == ":":
         raise InvalidInput(f"tree entry path {path!r} is absolute")
-    for part in path.split("/"):
+    parts = path.split("/")
+    for part in parts:
         if part in ("", ".", ".."):
             raise InvalidInput(f"tree entry path {path!r} has a {part or 'empty'!r} part; '..' is refused")
+    if WORKSPACE_DIR in path.lower() and any(part.lower() == WORKSPACE_DIR for part in parts):
+        raise InvalidInput(
+            f"tree entry path {path!r} is under {WORKSPACE_DIR}/, a Keel workspace's own folder; refused"
+        )
     return path
 
 
@@ -57,6 +67,7 @@ def encode_tree(entries: Sequence[tuple[str, str, int, int]]) -> bytes:
         if path == last:
             raise InvalidInput(f"tree entry path {path!r} appears twice")
         last = path
+        check_path(path)
         # json.dumps(ensure_ascii=False) escapes only '"', '\\' and control characters: skip it when none occur
         quoted = f'"{path}"' if path.isprintable() and '"' not in path and "\\" not in path else None
         if quoted is None:

@@ -224,6 +224,31 @@ def test_tree_upload_needs_readable_entries(artifacts_client: Client, unique: Ca
     assert artifacts_client.artifacts.stat(project=owner, digest=tree.digest).tree
 
 
+def _raw_manifest(path: str, digest: str, size: int) -> bytes:
+    """A manifest in the canonical form, written by hand: the encoder itself refuses such paths."""
+    import json
+
+    entry = f'{{"digest":"{digest}","mode":420,"path":{json.dumps(path, ensure_ascii=False)},"size":{size}}}'
+    return b'{"keel_tree":1,"entries":[' + entry.encode() + b"]}"
+
+
+@pytest.mark.parametrize("path", ["../escape.txt", "a/../../escape.txt", "/etc/passwd", ".keel/config.toml"])
+def test_trees_that_cannot_be_checked_out_are_refused_at_upload(
+    artifacts_client: Client, unique: Callable[[str], str], path: str
+) -> None:
+    project = _project(artifacts_client, unique)
+    payload = artifacts_client.artifacts.upload(
+        project=project, data=ByteStream([b"payload " + os.urandom(8)])
+    )
+    before = [r.digest for r in artifacts_client.artifacts.refs(project=project).items]
+    manifest = _raw_manifest(path, payload.digest, payload.size)
+    with pytest.raises(InvalidInput, match="cannot be checked out") as refused:
+        artifacts_client.artifacts.upload(project=project, data=ByteStream([manifest]))
+    assert repr(path) in refused.value.message  # the entry is named
+    assert refused.value.status == 422
+    assert [r.digest for r in artifacts_client.artifacts.refs(project=project).items] == before
+
+
 def test_remove_drops_the_reference(artifacts_client: Client, unique: Callable[[str], str]) -> None:
     project = _project(artifacts_client, unique)
     info = artifacts_client.artifacts.upload(project=project, data=ByteStream([os.urandom(32)]))
