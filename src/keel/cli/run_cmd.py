@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -148,7 +149,14 @@ def show(
         output.print_table("tags", ["key", "value"], [[k, v] for k, v in run.tags.items()])
     edges = [*lineage.upstream, *lineage.downstream]
     if edges:
-        output.print_table("lineage", ["from", "relation", "to"], [[e.src, e.relation, e.dst] for e in edges])
+
+        def named(ref: str) -> str:
+            label = lineage.labels.get(ref)
+            return f"{label} ({ref})" if label else ref
+
+        output.print_table(
+            "lineage", ["from", "relation", "to"], [[named(e.src), e.relation, named(e.dst)] for e in edges]
+        )
 
 
 @app.command("compare")
@@ -194,11 +202,16 @@ def lineage(
     if json_out:
         output.print_json(graph)
         return
+
+    def named(ref: str) -> str:
+        label = graph.labels.get(ref)
+        return f"{label} ({ref})" if label else ref
+
     output.print_table(
-        f"lineage of {graph.run}",
+        f"lineage of {named(graph.run)}",
         ["direction", "from", "relation", "to"],
-        [["upstream", e.src, e.relation, e.dst] for e in graph.upstream]
-        + [["downstream", e.src, e.relation, e.dst] for e in graph.downstream],
+        [["upstream", named(e.src), e.relation, named(e.dst)] for e in graph.upstream]
+        + [["downstream", named(e.src), e.relation, named(e.dst)] for e in graph.downstream],
     )
 
 
@@ -219,6 +232,33 @@ def history(
     output.print_table(
         key, ["step", "value", "timestamp ms"], [[p.step, _num(p.value), p.timestamp] for p in points]
     )
+
+
+class EndStatus(str, Enum):
+    """How a run ended, as ``keel run end --status`` takes it."""
+
+    finished = "finished"
+    failed = "failed"
+    killed = "killed"
+
+
+@app.command("end")
+def end(
+    run_id: Annotated[str, typer.Argument(help="Run id.")],
+    status: Annotated[EndStatus, typer.Option("--status", help="How it ended.")] = EndStatus.killed,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """End a run left RUNNING (its process died): duration, cost and KPIs are set now.
+
+    Points its process logged before now and spooled are still accepted by `keel run sync`.
+
+    Example: keel run end 01J2ABCDEF... --status failed
+    """
+    run = client().runs.end(run_id=run_id, status=status.value.upper())
+    if json_out:
+        output.print_json(run)
+        return
+    output.done(f"ended run {run.name} ({run.id}) as {run.status}")
 
 
 def _set_deleted(run_id: str, deleted: bool) -> None:

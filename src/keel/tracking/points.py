@@ -8,6 +8,7 @@ format number is stored beside each chunk so a later layout can coexist.
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterable, Sequence
 from typing import Any, Final
 
@@ -33,6 +34,9 @@ def group_by_key(
 
 def pack(steps: Sequence[int], timestamps: Sequence[int], values: Sequence[float]) -> bytes:
     """The chunk bytes of one key's points."""
+    n = len(steps)
+    if n <= 64:  # a wide batch is many short chunks: struct is ~10x cheaper than numpy there
+        return struct.pack(f"<{n}q{n}q{n}d", *steps, *timestamps, *values)
     import numpy as np  # loaded on the first batch, not when the server starts
 
     return (

@@ -8,9 +8,10 @@ and sequence number is recorded in ``run_batches`` first: if that pair is
 there already the batch was stored before and is skipped whole.
 
 A batch may be as wide as the API allows (:data:`MAX_BATCH_POINTS` points,
-:data:`MAX_BATCH_ENTRIES` params plus tags): every multi-row statement is cut
-into pieces that stay under the driver's bound-parameter limit (32,766 on
-SQLite, 65,535 on psycopg), so width is never mistaken for an outage.
+:data:`MAX_BATCH_ENTRIES` params plus tags): many rows are written by one
+single-row statement executed many times, and ``IN`` lists are cut into
+pieces under the driver's bound-parameter limit (32,766 on SQLite, 65,535 on
+psycopg), so width is never mistaken for an outage.
 
 An ended run still takes points that were logged while it ran (timestamps
 up to its end): a spool re-sent after the run ended, or after the server
@@ -158,12 +159,9 @@ def store_tags(session: Session, run_id: str, tags: Mapping[str, str]) -> int:
         {"run_id": run_id, "key": check_key(k, "tag key"), "value": check_text(str(v), f"tag {k!r}")}
         for k, v in tags.items()
     ]
-    for piece in chunks(session, rows, 3):
-        stmt = _insert(session)(TagRow).values(list(piece))
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["run_id", "key"], set_={"value": stmt.excluded.value}
-        )
-        session.execute(stmt)
+    stmt = _insert(session)(TagRow.__table__)
+    stmt = stmt.on_conflict_do_update(index_elements=["run_id", "key"], set_={"value": stmt.excluded.value})
+    session.execute(stmt, rows)  # executemany: any number of tags, one compiled statement
     return len(rows)
 
 
@@ -226,25 +224,24 @@ def store_points(
 
 
 def _move_latest(session: Session, run_id: str, latest: Mapping[str, tuple[int, int, float | None]]) -> None:
-    """Upsert each key's final value where the new point is later, in statements that fit the driver."""
-    insert = _insert(session)
+    """Upsert each key's final value where the new point is later.
+
+    One single-row statement executed for many rows (``executemany``): its
+    parameters never approach the driver's limit however wide the batch,
+    and it is compiled once instead of as one huge VALUES list.
+    """
     table = LatestMetricRow.__table__
     values = [
         {"run_id": run_id, "key": k, "value": v, "step": s, "timestamp": t}
         for k, (s, t, v) in sorted(latest.items())
     ]
-    for piece in chunks(session, values, 5):
-        stmt = insert(LatestMetricRow).values(list(piece))
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["run_id", "key"],
-            set_={
-                "value": stmt.excluded.value,
-                "step": stmt.excluded.step,
-                "timestamp": stmt.excluded.timestamp,
-            },
-            where=or_(
-                stmt.excluded.step > table.c.step,
-                and_(stmt.excluded.step == table.c.step, stmt.excluded.timestamp >= table.c.timestamp),
-            ),
-        )
-        session.execute(stmt)
+    stmt = _insert(session)(table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["run_id", "key"],
+        set_={"value": stmt.excluded.value, "step": stmt.excluded.step, "timestamp": stmt.excluded.timestamp},
+        where=or_(
+            stmt.excluded.step > table.c.step,
+            and_(stmt.excluded.step == table.c.step, stmt.excluded.timestamp >= table.c.timestamp),
+        ),
+    )
+    session.execute(stmt, values)
