@@ -162,3 +162,11 @@ def test_retry_after_is_read_as_seconds_and_capped(header: str | None, expected:
     assert retry_delay(response, 0, retries=1, replayable=True) == expected
     assert retry_delay(response, 1, retries=1, replayable=True) is None
     assert retry_delay(response, 0, retries=1, replayable=False) is None  # a streamed body cannot be resent
+
+
+def test_every_error_class_has_an_mlflow_code() -> None:
+    from keel.server.errors import error_body
+
+    for cls in error_classes():
+        code = error_body(cls("m"), "mlflow")["error_code"]
+        assert code != "INTERNAL_ERROR" or cls.status in (500, 507), cls.__name__

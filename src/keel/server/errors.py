@@ -60,8 +60,12 @@ _MLFLOW_CODES = {
     403: "PERMISSION_DENIED",
     422: "INVALID_PARAMETER_VALUE",
     400: "INVALID_PARAMETER_VALUE",
+    413: "INVALID_PARAMETER_VALUE",
+    429: "REQUEST_LIMIT_EXCEEDED",
+    501: "NOT_IMPLEMENTED",
+    502: "TEMPORARILY_UNAVAILABLE",
     503: "TEMPORARILY_UNAVAILABLE",
-}
+}  # any other status (500, 507) is INTERNAL_ERROR
 
 
 def error_body(error: KeelError, style: ErrorStyle) -> dict[str, Any]:
