@@ -102,7 +102,7 @@ def test_a_start_that_fails_creates_no_run(tmp_path: Path, make_keel: Callable[.
     with pytest.raises(WorkspaceNotFound, match="no artifact store"):
         keel.start_run(system_metrics=False)
     assert workspace.runs.search(project="churn").items == []
-    with pytest.raises(NotFound, match="no artifact a{64} in project 'churn'"):
+    with pytest.raises(NotFound, match=r"no artifact a{64} in project 'churn'"):
         workspace.runs.create(project="churn", artifacts={"environment/x.txt": "a" * 64})
     with pytest.raises(InvalidInput, match="'zz'"):
         workspace.runs.create(project="churn", artifacts={"environment/x.txt": "zz"})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -234,7 +234,7 @@ def history(
     )
 
 
-class EndStatus(str, Enum):
+class EndStatus(StrEnum):
     """How a run ended, as ``keel run end --status`` takes it."""
 
     finished = "finished"
