@@ -60,7 +60,7 @@ def test_remote_staging_lives_in_the_staging_dir_setting(tmp_path: Path) -> None
     settings = load_settings(
         {"server_url": "http://127.0.0.1:9", "staging_dir": str(tmp_path / "stage")}, env={}, cwd=tmp_path
     )
-    client = Client(RemoteBackend(settings.server_url), settings)
+    client = Client(RemoteBackend("http://127.0.0.1:9"), settings)
     staging = staging_for(client)
     assert isinstance(staging, RemoteStaging)
     assert staging.cache_folder == tmp_path / "stage" / "data"
@@ -97,7 +97,7 @@ def test_quick_head_asks_the_backend_and_stays_silent_when_rows_are_filtered(
 
 def test_quick_head_is_none_for_a_server_client(tmp_path: Path) -> None:
     settings = load_settings({"server_url": "http://127.0.0.1:9"}, env={}, cwd=tmp_path)
-    assert quick_head(Client(RemoteBackend(settings.server_url), settings), "p", "d") is None
+    assert quick_head(Client(RemoteBackend("http://127.0.0.1:9"), settings), "p", "d") is None
 
 
 def test_a_misspelt_staging_setting_is_refused(tmp_path: Path) -> None:

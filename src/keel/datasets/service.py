@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from keel.artifact_service.visibility import visible
-from keel.artifacts.refs import add_refs, remove_refs
+from keel.artifacts.refs import add_refs, record_tree, remove_refs
 from keel.context import Service
 from keel.core.errors import AlreadyExists, Conflict, InvalidInput, NotFound
 from keel.core.ids import new_id
@@ -152,6 +152,12 @@ class DataService(Service):
         session.flush()
         ref = f"dataset_version:{row.id}"
         add_refs(session, [(digest, ref) for digest in content.object_digests()], project_id=project_row.id)
+        if content.layout == "tree":
+            # The one place a version's references are written, whichever way it came (local SDK,
+            # CLI, REST): a folder's files become readable through the project as its tree's contents.
+            record_tree(
+                session, content.digest, {e.digest for e in self.ctx.artifacts.read_tree(content.digest)}
+            )
         add_edges(session, [(ref, "derived_from", parent) for parent in parents])
         return AddResult(version=version_schema(row, dataset, project, [], parents), created=True)
 

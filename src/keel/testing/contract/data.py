@@ -16,6 +16,7 @@ import pytest
 from keel.client import Client
 from keel.core.errors import Conflict, InvalidInput, NotFound
 from keel.data import add, checkout, diff, get, lineage, log, ls, rm, show, tag
+from keel.testing.fixtures import ServerProcess
 
 
 @pytest.fixture
@@ -104,3 +105,73 @@ def test_data_unknown_names_and_lineage(
     assert {"src": made.ref, "relation": "derived_from", "dst": raw.ref} in view.downstream
     rm("clean", project=project, client=data_client)
     assert [d.name for d in ls(project=project, client=data_client).items] == ["raw"]
+
+
+def _cli(argv: list[str], env: dict[str, str], cwd: Path) -> str:
+    """Run ``keel ...`` as a user would (a process of its own); fail with its output if it fails."""
+    import os
+    import subprocess
+    import sys
+
+    full = {k: v for k, v in os.environ.items() if not k.startswith("KEEL_")} | env
+    done = subprocess.run(
+        [sys.executable, "-m", "keel.cli.main", *argv], env=full, cwd=cwd, capture_output=True, text=True
+    )
+    assert done.returncode == 0, f"keel {' '.join(argv)} exited {done.returncode}: {done.stderr}"
+    return done.stdout
+
+
+def _folder(root: Path, tag: str) -> Path:
+    (root / "sub").mkdir(parents=True)
+    (root / "sub" / "one.txt").write_text(f"one {tag}")
+    (root / "two.txt").write_text(f"two {tag}")
+    return root
+
+
+@pytest.mark.slow
+def test_data_what_any_path_wrote_every_path_reads(
+    keel_server: ServerProcess, unique: Callable[[str], str], tmp_path: Path
+) -> None:
+    """A folder versioned by the local SDK, the local CLI or through REST checks out through every path.
+
+    The workspace is the one ``keel server`` serves: the local paths write to
+    its database and store directly, the remote ones go through the server.
+    """
+    from keel.client import connect
+    from keel.core.settings import load_settings
+
+    home, url, token = str(keel_server.home), keel_server.url, keel_server.token or ""
+    local = connect(settings=load_settings({"home": home}, env={}, cwd=tmp_path))
+    remote = connect(
+        settings=load_settings(
+            {"server_url": url, "token": token, "staging_dir": str(tmp_path / "staging")},
+            env={},
+            cwd=tmp_path,
+        )
+    )
+    project = _project(local, unique)
+    local_env = {"KEEL_HOME": home}
+    remote_env = {
+        "KEEL_SERVER_URL": url,
+        "KEEL_TOKEN": token,
+        "KEEL_STAGING_DIR": str(tmp_path / "cli-stage"),
+    }
+
+    add(_folder(tmp_path / "sdk", "sdk"), "by-sdk", project=project, client=local)
+    _cli(
+        ["data", "add", str(_folder(tmp_path / "cli", "cli")), "--name", "by-cli", "--project", project],
+        local_env,
+        tmp_path,
+    )
+    add(_folder(tmp_path / "rest", "rest"), "by-rest", project=project, client=remote)
+
+    for written in ("sdk", "cli", "rest"):
+        address = f"{project}/by-{written}@v1"
+        for reader, client in (("local", local), ("remote", remote)):
+            out = tmp_path / "out" / written / reader
+            assert checkout(address, out, client=client).files == 2
+            assert (out / "sub" / "one.txt").read_text() == f"one {written}", (written, reader)
+            assert get(address, client=client).open("two.txt").read() == f"two {written}".encode()
+        out = tmp_path / "out" / written / "cli"
+        _cli(["data", "checkout", address, str(out)], remote_env, tmp_path)
+        assert (out / "two.txt").read_text() == f"two {written}"
