@@ -151,3 +151,34 @@ def test_a_runs_artifacts_are_readable_by_its_projects_readers_only(world: Any) 
     assert vic.artifacts.stat(project="churn", digest=artifact.digest).size == 4
     otto = w.client(tokens["outsider"])
     assert otto.artifacts.exists(project="secret", digests=[artifact.digest]) == []
+
+
+def test_lineage_never_crosses_into_a_project_the_caller_cannot_read(world: Any) -> None:
+    w, tokens, run_id = world
+    otto = w.client(tokens["outsider"])
+    secret_run = otto.runs.create(project="secret", name="secret-model")
+    secret_digest = otto.artifacts.upload(project="secret", data=[b"guessable content"]).digest
+    otto.runs.use(secret_run.id, refs=[secret_digest])
+    eddie = w.http(tokens["editor"])
+    for ref in (secret_digest, f"run:{secret_run.id}"):
+        refused = eddie.post(f"/api/v1/runs/{run_id}/inputs", json={"refs": [ref]})
+        assert refused.status_code == 404, refused.text
+        assert "secret" not in refused.text
+    unknown = eddie.post(f"/api/v1/runs/{run_id}/inputs", json={"refs": [f"run:{new_id()}"]})
+    assert unknown.status_code == 404
+    assert eddie.post(f"/api/v1/runs/{run_id}/inputs", json={"refs": ["project:secret"]}).status_code == 422
+    # an admin (who reads both) links them; the editor of churn still sees nothing of secret
+    admin = w.client(w.admin_token)
+    mine = admin.runs.create(project="churn", name="mine")
+    admin.runs.use(mine.id, refs=[f"run:{secret_run.id}", f"run:{run_id}"])
+    seen = w.client(tokens["editor"]).runs.lineage(mine.id)
+    assert {e.dst for e in seen.upstream} == {f"run:{run_id}"}
+    assert secret_run.id not in json.dumps(seen.model_dump(mode="json"))
+    assert secret_digest not in json.dumps(seen.model_dump(mode="json"))
+    everything = admin.runs.lineage(mine.id)
+    assert {e.dst for e in everything.upstream} == {
+        f"run:{run_id}",
+        f"run:{secret_run.id}",
+        f"artifact:{secret_digest}",
+    }
+    assert everything.labels[f"run:{secret_run.id}"] == "secret-model"
