@@ -11,6 +11,7 @@ import pytest
 from keel.artifacts import ArtifactStore
 from keel.artifacts.backend import ObjectBackend
 from keel.artifacts.model import ObjectInfo
+from keel.artifacts.statcache import RACY_NS, Stat, StatCache
 
 
 def _folder(root: Path, count: int) -> Path:
@@ -71,11 +72,34 @@ def test_racily_clean_files_are_not_cached(
 ) -> None:
     src = tmp_path / "src"
     src.mkdir()
-    (src / "fresh.txt").write_text("just written")
+    fresh = src / "fresh.txt"
+    fresh.write_text("just written")
+    # Modified "now" as far as any scan can tell, whatever the machine's speed: an mtime an hour
+    # ahead is always within the racy window of the scan's start (no dependence on timing).
+    ahead = time.time_ns() + 3600 * 1_000_000_000
+    os.utime(fresh, ns=(ahead, ahead))
     store.put_tree(src)
     read = _forbid_reads(monkeypatch, store.backend)
     store.put_tree(src)
     assert [p.name for p in read] == ["fresh.txt"]
+
+
+def test_the_racy_window_boundary(tmp_path: Path) -> None:
+    cache = StatCache(tmp_path / "cache.sqlite")
+    started = 1_700_000_000_000_000_000
+    digest = "a" * 64
+
+    def kept(mtime_ns: int) -> bool:
+        path = f"/data/{mtime_ns}"
+        cache.record(
+            [(path, Stat(1, mtime_ns, 7), digest)], scan_started_ns=started, epoch="e", seen_ns=started
+        )
+        return cache.get(path) is not None
+
+    assert kept(started - RACY_NS - 1)  # modified just before the window: trusted
+    assert not kept(started - RACY_NS)  # on its edge: could still change within the same tick
+    assert not kept(started)
+    assert not kept(started + 1)  # a clock that runs ahead of the scan
 
 
 def test_cache_lives_in_a_local_sqlite_file(store: ArtifactStore, tmp_path: Path) -> None:

@@ -3,7 +3,7 @@
 A backend knows objects only by digest: it writes bytes under a temporary
 name and installs them under ``ab/cdef...`` only once complete, answers
 batch existence, opens, lists, deletes, and flushes. Two implementations:
-:class:`keel.artifacts.local.LocalBackend` (a folder, with reflinks and one
+:class:`keel.artifacts.local.LocalObjectStore` (a folder, with reflinks and one
 ``syncfs`` per batch) and :class:`keel.artifacts.remote_fs.FsspecBackend`
 (any fsspec URL: ``s3://``, ``gs://``, ``memory://``...).
 """

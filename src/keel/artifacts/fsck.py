@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Final
 
 from keel.artifacts.files import hash_reader
-from keel.artifacts.local import CORRUPT_DIR, LocalBackend
+from keel.artifacts.local import CORRUPT_DIR, LocalObjectStore
 from keel.artifacts.store import ArtifactStore
 from keel.artifacts.tree import TREE_PREFIX, looks_like_tree
 from keel.core.errors import KeelError
@@ -51,7 +51,7 @@ def _check_object(store: ArtifactStore, digest: str) -> tuple[str, bool, bool]:
 
 def _set_aside(store: ArtifactStore) -> set[str]:
     """Objects set aside as corrupt earlier and not stored again since (local stores list ``.corrupt/``)."""
-    if not isinstance(store.backend, LocalBackend):
+    if not isinstance(store.backend, LocalObjectStore):
         return set()
     folder = store.backend.root / CORRUPT_DIR
     names = [p.name for p in folder.iterdir()] if folder.is_dir() else []
@@ -77,7 +77,7 @@ def fsck(store: ArtifactStore, *, progress: Callable[[int, int], None] | None = 
     for digest in report.corrupt:
         store.backend.quarantine(digest)
         listing.pop(digest, None)
-    if isinstance(store.backend, LocalBackend):
+    if isinstance(store.backend, LocalObjectStore):
         store.backend.forget_repaired()
     aside = _set_aside(store)
     report.corrupt = sorted(set(report.corrupt) | aside)

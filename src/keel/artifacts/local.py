@@ -3,7 +3,7 @@
 Each write goes to ``<root>/.tmp/<owner>-<unique>`` first and is renamed into
 place only when complete, so a crash or a full disk never leaves a half object
 under a real name; a killed writer's temporaries are removed by the next put
-or fsck (:mod:`keel.artifacts.tempfiles`). Nothing is fsynced per file; :meth:`LocalBackend.sync` issues one
+or fsck (:mod:`keel.artifacts.tempfiles`). Nothing is fsynced per file; :meth:`LocalObjectStore.sync` issues one
 ``syncfs`` for the whole batch, which callers run before committing the
 metadata that references the objects. Objects are made read-only, since
 checkouts may share their blocks (reflinks).
@@ -26,7 +26,7 @@ import uuid
 import weakref
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import BinaryIO, Final
+from typing import Any, BinaryIO, Final
 
 from keel.artifacts.backend import ObjectBackend, StoredObject
 from keel.artifacts.digest import CHUNK, hash_bytes, new_hasher
@@ -34,7 +34,7 @@ from keel.artifacts.files import hash_reader
 from keel.artifacts.model import ObjectInfo
 from keel.artifacts.syncfs import syncfs
 from keel.artifacts.tempfiles import ORPHAN_AFTER_S, TempOwner, clean_temp
-from keel.core.errors import Conflict, CorruptObject, NotFound, StorageFull
+from keel.core.errors import ConfigError, Conflict, CorruptObject, NotFound, StorageFull
 
 #: Files up to this size are read into memory once (hash, then write only if new).
 SMALL_FILE: Final = 4 << 20
@@ -55,7 +55,7 @@ def _unchanged(before: os.stat_result, *later: os.stat_result) -> bool:
     return all((s.st_dev, s.st_ino, s.st_size, s.st_mtime_ns, s.st_ctime_ns) == key for s in later)
 
 
-class LocalBackend(ObjectBackend):
+class LocalObjectStore(ObjectBackend):
     """Objects as files in a local folder."""
 
     def __init__(self, root: Path) -> None:
@@ -369,3 +369,14 @@ class LocalBackend(ObjectBackend):
                 return
             self._dirty = False
             syncfs(self.root)
+
+
+def open_local(url: str, options: dict[str, Any], name: str | None = None) -> LocalObjectStore:
+    """The ``file://`` backend (entry point ``keel.artifact_backends:file``): a folder of objects.
+
+    Raises ConfigError if remote options are given, which mean nothing for a folder.
+    """
+    path = url[len("file://") :] if url.startswith("file://") else url
+    if options:
+        raise ConfigError(f"options {sorted(options)} do not apply to the local folder {path}")
+    return LocalObjectStore(Path(path))

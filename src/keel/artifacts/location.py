@@ -1,9 +1,11 @@
 """``open_artifacts``: pick the backend by the URL's scheme, as MLflow picks a tracking store.
 
-A path or ``file://`` URL is a local folder (reflinks, syncfs). Anything else
-goes to fsspec: ``s3://`` needs s3fs (MissingExtra with the hint "install
-keel[s3]" when it is absent), ``memory://`` and the rest need whatever fsspec
-needs for them.
+A plain path is the local folder (reflinks, syncfs), without any lookup. A
+URL's scheme names a plugin of the ``keel.artifact_backends`` entry-point
+group (:mod:`keel.artifacts.plugins`), the built-ins included: ``file://``
+is the local folder, ``s3://`` (which needs s3fs: MissingExtra with the hint
+"install keel[s3]" when it is absent), ``gs://``, ``memory://``... go to
+fsspec, and so does any other protocol fsspec knows.
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from keel.artifacts.local import LocalBackend
+from keel.artifacts.backend import ObjectBackend
+from keel.artifacts.local import open_local
+from keel.artifacts.plugins import factory_for
 from keel.artifacts.statcache import StatCache
 from keel.artifacts.store import ArtifactStore
 from keel.core.errors import ConfigError
@@ -41,11 +45,12 @@ def open_artifacts(
     if not url:
         raise ConfigError("no artifact store URL given", hint="set artifacts_url or KEEL_ARTIFACTS_URL")
     cache = StatCache(Path(cache_dir) / STAT_CACHE_FILE if cache_dir is not None else None)
-    if is_local_url(url):
-        path = url[len("file://") :] if url.startswith("file://") else url
-        if options:
-            raise ConfigError(f"options {sorted(options)} do not apply to the local folder {path}")
-        return ArtifactStore(LocalBackend(Path(path)), stat_cache=cache)
-    from keel.artifacts.remote_fs import FsspecBackend
-
-    return ArtifactStore(FsspecBackend(url, options or {}, name=name), stat_cache=cache)
+    scheme = urlsplit(url).scheme
+    if scheme == "" or (len(scheme) == 1 and url[1:3] in (":\\", ":/")):  # a path (C:/ on Windows)
+        return ArtifactStore(open_local(url, options or {}), stat_cache=cache)
+    backend = factory_for(scheme)(url, dict(options or {}), name)
+    if not isinstance(backend, ObjectBackend):
+        raise ConfigError(
+            f"the artifact backend for {scheme}:// URLs returned {type(backend).__name__}, not an ObjectBackend"
+        )
+    return ArtifactStore(backend, stat_cache=cache)

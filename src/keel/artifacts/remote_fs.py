@@ -292,3 +292,11 @@ class FsspecBackend(ObjectBackend):
             except Exception as exc:
                 raise self._fail(exc, "deleting objects") from None
         return len(present)
+
+
+def open_fsspec(url: str, options: dict[str, Any], name: str | None = None) -> FsspecBackend:
+    """The fsspec backend (entry points ``s3``, ``gs``, ``memory``...; any protocol fsspec knows).
+
+    Raises MissingExtra ("install keel[s3]") when the protocol's library is absent.
+    """
+    return FsspecBackend(url, options, name=name)

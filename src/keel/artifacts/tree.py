@@ -47,6 +47,11 @@ def check_path(path: str) -> str:
         raise InvalidInput(f"tree entry path {path!r} is not a relative POSIX path")
     if len(path) >= 2 and path[1] == ":":
         raise InvalidInput(f"tree entry path {path!r} is absolute")
+    if not path.isascii():
+        try:
+            path.encode("utf-8")
+        except UnicodeEncodeError:
+            raise InvalidInput(f"tree entry path {path!r} is not valid Unicode (a lone surrogate)") from None
     parts = path.split("/")
     for part in parts:
         if part in ("", ".", ".."):
