@@ -37,7 +37,11 @@ class Context:
             )
         from keel.store.engine import open_store  # SQLAlchemy: only commands that touch the database
 
-        return open_store(url, busy_timeout_ms=self.settings.db_busy_timeout_ms)
+        return open_store(
+            url,
+            busy_timeout_ms=self.settings.db_busy_timeout_ms,
+            synchronous=self.settings.values.get("db_synchronous"),
+        )
 
     @cached_property
     def artifacts(self) -> ArtifactStore:

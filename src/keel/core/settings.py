@@ -82,6 +82,27 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         "Addresses of reverse proxies (comma-separated IPs or CIDRs) whose X-Forwarded-For `keel server` "
         "believes for the client address; default none (the socket peer is the client).",
     ),
+    Setting(
+        "db_synchronous",
+        str,
+        "normal",
+        "SQLite durability, normal or full. normal (WAL, synced at checkpoints): a commit survives a "
+        "crash of Keel but a power cut may lose the last ones; full syncs every commit (slower small writes).",
+    ),
+    Setting(
+        "db_statement_timeout_s",
+        float,
+        20.0,
+        "Longest one database statement of a `keel server` request may run, in seconds; "
+        "past it the request answers 503. 0 turns it off.",
+    ),
+    Setting(
+        "server_trusted_proxies",
+        str,
+        None,
+        "Addresses of reverse proxies (comma-separated IPs or CIDRs) whose X-Forwarded-For `keel server` "
+        "believes for the client address; default none (the socket peer is the client).",
+    ),
     Setting("http_timeout_s", float, 30.0, "Timeout of one HTTP request to a Keel server, in seconds."),
     Setting(
         "http_retries", int, 4, "How often the SDK retries a Keel server that is unreachable or answers 503."

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Iterable
 from typing import Any
 
@@ -10,12 +11,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from keel.access.wiring import enable_auth
 from keel.auth.authorizer import RoleAuthorizer
 from keel.auth.ratelimit import FailureLimiter
 from keel.context import Context, Service
-from keel.core.errors import InvalidInput, KeelError, NotFound
+from keel.core.errors import ConfigError, InvalidInput, KeelError, NotFound
 from keel.core.operations import Caller, Operation, local_admin, operations_of
 from keel.core.version import __version__
 from keel.server.errors import error_response, validation_message
@@ -117,6 +119,7 @@ def create_app(
         authorizer=ctx.authorizer,
         max_body_bytes=int(values.get("server_max_request_mb") or 16) * MIB,
         max_upload_bytes=int(values.get("server_max_upload_mb") or 10_240) * MIB,
+        statement_timeout_s=float(values.get("db_statement_timeout_s") or 0) or None,
     )
     origins = [o.strip() for o in (values.get("server_cors_origins") or "").split(",") if o.strip()]
     if origins:
@@ -126,4 +129,25 @@ def create_app(
             allow_methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
             allow_headers=["Authorization", "Content-Type"],
         )
+    proxies = trusted_proxies(values.get("server_trusted_proxies"))
+    if proxies:  # added last, so it runs first: the limiter and the log see the real client
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)
     return app
+
+
+def trusted_proxies(value: str | None) -> list[str]:
+    """The ``server_trusted_proxies`` setting as a list of IPs / CIDRs; ConfigError naming a bad entry.
+
+    Only addresses are accepted (no ``*``, no host names): trusting X-Forwarded-For
+    from anyone would let every caller choose the address it is rate limited by.
+    """
+    entries = [e.strip() for e in (value or "").split(",") if e.strip()]
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry)
+        except ValueError:
+            raise ConfigError(
+                f"server_trusted_proxies: {entry!r} is not an IP address or network",
+                hint="list your reverse proxies' addresses, e.g. 10.0.0.5,10.1.0.0/16",
+            ) from None
+    return entries

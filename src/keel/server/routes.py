@@ -210,15 +210,28 @@ def _caller(request: Request, op: Operation, authenticate: Authenticate) -> Call
 
 
 def _unexpected(exc: Exception, op: Operation) -> Response:
-    """A database outage is 503 (retry later); anything else unexpected is 500."""
-    if _is_db_outage(exc):
-        return error_response(
-            DatabaseUnavailable(f"database unavailable: {exc.__class__.__name__}"), op.errors
-        )
+    """A database outage, a full pool or a statement past its limit is 503 (retry later); anything
+    else unexpected is 500."""
+    known = database_error(exc)
+    if known is not None:
+        return error_response(known, op.errors)
     return unexpected_response(exc, op.errors)
 
 
-def _is_db_outage(exc: Exception) -> bool:
-    from sqlalchemy.exc import OperationalError
+def database_error(exc: Exception) -> KeelError | None:
+    """What an unexpected database error means for the caller: a 503 to retry, or None (a bug).
 
-    return isinstance(exc, OperationalError)
+    The store already turns these into Keel errors inside its sessions; this
+    catches the ones raised outside any (a raw connection, a pool checkout).
+    """
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    from keel.store.limits import current_timeout_s, is_statement_timeout, timed_out
+
+    seconds = current_timeout_s()
+    if seconds is not None and is_statement_timeout(exc):
+        return timed_out(seconds)
+    if isinstance(exc, OperationalError | PoolTimeout):
+        return DatabaseUnavailable(f"database unavailable: {exc.__class__.__name__}")
+    return None

@@ -11,30 +11,41 @@ One pure ASGI middleware runs before FastAPI parses anything, so:
   early check only makes the refusal come first;
 - bodies are bounded: ``server_max_request_mb`` for JSON, ``server_max_upload_mb``
   for streamed uploads (counted as they arrive) -> 413;
-- failed sign-ins are rate limited per client address -> 429 with Retry-After
-  (a valid token is verified first and never limited);
+- failed sign-ins are rate limited per client address -> 429 with Retry-After;
+  once limited, the address's requests are refused before any token is
+  verified, until the window passes (see :class:`TokenAuthenticator` for the
+  one exception: a token this server verified recently);
+- every statement a request runs is limited to ``db_statement_timeout_s``;
+- the token and role lookups run on a worker thread, never on the event loop
+  (a wait for a pooled connection there would stall every request, including
+  the uploads whose worker threads hold connections and wait for their body);
 - every response carries security headers; CORS headers only if configured.
 
-The client address is the socket peer; a reverse proxy's X-Forwarded-For is
-not trusted (run uvicorn with ``--proxy-headers`` behind a proxy you control).
+The client address is the socket peer, or, for a peer listed in
+``server_trusted_proxies``, the address that proxy put in X-Forwarded-For
+(uvicorn's ProxyHeadersMiddleware, mounted by ``create_app``).
 """
 
 from __future__ import annotations
 
 import json
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import Any, Final
 from urllib.parse import parse_qs
 
+import anyio.to_thread
 from starlette.requests import Request
 from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from keel.auth.authorizer import RoleAuthorizer
 from keel.auth.ratelimit import FailureLimiter
+from keel.auth.tokens import hash_token
 from keel.core.errors import (
-    DatabaseUnavailable,
     InvalidInput,
     KeelError,
     PayloadTooLarge,
@@ -43,7 +54,8 @@ from keel.core.errors import (
 )
 from keel.core.operations import Action, Authorizer, Caller, Operation
 from keel.server.errors import error_response, unexpected_response
-from keel.server.routes import AUTHORIZED_KEY, CALLER_KEY, Authenticate
+from keel.server.routes import AUTHORIZED_KEY, CALLER_KEY, Authenticate, database_error
+from keel.store.limits import statement_timeout
 
 #: Routes anyone may call: liveness, version, and the API's own description.
 PUBLIC_PATHS: Final = frozenset(
@@ -72,29 +84,66 @@ def anonymous(address: str | None) -> Caller:
     return Caller(name="anonymous", address=address)
 
 
+#: How long a token this server verified stays known good for a limited address (see below).
+KNOWN_GOOD_S: Final = 3600.0
+_KNOWN_GOOD_LIMIT: Final = 10_000
+
+
 class TokenAuthenticator:
-    """Bearer tokens -> Caller, with failed attempts rate limited per client address."""
+    """Bearer tokens -> Caller, with failed attempts rate limited per client address.
+
+    A limited address is refused (429) before its token is verified, with one
+    exception: a token this server verified within the last hour passes the gate
+    (and is then verified as usual, so a revoked one still fails). Telling it
+    needs only a lookup of its hash among tokens that were just used, which a
+    guesser cannot hit, and it keeps a signed-in user who shares an address
+    with a guesser (one office, one NAT) from being locked out with it.
+    """
 
     def __init__(self, authorizer: RoleAuthorizer, limiter: FailureLimiter) -> None:
         self.authorizer = authorizer
         self.limiter = limiter
+        self._good: OrderedDict[str, float] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _known_good(self, digest: str) -> bool:
+        with self._lock:
+            seen = self._good.get(digest)
+            return seen is not None and time.monotonic() - seen < KNOWN_GOOD_S
+
+    def _remember(self, digest: str) -> None:
+        with self._lock:
+            self._good[digest] = time.monotonic()
+            self._good.move_to_end(digest)
+            while len(self._good) > _KNOWN_GOOD_LIMIT:
+                self._good.popitem(last=False)
+
+    def _forget(self, digest: str) -> None:
+        with self._lock:
+            self._good.pop(digest, None)
 
     def __call__(self, request: Request, op: Operation | None) -> Caller:
-        """Verify first, so a valid token is never limited; a client that used up its failures
-        gets 429 instead of 401 for each further failure until the oldest ages out."""
+        """The caller; 401 for a bad token (counted against the address), 429 while limited."""
         address = client_address(request)
         header = request.headers.get("authorization")
         if header is None:
+            self.limiter.check(address)
             return anonymous(address)
         scheme, _, token = header.strip().partition(" ")
-        try:
-            if scheme.lower() != "bearer" or not token.strip():
-                raise Unauthenticated("the Authorization header must be 'Bearer <token>'")
-            caller = self.authorizer.verify_token(token.strip())
-        except Unauthenticated:
+        token = token.strip()
+        bearer = scheme.lower() == "bearer" and bool(token)
+        digest = hash_token(token) if bearer else ""
+        if not (bearer and self._known_good(digest)):
             self.limiter.check(address)
+        try:
+            if not bearer:
+                raise Unauthenticated("the Authorization header must be 'Bearer <token>'")
+            caller = self.authorizer.verify_token(token)
+        except Unauthenticated:
+            self._forget(digest)  # revoked, expired or its user disabled: no longer known good
             self.limiter.failed(address)
             raise
+        self._remember(digest)
         return replace(caller, address=address)
 
 
@@ -142,6 +191,7 @@ class SecurityMiddleware:
         authorizer: Authorizer,
         max_body_bytes: int,
         max_upload_bytes: int,
+        statement_timeout_s: float | None = None,
     ) -> None:
         self.app = app
         self.routes = routes
@@ -149,6 +199,7 @@ class SecurityMiddleware:
         self.authorizer = authorizer
         self.max_body_bytes = max_body_bytes
         self.max_upload_bytes = max_upload_bytes
+        self.statement_timeout_s = statement_timeout_s
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "websocket":
@@ -158,6 +209,10 @@ class SecurityMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        with statement_timeout(self.statement_timeout_s):  # worker threads inherit it
+            await self._http(scope, receive, send)
+
+    async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         path: str = scope.get("path", "")
         extra = API_HEADERS if not path.startswith("/docs") else ()
 
@@ -181,7 +236,7 @@ class SecurityMiddleware:
             public = public or (op is not None and op.action is Action.PUBLIC)
             body: bytes | None = None
             if route is not None and not public:
-                caller = self.authenticate(Request(scope), op)
+                caller = await anyio.to_thread.run_sync(self.authenticate, Request(scope), op)
                 if caller.user_id is None and not caller.is_admin:
                     raise Unauthenticated(
                         "this needs a signed-in caller",
@@ -195,16 +250,14 @@ class SecurityMiddleware:
                         body = await _read_body(receive, limit)
                     known, project = _project_value(op, path_params, scope, body)
                     if known:
-                        self.authorizer.authorize(caller, op.action, project)
+                        await anyio.to_thread.run_sync(self.authorizer.authorize, caller, op.action, project)
                         scope[AUTHORIZED_KEY] = (caller, op.action, project)
         except KeelError as exc:
             await _refuse(exc, style, scope, receive, send_with_headers)
             return
         except Exception as exc:  # the database behind the token or role lookup, or a bug
-            from sqlalchemy.exc import OperationalError
-
-            if isinstance(exc, OperationalError):
-                outage = DatabaseUnavailable(f"database unavailable: {exc.__class__.__name__}")
+            outage = database_error(exc)
+            if outage is not None:
                 await _refuse(outage, style, scope, receive, send_with_headers)
             else:
                 await unexpected_response(exc, style)(scope, receive, send_with_headers)
