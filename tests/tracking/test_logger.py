@@ -125,3 +125,39 @@ def test_checked_point() -> None:
         checked_point("a:b", 1.0, 0, 0)
     with pytest.raises(InvalidInput, match="logger needs"):
         RunLogger("r", FakeServer(), capacity=0)
+
+
+def test_a_batch_too_large_for_the_server_is_sent_in_halves() -> None:
+    from keel.core.errors import PayloadTooLarge
+
+    server = FakeServer()
+
+    def small(**kwargs: Any) -> None:
+        if sum(len(cols[0]) for cols in kwargs["series"].values()) > 10:
+            raise PayloadTooLarge("at most 10 points")
+        server(**kwargs)
+
+    logger = RunLogger("r1", small, batch_size=35)
+    for i in range(35):
+        logger.log("m", float(i), i, 0)
+    logger.close()
+    assert [p[1] for p in server.points] == [float(i) for i in range(35)]
+    assert logger.sent_points == 35 and len(server.batches) == 4
+
+
+def test_a_quiet_run_still_sends_heartbeats(monkeypatch: pytest.MonkeyPatch) -> None:
+    import keel.tracking.logger as logger_module
+
+    monkeypatch.setattr(logger_module, "HEARTBEAT_S", 0.0)
+    beats = threading.Event()
+    calls: list[dict[str, Any]] = []
+
+    def send(**kwargs: Any) -> None:
+        calls.append(kwargs)
+        if kwargs == {"run_id": "r1"}:
+            beats.set()
+
+    logger = RunLogger("r1", send, interval=0.01)
+    assert beats.wait(10)  # an empty batch: the server's sign that this run's process is alive
+    logger.close()
+    assert {"run_id": "r1"} in calls
