@@ -295,13 +295,3 @@ class StatementTimeout(KeelError):
     exit_code = 2
     headline = "statement timeout"
     retryable = True
-
-
-class StatementTimeout(KeelError):
-    """A database statement ran past the server's per-request limit (``db_statement_timeout_s``) and was cancelled."""
-
-    code = "statement_timeout"
-    status = 503
-    exit_code = 2
-    headline = "statement timeout"
-    retryable = True

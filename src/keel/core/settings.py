@@ -82,27 +82,6 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         "Addresses of reverse proxies (comma-separated IPs or CIDRs) whose X-Forwarded-For `keel server` "
         "believes for the client address; default none (the socket peer is the client).",
     ),
-    Setting(
-        "db_synchronous",
-        str,
-        "normal",
-        "SQLite durability, normal or full. normal (WAL, synced at checkpoints): a commit survives a "
-        "crash of Keel but a power cut may lose the last ones; full syncs every commit (slower small writes).",
-    ),
-    Setting(
-        "db_statement_timeout_s",
-        float,
-        20.0,
-        "Longest one database statement of a `keel server` request may run, in seconds; "
-        "past it the request answers 503. 0 turns it off.",
-    ),
-    Setting(
-        "server_trusted_proxies",
-        str,
-        None,
-        "Addresses of reverse proxies (comma-separated IPs or CIDRs) whose X-Forwarded-For `keel server` "
-        "believes for the client address; default none (the socket peer is the client).",
-    ),
     Setting("http_timeout_s", float, 30.0, "Timeout of one HTTP request to a Keel server, in seconds."),
     Setting(
         "http_retries", int, 4, "How often the SDK retries a Keel server that is unreachable or answers 503."
@@ -169,6 +148,25 @@ SETTINGS: Final[tuple[Setting, ...]] = (
         str,
         None,
         "Where the SDK stages a server's data objects it hashes or reads; default ~/.cache/keel/staging.",
+    ),
+    Setting(
+        "search_max_terms",
+        int,
+        200,
+        "Most comparisons one run search filter may hold (each value of an `in (...)` list counts as "
+        "one); a longer filter is refused (422) before any SQL runs.",
+    ),
+    Setting(
+        "search_max_depth",
+        int,
+        20,
+        "Deepest nesting of parentheses a run search filter may use (at most 100); deeper is refused (422).",
+    ),
+    Setting(
+        "search_max_order_keys",
+        int,
+        8,
+        "Most `order_by` keys one run search may give; more is refused (422).",
     ),
 )
 
@@ -266,6 +264,9 @@ class SettingValues:
     system_metrics_interval_s: float
     run_heartbeat_timeout_s: float
     staging_dir: str | None
+    search_max_terms: int
+    search_max_depth: int
+    search_max_order_keys: int
 
 
 @dataclass(frozen=True)
