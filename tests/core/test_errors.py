@@ -95,3 +95,14 @@ def test_the_cli_prints_the_headline_and_the_message(keel_cli: Any) -> None:
     assert result.err.startswith(
         "keel: error: bad configuration: setting server_port from the command line is not a valid int"
     )
+
+
+def test_no_class_is_defined_twice() -> None:
+    # A merge that appends a class a second time silently replaces the first; the source says so.
+    import collections
+    import inspect
+    import re
+
+    names = re.findall(r"^class (\w+)\(", inspect.getsource(errors), re.MULTILINE)
+    twice = [name for name, n in collections.Counter(names).items() if n > 1]
+    assert twice == []
