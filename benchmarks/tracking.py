@@ -12,13 +12,19 @@ Workloads, each tool in a fresh process on a fresh store, alternating, median of
   search returning about 1,000 runs with their params and metrics (median of 5 queries);
   run creation rate reported too;
 - (d) (a) through each tool's HTTP server (``keel server --no-auth``; ``mlflow server
-  --workers 1``), with the peak resident memory of the server's whole process tree.
+  --workers 1``), with the peak resident memory of the server's whole process tree;
+- (s) durability (issue 11.12): Keel on SQLite with ``db_synchronous=normal`` (the default:
+  WAL synced at checkpoints, a power cut may lose the last commits) beside ``full`` (every
+  commit synced, as MLflow's SQLite runs), alternating: --s-runs small transactions (a run
+  created, one batch, ended: three commits each) and the buffered ingest of (a). Keel alone,
+  so it needs no peers environment.
 
 MLflow runs from its own environment (benchmarks/.venv-peers, never a Keel dependency):
 
     python3 -m venv benchmarks/.venv-peers && benchmarks/.venv-peers/bin/pip install mlflow
     .venv/bin/python benchmarks/tracking.py                     # the issue's sizes
     .venv/bin/python benchmarks/tracking.py --runs 1 --c-runs 200 --workloads ab   # a smoke run
+    .venv/bin/python benchmarks/tracking.py --workloads s       # durability: normal vs full
 
 This file is also the worker: ``--worker keel|mlflow`` runs one workload and prints JSON.
 Only the standard library is imported at the top, so the peers' Python can run it.
@@ -53,6 +59,8 @@ CALLS_B = 5000
 
 
 def keel_worker(workload: str, work: Path, url: str | None, c_runs: int) -> dict[str, Any]:
+    if workload.startswith("s-"):  # s-normal / s-full: the durability workload in that mode
+        os.environ["KEEL_DB_SYNCHRONOUS"] = workload[2:]
     import keel
 
     if url:
@@ -68,6 +76,8 @@ def keel_worker(workload: str, work: Path, url: str | None, c_runs: int) -> dict
     client.projects.create(name=project)
     keel.init(project=project, url=url, home=None if url else work / ".keel")
     out: dict[str, Any] = {}
+    if workload.startswith("s-"):
+        return _durability_worker(client, project, c_runs, work / ".keel")
     if workload in ("a", "d"):
         started = time.perf_counter()
         ids = []
@@ -113,6 +123,39 @@ def keel_worker(workload: str, work: Path, url: str | None, c_runs: int) -> dict
             assert all(len(r.params) == 5 and len(r.metrics) == 5 for r in page.items)
         out = {"runs_per_s": create_rate, "query_s": statistics.median(query_times), "found": found}
     return out
+
+
+def _durability_worker(client: Any, project: str, small: int, home: Path) -> dict[str, Any]:
+    """(s): ``small`` runs of three commits each (create, one batch, end), then (a)'s ingest."""
+    from sqlalchemy import text
+
+    import keel
+    from keel.context import Context
+    from keel.core.settings import load_settings
+
+    with Context(load_settings({"home": str(home)})).store.read() as session:  # the mode in force
+        pragma = int(session.execute(text("PRAGMA synchronous")).scalar_one())
+    started = time.perf_counter()
+    for i in range(small):
+        info = client.runs.create(project=project, params={"i": i})
+        client.runs.log_batch(run_id=info.id, metrics=[("loss", 1.0 / (i + 1), 0, 0)])
+        client.runs.end(run_id=info.id)
+    commits_per_s = 3 * small / (time.perf_counter() - started)
+    started = time.perf_counter()
+    last = ""
+    for _ in range(RUNS_A):
+        with keel.start_run(system_metrics=False, capture_env=False) as run:
+            for step in range(STEPS_A):
+                run.log_metrics({f"m{k}": 0.5 + step * 1e-4 + k for k in range(METRICS_A)}, step=step)
+        last = run.id
+    points_per_s = RUNS_A * METRICS_A * STEPS_A / (time.perf_counter() - started)
+    stored = len(keel.get_run(last).metric_history("m3"))
+    return {
+        "commits_per_s": commits_per_s,
+        "points_per_s": points_per_s,
+        "stored_last_key": stored,
+        "pragma": pragma,
+    }
 
 
 def mlflow_worker(workload: str, work: Path, url: str | None, c_runs: int) -> dict[str, Any]:
@@ -336,9 +379,13 @@ def run_once(tool: str, workload: str, c_runs: int) -> dict[str, Any]:
 def _versions() -> str:
     from keel.core.version import __version__
 
-    mlflow = subprocess.run(
-        [str(PEERS_PYTHON), "-c", "import mlflow; print(mlflow.__version__)"], capture_output=True, text=True
-    ).stdout.strip()
+    mlflow = "absent"
+    if PEERS_PYTHON.exists():
+        mlflow = subprocess.run(
+            [str(PEERS_PYTHON), "-c", "import mlflow; print(mlflow.__version__)"],
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
     return f"Keel {__version__}, MLflow {mlflow}, Python {sys.version.split()[0]}, {os.cpu_count()} CPUs"
 
 
@@ -349,6 +396,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3, help="repetitions per workload (median)")
     parser.add_argument("--workloads", default="abcd", help="which of a, b, c, d")
     parser.add_argument("--c-runs", type=int, default=5000, help="runs created in workload (c)")
+    parser.add_argument("--s-runs", type=int, default=300, help="small 3-commit runs in workload (s)")
     parser.add_argument("--worker", choices=["keel", "mlflow"], help=argparse.SUPPRESS)
     parser.add_argument("--workload", help=argparse.SUPPRESS)
     parser.add_argument("--dir", help=argparse.SUPPRESS)
@@ -358,15 +406,42 @@ def main() -> None:
         worker = keel_worker if args.worker == "keel" else mlflow_worker
         print(json.dumps(worker(args.workload, Path(args.dir), args.url, args.c_runs)))
         return
-    if not PEERS_PYTHON.exists():
+    if set(args.workloads) - {"s"} and not PEERS_PYTHON.exists():
         sys.exit(f"no peers environment at {PEERS_PYTHON}; see this file's docstring")
     print(_versions())
     for workload in args.workloads:
+        if workload == "s":
+            durability(args)
+            continue
         results: dict[str, list[dict[str, Any]]] = {"keel": [], "mlflow": []}
         for _ in range(args.runs):
             for tool in ("keel", "mlflow"):  # alternating
                 results[tool].append(run_once(tool, workload, args.c_runs))
         report(workload, results, args)
+
+
+def durability(args: argparse.Namespace) -> None:
+    """(s): the same Keel work with db_synchronous normal and full, alternating, median of --runs."""
+    results: dict[str, list[dict[str, Any]]] = {"normal": [], "full": []}
+    for _ in range(args.runs):
+        for mode in results:
+            results[mode].append(run_once("keel", f"s-{mode}", args.s_runs))
+    n, f = results["normal"], results["full"]
+    assert {r["pragma"] for r in n} == {1} and {r["pragma"] for r in f} == {2}, "mode not in force"
+    print(
+        f"(s) SQLite durability, {args.s_runs} runs x 3 commits, then {RUNS_A}x{METRICS_A}x{STEPS_A} "
+        f"points buffered, median of {args.runs}:"
+    )
+    for mode, items in results.items():
+        print(
+            f"    {mode:6} {_median(items, 'commits_per_s'):8,.0f} commits/s   "
+            f"{_median(items, 'points_per_s'):10,.0f} points/s   (stored per key: {items[-1]['stored_last_key']})"
+        )
+    print(
+        f"    normal/full  commits {_median(n, 'commits_per_s') / _median(f, 'commits_per_s'):.2f}x, "
+        f"points {_median(n, 'points_per_s') / _median(f, 'points_per_s'):.2f}x"
+    )
+    sys.stdout.flush()
 
 
 def _median(items: list[dict[str, Any]], key: str) -> float:

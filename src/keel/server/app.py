@@ -119,7 +119,7 @@ def create_app(
         authorizer=ctx.authorizer,
         max_body_bytes=int(values.get("server_max_request_mb") or 16) * MIB,
         max_upload_bytes=int(values.get("server_max_upload_mb") or 10_240) * MIB,
-        statement_timeout_s=float(values.get("db_statement_timeout_s") or 0) or None,
+        statement_timeout_s=statement_limit(values.get("db_statement_timeout_s")),
     )
     origins = [o.strip() for o in (values.get("server_cors_origins") or "").split(",") if o.strip()]
     if origins:
@@ -133,6 +133,17 @@ def create_app(
     if proxies:  # added last, so it runs first: the limiter and the log see the real client
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)
     return app
+
+
+def statement_limit(value: float | None) -> float | None:
+    """The ``db_statement_timeout_s`` setting in seconds (None: off); ConfigError if negative."""
+    seconds = float(value or 0)
+    if seconds < 0:
+        raise ConfigError(
+            f"db_statement_timeout_s must be >= 0 seconds (0 turns it off), got {value}",
+            hint="e.g. KEEL_DB_STATEMENT_TIMEOUT_S=20",
+        )
+    return seconds or None
 
 
 def trusted_proxies(value: str | None) -> list[str]:
