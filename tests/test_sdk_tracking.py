@@ -184,11 +184,14 @@ def test_autolog_sklearn_records_params_score_time_and_model(churn: Any) -> None
 
 def test_start_run_needs_a_project_and_helpers_check_their_input(tmp_path: Path) -> None:
     settings = new_workspace(tmp_path / "ws")
-    keel.init(home=settings.home)
-    with pytest.raises(InvalidInput, match="no project"):
+    client = keel.init(home=settings.home)
+    # the current project (the `project` setting, "default" unless chosen) must exist
+    with pytest.raises(NotFound, match="no project named 'default'"):
         keel.start_run(system_metrics=False)
-    with pytest.raises(InvalidInput, match="no project"):
+    with pytest.raises(NotFound, match="no project named 'default'"):
         keel.search_runs("metrics.auc > 1")
+    client.projects.create(name="default")
+    assert client.runs.search(project="default").items == []  # the failed start left no run
     keel.init(project="p", create=True, home=settings.home)
     with keel.start_run(system_metrics=False, capture_env=False) as run:
         with pytest.raises(InvalidInput, match="matplotlib Figure"):

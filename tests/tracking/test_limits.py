@@ -13,7 +13,7 @@ from sqlalchemy import update
 import keel
 import keel.sdk
 from keel.client import Client
-from keel.core.errors import InvalidInput, PayloadTooLarge
+from keel.core.errors import InvalidInput, NotFound, PayloadTooLarge
 from keel.tracking.models import RunRow
 from keel.tracking.write import MAX_BATCH_ENTRIES, MAX_BATCH_POINTS
 
@@ -137,3 +137,20 @@ def test_values_stored_before_the_checks_never_break_the_cost(make_keel: Callabl
         session.execute(update(RunRow).where(RunRow.id.in_(ids[:2])).values(energy_kwh=1e308, cost=-5.0))
     total = client.runs.cost(project="b")
     assert total.runs == 3 and total.energy_kwh == 2.0 and total.cost == 0.0
+
+
+def test_ids_and_batch_names_no_database_could_store_are_refused(
+    keel_client: Client, unique: Callable[[str], str]
+) -> None:
+    project = _project(keel_client, unique)
+    run = keel_client.runs.create(project=project)
+    with pytest.raises(InvalidInput, match="client_id"):
+        keel_client.runs.log_batch(run_id=run.id, client_id="a\x00b", seq=1, metrics=[("m", 1.0, 0, 1)])
+    with pytest.raises(InvalidInput, match="seq"):
+        keel_client.runs.log_batch(run_id=run.id, client_id="c", seq=2**63, metrics=[("m", 1.0, 0, 1)])
+    for bad in ("a\x00b", "x" * 65):
+        with pytest.raises(NotFound, match="no run with id"):
+            keel_client.runs.get(run_id=bad)
+        with pytest.raises(NotFound, match="no run with id"):
+            keel_client.runs.create(project=project, parent_id=bad)
+    assert keel_client.runs.get(run_id=run.id).metrics == {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from sqlalchemy import case, func, select
@@ -14,9 +15,19 @@ from keel.tracking.points import merge
 from keel.tracking.schemas import MetricPoint, RunArtifact, RunRecord
 from keel.tracking.values import MAX_ENERGY_KWH, decode_param
 
+#: What a run id can look like (ULIDs are 26 of these); anything else names no run.
+_RUN_ID = re.compile(r"^[0-9A-Za-z]{1,64}$")
+
+
+def is_run_id(text: str) -> bool:
+    """Whether ``text`` could be a run's id (so it may be sent to the database)."""
+    return bool(_RUN_ID.match(text))
+
 
 def find_run(session: Session, run_id: str, *, lock: bool = False) -> RunRow:
-    """The run row; NotFound naming the id otherwise."""
+    """The run row; NotFound naming the id otherwise (an id no run could have never reaches the database)."""
+    if not is_run_id(run_id):
+        raise run_not_found(run_id)
     row = session.get(
         RunRow, run_id, with_for_update=lock if session.get_bind().dialect.name != "sqlite" else False
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, field_serializer
 
@@ -17,6 +17,8 @@ END_STATUSES: tuple[str, ...] = ("FINISHED", "FAILED", "KILLED")
 PointTuple = tuple[str, Number, Int64, Int64]
 #: One key's points as columns: ([steps], [timestamps in Unix ms], [values]).
 SeriesColumns = tuple[list[Int64], list[Int64], list[Number]]
+#: A logging client's id, as it names its batches (the SDK sends 32 hex digits).
+ClientId = Annotated[str, Field(pattern=r"^[A-Za-z0-9_.\-]{1,64}$")]
 
 
 class MetricPoint(BaseModel):

@@ -27,12 +27,14 @@ from keel.core.timeutil import as_utc, utcnow
 from keel.lineage import add_edges
 from keel.projects.service import find_project
 from keel.tracking.artifact_ops import RunArtifactOps, clean_path, register_artifact
+from keel.tracking.filter import Limits
 from keel.tracking.lineage_ops import RunLineage, RunLineageOps
 from keel.tracking.liveness import beat, clear_reason, killed_for_silence, mark_killed, stale_ids
 from keel.tracking.models import RunRow
-from keel.tracking.read import final_metrics, find_run, history, project_totals, to_record
+from keel.tracking.read import final_metrics, find_run, history, is_run_id, project_totals, to_record
 from keel.tracking.schemas import (
     BatchResult,
+    ClientId,
     CostSummary,
     MetricPoint,
     PointTuple,
@@ -45,6 +47,7 @@ from keel.tracking.search import search_runs
 from keel.tracking.values import (
     MAX_ENERGY_KWH,
     MAX_HOURLY_PRICE,
+    Int64,
     ParamValue,
     check_amount,
     check_key,
@@ -175,8 +178,8 @@ class RunService(RunLineageOps, RunArtifactOps):
         metrics: list[PointTuple] | None = None,
         params: dict[str, ParamValue] | None = None,
         tags: dict[str, str] | None = None,
-        client_id: str | None = None,
-        seq: int | None = None,
+        client_id: ClientId | None = None,
+        seq: Int64 | None = None,
         series: dict[str, SeriesColumns] | None = None,
     ) -> BatchResult:
         """Store metric points (key, value, step, Unix ms), params and tags in one transaction.
@@ -288,8 +291,9 @@ class RunService(RunLineageOps, RunArtifactOps):
         self._reap(project=project)
         with self.store.read() as session:
             project_id = find_project(session, project).id
+            limits = Limits.from_settings(self.ctx.settings)
             items, token = search_runs(
-                session, project_id, filter, order_by, limit, page_token, include_deleted
+                session, project_id, filter, order_by, limit, page_token, include_deleted, limits
             )
         return Page[RunSummary](items=items, next_token=token)
 
@@ -330,7 +334,8 @@ class RunService(RunLineageOps, RunArtifactOps):
         stays a read.
         """
         timeout = float(self.ctx.settings.run_heartbeat_timeout_s or 0)
-        if timeout <= 0:
+        run_ids = [r for r in run_ids if is_run_id(r)]
+        if timeout <= 0 or not (project or run_ids):
             return 0
         with self.store.read() as session:
             project_id = find_project(session, project).id if project is not None else None
