@@ -90,7 +90,10 @@ def add(
 
 @app.command("status")
 def status(
-    path: Annotated[str, typer.Argument(help="The file or folder to compare with its latest version.")],
+    path: Annotated[
+        str | None,
+        typer.Argument(help="The file or folder to compare (default: every tracked path of the workspace)."),
+    ] = None,
     name: Annotated[
         str | None, typer.Option("--name", "-n", help="Dataset (default: from <path>.keel).")
     ] = None,
@@ -99,11 +102,20 @@ def status(
 ) -> None:
     """Show what changed on disk since the latest version (unchanged files are only stat'ed).
 
+    With no path, every pointer file under the workspace's folder is checked, in one process.
+
     Example: keel data status data/images/
     """
     from keel.data import status as data_status
 
     c, proj = _ctx(project)
+    if path is None:
+        if name is not None:
+            from keel.core.errors import InvalidInput
+
+            raise InvalidInput("--name needs a path: keel data status PATH --name DATASET")
+        _status_all(c, json_out)
+        return
     result = data_status(path, name, project=proj, client=c)
     if json_out:
         output.print_json(
@@ -128,6 +140,39 @@ def status(
         output.console().print(f"  {change.change:9} {change.path}", highlight=False)
     if len(result.changes) > 50:
         output.console().print(f"  ... and {len(result.changes) - 50} more (--json lists all)")
+
+
+def _status_all(c: Any, json_out: bool) -> None:
+    from keel.data import status_all
+
+    found = status_all(client=c)
+    if json_out:
+        output.print_json(
+            [
+                {
+                    "pointer": str(t.pointer),
+                    "path": str(t.path),
+                    "version": t.address,
+                    "state": t.state,
+                    "changes": t.status.changes if t.status else [],
+                }
+                for t in found
+            ]
+        )
+        return
+    if not found:
+        output.line("no tracked paths (no *.keel pointer files) in this workspace's folder")
+        return
+    notes = {
+        "clean": "matches",
+        "changed": "differs from",
+        "missing": "is not checked out; keel data checkout {pointer}",
+        "unknown": "is unknown here; keel data pull",
+    }
+    for t in found:
+        note = notes[t.state].format(pointer=t.pointer)
+        extra = f" ({len(t.status.changes)} change(s))" if t.status and t.status.changes else ""
+        output.line(f"{t.state:8} {t.path} {note} {t.address}{extra}")
 
 
 @app.command("ls")
@@ -353,6 +398,7 @@ def checkout(
         typer.Option("--hardlink", help="Hard-link from the store (editing such a file corrupts the store)."),
     ] = False,
     project: ProjectOpt = None,
+    json_out: JsonOpt = False,
 ) -> None:
     """Write a version's files (reflink, else copy; verified).
 
@@ -364,6 +410,9 @@ def checkout(
     done = data_checkout(
         target, dest, include=include, force=force, hardlink=hardlink, project=proj, client=c
     )
+    if json_out:
+        output.print_json({"version": done.version, "dest": str(done.dest), "files": done.files})
+        return
     output.done(f"checked out {done.version.address}: {done.files:,} file(s) -> {done.dest}")
 
 
@@ -373,6 +422,7 @@ def tag_version(
     tag: Annotated[str, typer.Argument(help="The tag, e.g. golden.")],
     force: Annotated[bool, typer.Option("--force", help="Move the tag if it points elsewhere.")] = False,
     project: ProjectOpt = None,
+    json_out: JsonOpt = False,
 ) -> None:
     """Name a version, so name@<tag> finds it.
 
@@ -382,11 +432,18 @@ def tag_version(
 
     c, proj = _ctx(project)
     v = data_tag(address, tag, force=force, project=proj, client=c)
+    if json_out:
+        output.print_json(v)
+        return
     output.done(f"{v.dataset}@{tag} -> v{v.number}")
 
 
 @app.command("rm")
-def rm(name: Annotated[str, typer.Argument(help="Dataset name.")], project: ProjectOpt = None) -> None:
+def rm(
+    name: Annotated[str, typer.Argument(help="Dataset name.")],
+    project: ProjectOpt = None,
+    json_out: JsonOpt = False,
+) -> None:
     """Remove a dataset (soft): history stays, objects become collectable by `keel artifacts gc`.
 
     Example: keel data rm old-export
@@ -395,6 +452,9 @@ def rm(name: Annotated[str, typer.Argument(help="Dataset name.")], project: Proj
 
     c, proj = _ctx(project)
     d = data_rm(name, project=proj, client=c)
+    if json_out:
+        output.print_json(d)
+        return
     output.done(
         f"removed dataset {d.name} ({d.versions} version(s)); run `keel artifacts gc` to reclaim space"
     )
@@ -428,44 +488,70 @@ def lineage(
         con.print(f"    {e['src']} --{e['relation']}--> {e['dst']}", highlight=False)
 
 
+RemoteArg = Annotated[
+    str | None,
+    typer.Argument(help="A named remote (default: the only one, or origin; see `keel remote ls`)."),
+]
+
+
+def _transferred(report: Any, verb: str, json_out: bool) -> None:
+    if json_out:
+        from dataclasses import asdict
+
+        output.print_json(asdict(report))
+        return
+    where = "there" if verb == "pushed" else "here"
+    output.done(
+        f"{verb} {report.moved:,} object(s), {_size(report.bytes)}; {report.present:,} were {where} already; "
+        f"{len(report.versions)} version(s), {report.records} record(s) written"
+    )
+
+
 @app.command("push")
 def push(
-    remote: Annotated[str, typer.Argument(help="A named remote (see `keel remote ls`).")],
+    remote: RemoteArg = None,
     address: Annotated[
         str | None, typer.Argument(help="One version (default: every version of the project).")
     ] = None,
     project: ProjectOpt = None,
+    json_out: JsonOpt = False,
 ) -> None:
-    """Copy to a remote the objects it lacks (resumable: run again after an interruption).
+    """Copy to a remote the objects it lacks and each version's record (resumable).
+
+    A version number the remote holds with other content (another clone pushed
+    it first) is refused before anything is copied.
 
     Example: keel data push origin
     """
     from keel.data import push as data_push
 
     c, proj = _ctx(project)
-    with output.progress(f"pushing to {remote}") as progress:
+    with output.progress(f"pushing to {remote or 'the remote'}", enabled=not json_out) as progress:
         report = data_push(remote, address, project=proj, progress=progress, client=c)
-    output.done(
-        f"pushed {report.moved:,} object(s), {_size(report.bytes)}; {report.present:,} were there already"
-    )
+    _transferred(report, "pushed", json_out)
 
 
 @app.command("pull")
 def pull(
-    remote: Annotated[str, typer.Argument(help="A named remote.")],
-    address: Annotated[str, typer.Argument(help="The version to fetch, e.g. xray-images@v3.")],
+    remote: RemoteArg = None,
+    address: Annotated[
+        str | None,
+        typer.Argument(help="A version or pointer file (default: every pointer file of the workspace)."),
+    ] = None,
     include: Annotated[str | None, typer.Option("--include", help="Only files matching this glob.")] = None,
     project: ProjectOpt = None,
+    json_out: JsonOpt = False,
 ) -> None:
-    """Copy from a remote the objects of a version this store lacks.
+    """Copy from a remote what this workspace lacks of a version, and record the version here.
+
+    In a fresh clone (pointer files and .keel/config.toml only), no argument
+    pulls every tracked version with its number and metadata.
 
     Example: keel data pull origin xray-images@v3 --include "cats/*"
     """
     from keel.data import pull as data_pull
 
     c, proj = _ctx(project)
-    with output.progress(f"pulling from {remote}") as progress:
+    with output.progress(f"pulling from {remote or 'the remote'}", enabled=not json_out) as progress:
         report = data_pull(remote, address, include=include, project=proj, progress=progress, client=c)
-    output.done(
-        f"pulled {report.moved:,} object(s), {_size(report.bytes)}; {report.present:,} were here already"
-    )
+    _transferred(report, "pulled", json_out)

@@ -14,7 +14,10 @@ workspace and against a server. One job per module:
   front of a server, chosen once per client;
 - :mod:`keel.data.versioning`: ``add`` and ``status`` (paths on disk against their datasets);
 - :mod:`keel.data.restore` and :mod:`keel.data.materialise`: ``checkout``, files onto disk;
-- :mod:`keel.data.remotes`: ``push`` and ``pull`` to named remotes;
+- :mod:`keel.data.remotes`: ``push`` and ``pull`` to named remotes, with each
+  version's record (:mod:`keel.data.records`), so a git clone gets the versions;
+- :mod:`keel.data.tracked` and :mod:`keel.data.gitignore`: the workspace's
+  pointer files (``status_all``) and the ``.gitignore`` entries beside the data;
 - :mod:`keel.data.catalog`: ``get``, ``ls``, ``show``, ``log``, ``diff``, ``tag``, ``rm``, ``lineage``;
 - :mod:`keel.data.handles`: what they return (:class:`Added`, :class:`Status`,
   :class:`CheckedOut`, :class:`VersionHandle`).
@@ -24,14 +27,17 @@ from __future__ import annotations
 
 from keel.data.catalog import diff, get, lineage, log, ls, rm, show, tag
 from keel.data.handles import Added, CheckedOut, Status, VersionHandle
-from keel.data.remotes import pull, push
+from keel.data.remotes import Transferred, pull, push
 from keel.data.restore import checkout
+from keel.data.tracked import Tracked, status_all
 from keel.data.versioning import add, status
 
 __all__ = [
     "Added",
     "CheckedOut",
     "Status",
+    "Tracked",
+    "Transferred",
     "VersionHandle",
     "add",
     "checkout",
@@ -45,5 +51,6 @@ __all__ = [
     "rm",
     "show",
     "status",
+    "status_all",
     "tag",
 ]

@@ -14,6 +14,7 @@ from keel.client import Client
 from keel.client.backends import InProcessBackend
 from keel.core.errors import InvalidInput, KeelError
 from keel.data.addresses import client_or_default, project_of, resolve
+from keel.data.gitignore import ignore_beside
 from keel.data.handles import Added, Status
 from keel.data.staging import staging_for
 from keel.datasets.heads import VersionHead, latest_head
@@ -50,11 +51,14 @@ def add(
     pointer: bool = True,
     parents: list[str] | None = None,
     progress: Progress | None = None,
+    gitignore: bool = True,
     client: Client | None = None,
 ) -> Added:
     """Version a file or folder as ``name`` (default: the file's stem); identical content makes no new version.
 
-    Writes ``<path>.keel`` beside the data unless ``pointer=False``. ``parents``
+    Writes ``<path>.keel`` beside the data unless ``pointer=False``, and inside
+    a git work tree adds ``/<path>`` to the ``.gitignore`` beside it unless
+    ``gitignore=False`` (git keeps the pointer, not the data). ``parents``
     are addresses of versions this one was made from (recorded as lineage).
     Raises InvalidInput for a name with a version in it or a path that cannot be versioned.
     """
@@ -89,7 +93,8 @@ def add(
     snap = snapshot(source, staging.store, progress=on_progress)
     head = None if parents else quick_head(c, proj, dataset)
     if head is not None and head.digest == snap.digest:
-        return Added(head, False, write_pointer_for(snap.path, head) if pointer else None, client=c)
+        written = _track(snap.path, head, gitignore) if pointer else None
+        return Added(head, False, written, client=c)
     parent_refs = [resolve(p, project=proj, client=c).ref for p in parents or []]
     try:
         latest: DatasetVersion | None = c.data.version(project=proj, name=dataset, version="latest")
@@ -107,8 +112,16 @@ def add(
         )
     v = result.version
     head = VersionHead.of(v)
-    written = write_pointer_for(snap.path, head) if pointer else None
+    written = _track(snap.path, head, gitignore) if pointer else None
     return Added(head, result.created, written, client=c, version=v)
+
+
+def _track(target: Path, head: VersionHead, gitignore: bool) -> Path:
+    """Write the pointer; inside git, ignore the data beside it. Returns the pointer's path."""
+    written = write_pointer_for(target, head)
+    if gitignore:
+        ignore_beside(target)
+    return written
 
 
 def status(

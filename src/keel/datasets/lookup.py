@@ -1,14 +1,18 @@
-"""Finding datasets and versions in this capability's tables, and turning rows into schemas."""
+"""Finding (or making) datasets and versions in this capability's tables, and turning rows into schemas."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from keel.core.errors import NotFound
+from keel.core.errors import AlreadyExists, InvalidInput, NotFound
+from keel.core.ids import new_id
+from keel.core.timeutil import utcnow
 from keel.datasets.models import DatasetRow, DatasetTagRow, DatasetVersionRow
 from keel.datasets.refs import selector_kind
-from keel.datasets.schemas import Dataset, DatasetVersion, FileTypeSummary
+from keel.datasets.schemas import Dataset, DatasetKind, DatasetVersion, FileTypeSummary, NewVersion
 from keel.projects.service import find_project
 from keel.stats import ColumnSchema, TableProfile
 
@@ -128,3 +132,53 @@ def versions_by_id(session: Session, version_ids: list[str]) -> dict[str, tuple[
         .where(DatasetVersionRow.id.in_(version_ids))
     ).all()
     return {vid: (pid, name, int(number)) for vid, pid, name, number in rows}
+
+
+def content_columns(content: NewVersion) -> dict[str, Any]:
+    """A version row's content columns, from what the client built (or a pulled record)."""
+    return {
+        "digest": content.digest,
+        "layout": content.layout,
+        "source_name": content.source_name,
+        "format": content.format,
+        "files": content.files,
+        "size": content.size,
+        "rows": content.rows,
+        "table_parts": list(content.table_parts),
+        "sample_digest": content.sample_digest,
+        "schema_": [c.model_dump() for c in content.columns],
+        "profile": content.profile.model_dump(mode="json") if content.profile else None,
+        "summary": [s.model_dump() for s in content.summary],
+    }
+
+
+def dataset_for(
+    session: Session, project_id: str, project: str, name: str, kind: DatasetKind, description: str
+) -> DatasetRow:
+    """The dataset ``name`` of the project, made if new; refused if removed or of another kind."""
+    dataset = session.execute(
+        select(DatasetRow).where(DatasetRow.project_id == project_id, DatasetRow.name == name)
+    ).scalar_one_or_none()
+    if dataset is None:
+        dataset = DatasetRow(
+            id=new_id(),
+            project_id=project_id,
+            name=name,
+            kind=kind,
+            description=description,
+            created_at=utcnow(),
+            deleted_at=None,
+        )
+        session.add(dataset)
+        session.flush()
+    elif dataset.deleted_at is not None:
+        raise AlreadyExists(
+            f"dataset {name!r} of project {project!r} was removed; its name stays taken",
+            hint="pick another name",
+        )
+    elif dataset.kind != kind:
+        raise InvalidInput(
+            f"dataset {name!r} holds {dataset.kind}, and this content is {kind}",
+            hint="version it under another name, or pass --kind " + dataset.kind,
+        )
+    return dataset

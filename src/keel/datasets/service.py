@@ -9,6 +9,7 @@ garbage-collection roots) and records ``derived_from`` edges to its parents.
 
 from __future__ import annotations
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -16,13 +17,21 @@ from sqlalchemy.orm import Session
 from keel.artifact_service.visibility import visible
 from keel.artifacts.refs import add_refs, record_tree, remove_refs
 from keel.context import Service
-from keel.core.errors import AlreadyExists, Conflict, InvalidInput, NotFound
+from keel.core.errors import Conflict, InvalidInput, NotFound
 from keel.core.ids import new_id
 from keel.core.operations import Action, current_caller, operation, project_from
 from keel.core.paging import DEFAULT_PAGE_SIZE, Page, check_page_size, encode_token, token_position
 from keel.core.refs import parse_ref
 from keel.core.timeutil import utcnow
-from keel.datasets.lookup import dataset_schema, find_dataset, find_version, tags_by_version, version_schema
+from keel.datasets.lookup import (
+    content_columns,
+    dataset_for,
+    dataset_schema,
+    find_dataset,
+    find_version,
+    tags_by_version,
+    version_schema,
+)
 from keel.datasets.models import DatasetRow, DatasetTagRow, DatasetVersionRow
 from keel.datasets.schemas import (
     AddResult,
@@ -88,32 +97,8 @@ class DataService(Service):
     ) -> AddResult:
         project_row = find_project(session, project)
         self._check_objects(session, project_row.id, content.object_digests())
-        dataset = session.execute(
-            select(DatasetRow).where(DatasetRow.project_id == project_row.id, DatasetRow.name == name)
-        ).scalar_one_or_none()
+        dataset = dataset_for(session, project_row.id, project, name, content.kind, description)
         now = utcnow()
-        if dataset is None:
-            dataset = DatasetRow(
-                id=new_id(),
-                project_id=project_row.id,
-                name=name,
-                kind=content.kind,
-                description=description,
-                created_at=now,
-                deleted_at=None,
-            )
-            session.add(dataset)
-            session.flush()
-        elif dataset.deleted_at is not None:
-            raise AlreadyExists(
-                f"dataset {name!r} of project {project!r} was removed; its name stays taken",
-                hint="pick another name",
-            )
-        elif dataset.kind != content.kind:
-            raise InvalidInput(
-                f"dataset {name!r} holds {dataset.kind}, and this content is {content.kind}",
-                hint="version it under another name, or pass --kind " + dataset.kind,
-            )
         latest = session.execute(
             select(DatasetVersionRow)
             .where(DatasetVersionRow.dataset_id == dataset.id)
@@ -132,34 +117,125 @@ class DataService(Service):
             id=new_id(),
             dataset_id=dataset.id,
             number=(latest.number + 1) if latest else 1,
-            digest=content.digest,
-            layout=content.layout,
-            source_name=content.source_name,
-            format=content.format,
-            files=content.files,
-            size=content.size,
-            rows=content.rows,
-            table_parts=list(content.table_parts),
-            sample_digest=content.sample_digest,
-            schema_=[c.model_dump() for c in content.columns],
-            profile=content.profile.model_dump(mode="json") if content.profile else None,
-            summary=[s.model_dump() for s in content.summary],
+            **content_columns(content),
             message=message,
             author=current_caller().name,
             created_at=now,
         )
         session.add(row)
         session.flush()
-        ref = f"dataset_version:{row.id}"
-        add_refs(session, [(digest, ref) for digest in content.object_digests()], project_id=project_row.id)
-        if content.layout == "tree":
-            # The one place a version's references are written, whichever way it came (local SDK,
-            # CLI, REST): a folder's files become readable through the project as its tree's contents.
-            record_tree(
-                session, content.digest, {e.digest for e in self.ctx.artifacts.read_tree(content.digest)}
-            )
-        add_edges(session, [(ref, "derived_from", parent) for parent in parents])
+        self._reference(session, row, project_row.id, content.object_digests(), parents)
         return AddResult(version=version_schema(row, dataset, project, [], parents), created=True)
+
+    def _reference(
+        self,
+        session: Session,
+        row: DatasetVersionRow,
+        project_id: str,
+        digests: list[str],
+        parents: list[str],
+    ) -> None:
+        """The one place a version's references and edges are written, whichever way it came.
+
+        Local SDK, CLI, REST and an imported record all end here: the version
+        keeps its objects, and a folder's files become readable through the
+        project as its tree's contents.
+        """
+        ref = f"dataset_version:{row.id}"
+        add_refs(session, [(digest, ref) for digest in digests], project_id=project_id)
+        if row.layout == "tree":
+            record_tree(session, row.digest, {e.digest for e in self.ctx.artifacts.read_tree(row.digest)})
+        add_edges(session, [(ref, "derived_from", parent) for parent in parents])
+
+    @operation(
+        "POST",
+        _BASE + "/{name}/imports",
+        action=Action.WRITE,
+        project=project_from("project"),
+        status_code=201,
+    )
+    def import_version(self, project: str, name: DatasetName, version: DatasetVersion) -> AddResult:
+        """Record a version made in another workspace (``keel data pull``), keeping its number, id and metadata.
+
+        Its objects must be in the store. The same number with the same content
+        changes nothing; with other content it is a Conflict (two clones each
+        made that version). Tags are added where this workspace has none of that name.
+        """
+        if version.dataset != name:
+            raise InvalidInput(f"the record is of dataset {version.dataset!r}, not {name!r}")
+        parents = [str(parse_ref(p)) for p in version.parents]
+        if any(not p.startswith("dataset_version:") for p in parents):
+            raise InvalidInput("parents must be dataset_version:<id> references")
+        try:
+            content = NewVersion.model_validate(version.model_dump())
+        except ValidationError as exc:
+            error = exc.errors()[0]
+            where = ".".join(str(p) for p in error["loc"])
+            raise InvalidInput(f"the version record's {where} is not valid: {error['msg']}") from None
+        try:
+            with self.store.write() as session:
+                project_row = find_project(session, project)
+                self._check_objects(session, project_row.id, content.object_digests())
+                dataset = dataset_for(session, project_row.id, project, name, version.kind, "")
+                return self._import(session, project_row.id, project, dataset, version, content, parents)
+        except IntegrityError:
+            raise Conflict(
+                f"{project}/{name}@v{version.number} or its id exists already with other content"
+            ) from None
+
+    def _import(
+        self,
+        session: Session,
+        project_id: str,
+        project: str,
+        dataset: DatasetRow,
+        version: DatasetVersion,
+        content: NewVersion,
+        parents: list[str],
+    ) -> AddResult:
+        same_number = session.execute(
+            select(DatasetVersionRow).where(
+                DatasetVersionRow.dataset_id == dataset.id, DatasetVersionRow.number == version.number
+            )
+        ).scalar_one_or_none()
+        if same_number is not None:
+            if same_number.digest != version.digest:
+                raise Conflict(
+                    f"{project}/{dataset.name}@v{version.number} here has other content than the one pulled "
+                    f"({same_number.digest[:12]}... vs {version.digest[:12]}...)",
+                    hint="both sides made that version; address either by digest (name@<digest>)",
+                )
+            row = same_number
+            created = False
+        else:
+            row = DatasetVersionRow(
+                id=version.id,
+                dataset_id=dataset.id,
+                number=version.number,
+                **content_columns(content),
+                message=version.message,
+                author=version.author,
+                created_at=version.created_at,
+            )
+            session.add(row)
+            session.flush()
+            self._reference(session, row, project_id, content.object_digests(), parents)
+            created = True
+        taken = {
+            t.name
+            for t in session.execute(
+                select(DatasetTagRow).where(DatasetTagRow.dataset_id == dataset.id)
+            ).scalars()
+        }
+        for tag in sorted(set(version.tags) - taken):
+            session.add(
+                DatasetTagRow(
+                    id=new_id(), dataset_id=dataset.id, name=tag, version_id=row.id, created_at=utcnow()
+                )
+            )
+        session.flush()
+        tags = tags_by_version(session, dataset.id).get(row.id, [])
+        return AddResult(version=version_schema(row, dataset, project, tags, parents), created=created)
 
     def _check_objects(self, session: Session, project_id: str, needed: list[str]) -> None:
         """Every object must be stored and readable by this project before a version may reference it.
