@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Final
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from keel.core.timeutil import utcnow
@@ -32,11 +32,24 @@ BEAT_EVERY_S: Final = 5.0
 END_REASON_TAG: Final = "keel.end_reason"
 
 
-def beat(row: RunRow, now: datetime | None = None) -> None:
-    """Record that a process of this running run is alive (in the caller's transaction)."""
+def beat(session: Session, row: RunRow, now: datetime | None = None) -> None:
+    """Record that a process of this running run is alive (in the caller's transaction).
+
+    A conditional UPDATE, not an ORM change: of many writers sending batches
+    at once, the first moves the heartbeat and the others' UPDATE matches no
+    row (PostgreSQL re-checks the condition after waiting), so they do not
+    queue on the run's row for the rest of their transactions.
+    """
     now = now or utcnow()
-    if row.heartbeat_at is None or (now - row.heartbeat_at).total_seconds() >= BEAT_EVERY_S:
-        row.heartbeat_at = now
+    due = now - timedelta(seconds=BEAT_EVERY_S)
+    if row.heartbeat_at is not None and row.heartbeat_at > due:
+        return
+    session.execute(
+        update(RunRow)
+        .where(RunRow.id == row.id, or_(RunRow.heartbeat_at.is_(None), RunRow.heartbeat_at <= due))
+        .values(heartbeat_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _last_sign_of_life(row: RunRow) -> datetime:

@@ -199,7 +199,7 @@ class RunService(RunLineageOps, RunArtifactOps):
             row = self._run(session, run_id, Action.WRITE)
             check_can_log(row, latest_point_ms=_latest_ms(metrics, series), has_entries=bool(params or tags))
             if row.status == "RUNNING":
-                beat(row)
+                beat(session, row)
             if client_id is not None and seq is not None and not claim_batch(session, run_id, client_id, seq):
                 return BatchResult(metrics=0, params=0, tags=0, duplicate=True)
             n_params = store_params(session, self.store, run_id, params or {})
