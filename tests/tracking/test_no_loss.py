@@ -151,3 +151,15 @@ def test_bad_ends_change_nothing(client: Client) -> None:
         with pytest.raises(InvalidInput, match="energy_kwh"):
             client.runs.end(run_id=info.id, energy_kwh=energy)
     assert client.runs.get(run_id=info.id).status == "RUNNING"
+
+
+def test_late_points_update_the_kpi_report(make_keel: Any) -> None:
+    client = make_keel()
+    client.projects.create(name="kpi", kpis=["auc >= 0.8"])
+    info = client.runs.create(project="kpi")
+    client.runs.log_batch(run_id=info.id, metrics=[("auc", 0.5, 0, 1_700_000_000_000)])
+    ended = client.runs.end(run_id=info.id)
+    assert ended.kpi_passed is False and ended.end_time is not None
+    logged = int(ended.end_time.timestamp() * 1000) - 1
+    client.runs.log_batch(run_id=info.id, metrics=[("auc", 0.9, 1, logged)])  # spooled, delivered late
+    assert client.runs.get(run_id=info.id).kpi_passed is True

@@ -205,6 +205,8 @@ class RunService(RunLineageOps, RunArtifactOps):
             n_params = store_params(session, self.store, run_id, params or {})
             n_tags = store_tags(session, run_id, tags or {})
             n_points = store_points(session, self.store, run_id, metrics, series)
+            if n_points and row.status != "RUNNING":
+                self._check_kpis(session, row)  # late points (a spool) may move the final values
         return BatchResult(metrics=n_points, params=n_params, tags=n_tags)
 
     @operation("POST", "/api/v1/runs/{run_id}/end", action=Action.AUTHENTICATED, project=GLOBAL)

@@ -139,6 +139,15 @@ def test_unknown_run_and_project_and_finished_run(keel_client: Client, unique: C
     assert len(keel_client.runs.metric_history(run_id=run.id, key="m")) == 1
 
 
+def test_reap_marks_no_live_run(keel_client: Client, unique: Callable[[str], str]) -> None:
+    project = _project(keel_client, unique)
+    run = keel_client.runs.create(project=project)
+    assert keel_client.runs.reap(project=project) == 0
+    assert keel_client.runs.get(run_id=run.id).status == "RUNNING"
+    with pytest.raises(NotFound, match="no project"):
+        keel_client.runs.reap(project=unique("missing"))
+
+
 def test_bad_run_inputs_change_nothing(keel_client: Client, unique: Callable[[str], str]) -> None:
     project = _project(keel_client, unique)
     with pytest.raises(InvalidInput, match="hourly_price"):
