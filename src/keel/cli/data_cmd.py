@@ -479,13 +479,22 @@ def lineage(
         output.print_json(view)
         return
     con = output.console()
-    con.print(f"[bold]{view.version}[/bold]", highlight=False)
+
+    def named(ref: str) -> str:
+        label = view.labels.get(ref)
+        return f"{label} ({ref})" if label else ref
+
+    con.print(f"[bold]{named(view.version)}[/bold]", highlight=False, markup=True)
     con.print("  upstream (what it came from):" if view.upstream else "  upstream: nothing recorded")
     for e in view.upstream:
-        con.print(f"    {e['src']} --{e['relation']}--> {e['dst']}", highlight=False)
+        con.print(
+            f"    {named(e['src'])} --{e['relation']}--> {named(e['dst'])}", highlight=False, markup=False
+        )
     con.print("  downstream (what used it):" if view.downstream else "  downstream: nothing recorded")
     for e in view.downstream:
-        con.print(f"    {e['src']} --{e['relation']}--> {e['dst']}", highlight=False)
+        con.print(
+            f"    {named(e['src'])} --{e['relation']}--> {named(e['dst'])}", highlight=False, markup=False
+        )
 
 
 RemoteArg = Annotated[

@@ -142,6 +142,21 @@ def lineage(
     """What a version came from and which runs (and later models) used it."""
     c = client_or_default(client)
     parsed = split_address(address)
-    return c.data.lineage(
+    view: LineageView = c.data.lineage(
         project=project_of(parsed, project), name=parsed.name, version=parsed.selector, depth=depth
     )
+    return _with_run_names(c, view)
+
+
+def _with_run_names(c: Client, view: LineageView) -> LineageView:
+    """Label the runs of a lineage by name: the data service knows versions, the runs service knows runs."""
+    from keel.core.errors import KeelError
+
+    refs = {r for e in (*view.upstream, *view.downstream) for r in (e["src"], e["dst"])}
+    labels = dict(view.labels)
+    for ref in sorted(r for r in refs if r.startswith("run:") and r not in labels):
+        try:
+            labels[ref] = f"run {c.runs.get(run_id=ref.split(':', 1)[1]).name}"
+        except KeelError:  # a run the caller may not see keeps its id alone
+            continue
+    return view.model_copy(update={"labels": labels})

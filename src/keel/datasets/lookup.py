@@ -182,3 +182,23 @@ def dataset_for(
             hint="version it under another name, or pass --kind " + dataset.kind,
         )
     return dataset
+
+
+def version_labels(session: Session, refs: set[str], project_id: str, project: str) -> dict[str, str]:
+    """Addresses (``churn/churn-train@v3``) of the ``dataset_version:<id>`` refs among ``refs``.
+
+    A version of another project is labelled ``name@vN`` alone: naming its
+    project would mean reading the projects capability's table.
+    """
+    ids = [r.split(":", 1)[1] for r in refs if r.startswith("dataset_version:")]
+    labels: dict[str, str] = {}
+    for start in range(0, len(ids), 500):
+        rows = session.execute(
+            select(DatasetVersionRow.id, DatasetVersionRow.number, DatasetRow.name, DatasetRow.project_id)
+            .join(DatasetRow, DatasetRow.id == DatasetVersionRow.dataset_id)
+            .where(DatasetVersionRow.id.in_(ids[start : start + 500]))
+        ).all()
+        for version_id, number, name, owner in rows:
+            prefix = f"{project}/" if owner == project_id else ""
+            labels[f"dataset_version:{version_id}"] = f"{prefix}{name}@v{number}"
+    return labels

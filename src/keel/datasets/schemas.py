@@ -167,3 +167,5 @@ class LineageView(BaseModel):
     version: str
     upstream: list[dict[str, str]]
     downstream: list[dict[str, str]]
+    #: A readable name beside each id it knows: ``churn/churn-train@v3`` for versions, run names for runs.
+    labels: dict[str, str] = {}

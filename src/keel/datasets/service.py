@@ -30,6 +30,7 @@ from keel.datasets.lookup import (
     find_dataset,
     find_version,
     tags_by_version,
+    version_labels,
     version_schema,
 )
 from keel.datasets.models import DatasetRow, DatasetTagRow, DatasetVersionRow
@@ -411,8 +412,11 @@ class DataService(Service):
         with self.store.read() as session:
             up = upstream(session, found.ref, depth=depth)
             down = downstream(session, found.ref, depth=depth)
+            refs = {found.ref} | {r for e in (*up, *down) for r in (e.src, e.dst)}
+            labels = version_labels(session, refs, find_project(session, project).id, project)
         return LineageView(
             version=found.ref,
             upstream=[e.model_dump() for e in up],
             downstream=[e.model_dump() for e in down],
+            labels=labels,
         )

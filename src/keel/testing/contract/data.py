@@ -103,6 +103,7 @@ def test_data_unknown_names_and_lineage(
     made = add(path, "clean", parents=["raw@v1"], project=project, client=data_client).version
     view = lineage("raw@v1", project=project, client=data_client)
     assert {"src": made.ref, "relation": "derived_from", "dst": raw.ref} in view.downstream
+    assert view.labels[raw.ref] == f"{project}/raw@v1" and view.labels[made.ref] == f"{project}/clean@v1"
     rm("clean", project=project, client=data_client)
     assert [d.name for d in ls(project=project, client=data_client).items] == ["raw"]
 
