@@ -121,3 +121,13 @@ def test_autolog_disable_restores_every_fit(client: Client) -> None:
     assert _runs(client) == []
     assert "fit" not in RandomForestClassifier.__dict__  # it inherits fit again
     keel.autolog()
+
+
+def test_fits_in_worker_threads_of_an_outer_fit_make_no_runs(client: Client) -> None:
+    from joblib import parallel_backend
+
+    with parallel_backend("threading", n_jobs=2):
+        GridSearchCV(DecisionTreeClassifier(), {"max_depth": [1, 2]}, cv=2, n_jobs=2).fit(X, Y)
+    runs = _runs(client)
+    [parent] = [r for r in runs if r.parent_id is None]
+    assert len(runs) == 3 and parent.name == "GridSearchCV"

@@ -7,8 +7,10 @@ scikit-learn does not list (``RandomForestClassifier`` gets its ``fit`` from
 ``BaseHistGradientBoosting``). Only the outermost fit logs: the fits a
 meta-estimator makes inside it (a gradient-boosting model's init estimator
 and trees, a pipeline's steps, a search's candidates) never log and never
-start runs. With a run active the fit logs into it; without one, a run is
-started for the fit and ended after it.
+start runs, in this thread or in worker threads the outer fit started
+(joblib's threading backend; a process backend's workers are never patched).
+With a run active the fit logs into it; without one, a run is started for the
+fit and ended after it.
 
 A hyperparameter search (``GridSearchCV``, ``RandomizedSearchCV``, anything
 with ``cv_results_``) logs the best params (``best_<name>``) and best score
@@ -129,12 +131,36 @@ def _record_search(run: Any, search: Any, start_run: Any) -> None:
         run.set_tag("autolog", f"{len(candidates)} candidates; child runs for the first {MAX_CHILD_RUNS}")
 
 
+_outer_lock = threading.Lock()
+_outer_count = 0
+
+
+def _count_outer(delta: int) -> None:
+    global _outer_count
+    with _outer_lock:
+        _outer_count += delta
+
+
+def _outer_fits_elsewhere() -> bool:
+    """Whether an outermost fit is in progress in another thread of this process.
+
+    A thread with no run of its own that fits while one is in progress is
+    taken for a worker of that fit (joblib's threading backend), so it does not
+    log; a thread with its own active run always logs into it.
+    """
+    return _outer_count > 0
+
+
 def _wrap(original: Callable[..., Any], start_run: Any, active_run: Any) -> Callable[..., Any]:
     @functools.wraps(original)
     def fit(self: Any, *args: Any, **kwargs: Any) -> Any:
         if getattr(_state, "depth", 0) > 0:  # a fit inside the outermost one: never logged
             return original(self, *args, **kwargs)
+        if _outer_fits_elsewhere() and active_run() is None:
+            # a worker thread of an outer fit (joblib's threading backend): nested, not logged
+            return original(self, *args, **kwargs)
         _state.depth = 1
+        _count_outer(+1)
         try:
             started = time.perf_counter()
             result = original(self, *args, **kwargs)
@@ -147,6 +173,7 @@ def _wrap(original: Callable[..., Any], start_run: Any, active_run: Any) -> Call
                 _record(run, self, args, kwargs, seconds, start_run)
         finally:
             _state.depth = 0  # recording (model.score, skops) may call fit-like code too
+            _count_outer(-1)
         return result
 
     fit.__keel_autolog__ = True  # type: ignore[attr-defined]
