@@ -163,3 +163,29 @@ def test_get_file_refuses_a_folder(store: ArtifactStore, tmp_path: Path) -> None
 def test_put_file_refuses_a_folder(store: ArtifactStore, tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match="put_tree"):
         store.put_file(tmp_path)
+
+
+def test_a_verified_random_access_reader_serves_parquet_and_refuses_a_corrupt_file(
+    store: ArtifactStore,
+) -> None:
+    import io
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    buffer = io.BytesIO()
+    pq.write_table(pa.table({"a": list(range(1000)), "b": ["x"] * 1000}), buffer)
+    digest = store.put_bytes(buffer.getvalue())
+    with store.open(digest) as handle, pq.ParquetFile(handle) as parquet:  # seeks to the footer first
+        assert parquet.read(columns=["a"]).num_rows == 1000
+    path = _object_path(store, digest)
+    path.chmod(0o644)
+    data = bytearray(path.read_bytes())
+    data[100] ^= 1
+    path.write_bytes(bytes(data))
+    with (
+        pytest.raises(CorruptObject, match=digest),
+        store.open(digest) as handle,
+        pq.ParquetFile(handle) as parquet,
+    ):
+        parquet.read()
