@@ -2,12 +2,15 @@
 
 A short map:
 
-- :func:`open_artifacts` picks a backend by URL (a folder, ``s3://``, any fsspec URL)
-  and returns an :class:`ArtifactStore`;
+- :func:`open_artifacts` picks a backend by URL (a folder, ``s3://``, any fsspec URL;
+  schemes are plugins of the ``keel.artifact_backends`` entry points, see
+  :mod:`keel.artifacts.plugins`) and returns an :class:`ArtifactStore`;
 - :meth:`ArtifactStore.put_file` / ``put_bytes`` / ``put_stream`` store raw bytes and return
   the digest (lowercase hex BLAKE3); ``put_tree`` stores a folder as a manifest
   object (:class:`TreeInfo`, :class:`TreeEntry`); ``open``, ``get_file`` and
-  ``checkout_tree`` read them back, verified;
+  ``checkout_tree`` / ``checkout_entries`` read them back, verified, a tree
+  all or nothing (:mod:`keel.artifacts.place`); an object a verified read
+  finds corrupt is set aside, so putting the intact file again repairs it;
 - :func:`add_refs` / :func:`remove_refs` keep the references (digest, owner such as
   ``run:<id>``, and the owner's ``project_id``) that are the garbage-collection roots;
   :func:`record_tree` records a referenced tree's contents, so its files are
