@@ -195,6 +195,32 @@ class Run(ActiveRun):
         history: list[MetricPoint] = self._runs.metric_history(run_id=self.id, key=key)
         return history
 
+    def log_model(
+        self,
+        model: Any,
+        name: str,
+        *,
+        input_example: Any = None,
+        unsafe_pickle: bool = False,
+        description: str = "",
+    ) -> Any:
+        """Package ``model`` (signature from ``input_example``) and register it as a new version of ``name``.
+
+        Returns the :class:`keel.registry.ModelVersion`; its manifest carries this run's metrics so far.
+        """
+        self.flush()
+        metrics = self._runs.get(run_id=self.id).metrics
+        return log_model(
+            model,
+            name,
+            input_example=input_example,
+            unsafe_pickle=unsafe_pickle,
+            description=description,
+            project=self.project,
+            run_id=self.id,
+            metrics=metrics,
+        )
+
 
 def _finish(run: Run, status: str) -> RunRecord:
     try:
@@ -453,3 +479,109 @@ def autolog(*, disable: bool = False) -> None:
     from keel.tracking.autolog import enable_sklearn
 
     enable_sklearn(start_run=start_run, active_run=active_run, disable=disable)
+
+
+# -- models -----------------------------------------------------------------------------------------
+
+
+def register_model(
+    path: str | Path,
+    name: str,
+    *,
+    project: str | None = None,
+    run_id: str | None = None,
+    description: str = "",
+    client: Client | None = None,
+) -> Any:
+    """Register the package folder ``path`` (``keel model register``): verified, uploaded as one tree, recorded."""
+    import keel.models
+    from keel.artifact_service.paths import upload_path
+
+    project = project or current_project()
+    if not project:
+        raise InvalidInput(
+            "no project to register the model in", hint="call keel.init(project='...') or pass project="
+        )
+    folder = Path(path)
+    keel.models.verify(folder)
+    c = client or get_client()
+    put = upload_path(
+        folder,
+        exists=lambda digests: c.artifacts.exists(project=project, digests=digests),
+        upload=lambda chunks, tree: c.artifacts.upload(project=project, data=ByteStream(chunks), tree=tree),
+    )
+    return c.models.register(
+        project=project, name=name, package=put.digest, run_id=run_id, description=description
+    )
+
+
+def log_model(
+    model: Any,
+    name: str,
+    *,
+    input_example: Any = None,
+    unsafe_pickle: bool = False,
+    description: str = "",
+    project: str | None = None,
+    run_id: str | None = None,
+    metrics: Mapping[str, float] | None = None,
+    client: Client | None = None,
+) -> Any:
+    """Package ``model`` and register it as a new version of ``name`` (the active run's, if any)."""
+    import tempfile
+
+    import keel.models
+
+    run = active_run()
+    if run is not None and run_id is None:
+        return run.log_model(model, name, input_example=input_example, unsafe_pickle=unsafe_pickle)
+    with tempfile.TemporaryDirectory(prefix="keel-model-") as tmp:
+        folder = Path(tmp, "package")
+        keel.models.save(
+            model, folder, input_example=input_example, unsafe_pickle=unsafe_pickle, metrics=metrics
+        )
+        return register_model(
+            folder, name, project=project, run_id=run_id, description=description, client=client
+        )
+
+
+def fetch_model(ref: str, *, project: str | None = None, client: Client | None = None) -> Path:
+    """The folder of registry version ``ref`` (``churn@production``), fetched and verified; cached by digest.
+
+    ``keel.models.load`` calls this for a reference (entry point ``keel.model_sources``);
+    the cached copy is used only while its manifest's file digests are the registry's.
+    """
+    import shutil
+    import tempfile
+    import uuid
+
+    from keel.artifact_service.paths import download_tree
+    from keel.models.manifest import read_manifest
+
+    project = project or current_project()
+    if not project:
+        raise InvalidInput(
+            f"no project to find {ref!r} in", hint="call keel.init(project='...') or pass project="
+        )
+    c = client or get_client()
+    version = c.models.get(project=project, ref=ref)
+    home = c.settings.home_path if c.settings else None
+    root = (home / "cache" / "models") if home is not None else Path(tempfile.gettempdir(), "keel-models")
+    folder = root / version.package_digest
+    if folder.is_dir():
+        try:
+            if read_manifest(folder).model_dump(mode="json")["files"] == version.manifest["files"]:
+                return folder
+        except InvalidInput:
+            pass
+        shutil.rmtree(folder, ignore_errors=True)
+    staging = root / f".{version.package_digest}.{uuid.uuid4().hex}"
+    root.mkdir(parents=True, exist_ok=True)
+    download_tree(
+        version.package_digest, staging, download=lambda d: c.artifacts.download(project=project, digest=d)
+    )
+    try:
+        staging.rename(folder)
+    except OSError:  # another process fetched it first
+        shutil.rmtree(staging, ignore_errors=True)
+    return folder

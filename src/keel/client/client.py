@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from keel.artifact_service import ArtifactService
     from keel.datasets.service import DataService
     from keel.projects.service import ProjectService
+    from keel.registry.service import ModelService
     from keel.tracking.service import RunService
 
 
@@ -94,6 +95,7 @@ class Client:
     roles: RoleService
     audit: AuditService
     runs: RunService
+    models: ModelService
 
     def __init__(self, backend: Backend, settings: Settings | None = None) -> None:
         self.backend = backend
