@@ -1,15 +1,15 @@
-"""A version's files onto disk: a folder (reflink, else verified copy), hard links, or one restored file.
+"""A version's files onto disk: a folder (reflink, else verified copy; or hard links), or one restored file.
 
 The bytes are written by the artifact store's own checkout primitives
 (:meth:`ArtifactStore.checkout_tree`, :meth:`ArtifactStore.get_file`), which
-verify every object and refuse before writing anything; this module only
-chooses what to write where and checks the destination a version needs.
+verify every object (through the link, for hard links), land a folder whole
+or not at all, and refuse before writing anything; this module only chooses
+what to write where and checks the destination a version needs.
 """
 
 from __future__ import annotations
 
 import fnmatch
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,7 +18,6 @@ from keel.datasets.diff import version_entries
 from keel.datasets.schemas import DatasetVersion
 
 if TYPE_CHECKING:
-    from keel.artifacts.model import TreeEntry
     from keel.artifacts.store import ArtifactStore
 
 
@@ -45,40 +44,16 @@ def materialise(
         raise InvalidInput(f"{dest} is a file; checkout writes into a folder")
     if dest.is_dir() and any(dest.iterdir()) and not force:
         raise Conflict(f"{dest} is not empty", hint="choose an empty folder, or pass --force to overwrite")
-    if hardlink:
-        return hardlink_entries(store, chosen, dest, force=force)
     if version.layout == "tree":
-        return store.checkout_tree(version.digest, dest, include=include, force=force)
+        return store.checkout_tree(version.digest, dest, include=include, force=force, hardlink=hardlink)
     dest.mkdir(parents=True, exist_ok=True)
-    target = dest / version.source_name
-    if target.exists():
-        target.unlink()
-    store.get_file(version.digest, target)
+    store.get_file(version.digest, dest / version.source_name, hardlink=hardlink)
     return 1
 
 
-def hardlink_entries(store: ArtifactStore, entries: list[TreeEntry], dest: Path, *, force: bool) -> int:
-    """Hard links to the store's objects: no copy, but editing a linked file corrupts the store.
-
-    Raises InvalidInput if an object is missing or the store is not a local folder.
-    """
-    digests = {e.digest for e in entries}
-    missing = digests - store.exists(digests)
-    if missing:
-        raise InvalidInput(f"{len(missing)} object(s) are not in the local store; pull them first")
-    for entry in entries:
-        source = store.backend.local_path(entry.digest)
-        if source is None:
-            raise InvalidInput("hard links need a local artifact store")
-        target = dest / entry.path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        if target.exists() and force:
-            target.unlink()
-        os.link(source, target)
-    return len(entries)
-
-
-def restore_file(store: ArtifactStore, version: DatasetVersion, target: Path, *, force: bool) -> int:
+def restore_file(
+    store: ArtifactStore, version: DatasetVersion, target: Path, *, force: bool, hardlink: bool = False
+) -> int:
     """Write a one-file version back to ``target`` (its pointer's data path); returns 1.
 
     Raises InvalidInput if ``target`` is a folder, Conflict if it exists and not ``force``.
@@ -88,6 +63,5 @@ def restore_file(store: ArtifactStore, version: DatasetVersion, target: Path, *,
             raise InvalidInput(f"{target} is a folder; the pointer names a file")
         if not force:
             raise Conflict(f"{target} exists already", hint="pass --force to overwrite it")
-        target.unlink()
-    store.get_file(version.digest, target)
+    store.get_file(version.digest, target, hardlink=hardlink)
     return 1

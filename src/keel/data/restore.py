@@ -39,7 +39,8 @@ def checkout(
             raise InvalidInput("say where to check out: keel data checkout NAME@vN DEST")
         located = data_path(Path(target), read_pointer(Path(target)))
         if version.layout == "file":
-            return CheckedOut(version, located, restore_file(staging.store, version, located, force=force))
+            written = restore_file(staging.store, version, located, force=force, hardlink=hardlink)
+            return CheckedOut(version, located, written)
         written = materialise(
             staging.store, version, located, include=include, force=force, hardlink=hardlink
         )
