@@ -163,3 +163,20 @@ def test_late_points_update_the_kpi_report(make_keel: Any) -> None:
     logged = int(ended.end_time.timestamp() * 1000) - 1
     client.runs.log_batch(run_id=info.id, metrics=[("auc", 0.9, 1, logged)])  # spooled, delivered late
     assert client.runs.get(run_id=info.id).kpi_passed is True
+
+
+def test_a_writer_flushing_its_own_spool_leaves_the_spooled_end_to_sync(
+    client: Client, tmp_path: Path
+) -> None:
+    run, link = _active(client, tmp_path)
+    link.down = True
+    run.log_metric("loss", 0.5, step=0)
+    run.end()
+    link.down = False
+    run.logger.flush()  # its own re-send stores the points but cannot end the run
+    assert client.runs.metric_history(run_id=run.id, key="loss")[0].value == 0.5
+    assert client.runs.get(run_id=run.id).status == "RUNNING"
+    assert not (tmp_path / "spool" / "refused").exists()
+    sync_spool(tmp_path / "spool", client.runs.log_batch, client.runs.end)
+    assert client.runs.get(run_id=run.id).status == "FINISHED"
+    assert list((tmp_path / "spool").glob("*.jsonl")) == []

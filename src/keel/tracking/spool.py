@@ -125,8 +125,7 @@ def _series(record: Mapping[str, Any]) -> dict[str, tuple[list[int], list[int], 
 def _replay(record: Mapping[str, Any], send: Send, end: Send | None) -> int:
     """Send one record; the points it stored (0 for a run end)."""
     if "end" in record:
-        if end is None:
-            raise KeelError("a spooled run end needs the runs service's end call")
+        assert end is not None  # resend_file stops before an end it cannot replay
         info = record["end"]
         try:
             end(
@@ -145,6 +144,10 @@ def _replay(record: Mapping[str, Any], send: Send, end: Send | None) -> int:
         seq=record["seq"],
     )
     return _points(record)
+
+
+class _Later(Exception):
+    """This record waits for a later re-send (it needs what this one was not given)."""
 
 
 def keep_refused(path: Path, record: Mapping[str, Any], error: KeelError) -> None:
@@ -181,9 +184,11 @@ def resend_file(path: Path, send: Send, end: Send | None = None) -> SyncResult:
         for index, line in enumerate(lines):
             record = json.loads(line)
             try:
+                if "end" in record and end is None:  # a writer flushing its own file: sync ends it
+                    raise _Later()
                 result.sent += _replay(record, send, end)
-            except KeelError as exc:
-                if exc.retryable:
+            except (KeelError, _Later) as exc:
+                if isinstance(exc, _Later) or exc.retryable:
                     rest = lines[index:]
                     fh.seek(0)
                     fh.truncate()
