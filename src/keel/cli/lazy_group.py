@@ -24,6 +24,7 @@ GROUPS: dict[str, str] = {
     "remote": "keel.cli.remote_cmd",
     "data": "keel.cli.data_cmd",
     "run": "keel.cli.run_cmd",
+    "model": "keel.cli.model_cmd",
     "user": "keel.cli.user_cmd",
     "role": "keel.cli.role_cmd",
     "token": "keel.cli.token_cmd",

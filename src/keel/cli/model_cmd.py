@@ -1,0 +1,269 @@
+"""``keel model``: the registry from the shell; each command calls the same operation as the SDK."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from keel.cli import output
+from keel.cli.state import client, settings
+
+app = typer.Typer(
+    help="Models: versions, aliases, the KPI-gated promotion, rollback, safe download.\n\n"
+    "Example: keel model ls --project churn",
+    no_args_is_help=True,
+)
+
+ProjectOption = Annotated[
+    str | None, typer.Option("--project", "-p", help="Project (default: the `project` setting).")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+RefArg = Annotated[str, typer.Argument(help="NAME, NAME@VERSION, NAME@ALIAS or model_version:<id>.")]
+
+
+def _project(project: str | None) -> str:
+    from keel.core.errors import InvalidInput
+
+    name = project or settings().project
+    if not name:
+        raise InvalidInput("no project named", hint="pass --project NAME or set KEEL_PROJECT")
+    return str(name)
+
+
+def _version_row(v: Any) -> list[Any]:
+    return [
+        v.number,
+        ",".join(v.aliases),
+        v.flavor,
+        v.run_id or "",
+        v.size,
+        v.status,
+        v.created_at.isoformat(timespec="seconds"),
+    ]
+
+
+@app.command("ls")
+def ls(
+    name: Annotated[
+        str | None, typer.Argument(help="A model: list its versions instead of the models.")
+    ] = None,
+    archived: Annotated[bool, typer.Option("--archived", help="Include archived versions.")] = False,
+    project: ProjectOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """List the project's models, or one model's versions (newest first).
+
+    Example: keel model ls churn --project churn --json
+    """
+    c = client()
+    proj = _project(project)
+    if name is None:
+        models = output.all_pages(lambda **kw: c.models.ls(project=proj, **kw))
+        if json_out:
+            output.print_json(models)
+            return
+        rows = [
+            [m.name, m.latest_version or "", m.versions, " ".join(f"{a}={n}" for a, n in m.aliases.items())]
+            for m in models
+        ]
+        output.print_table(f"models in {proj}", ["name", "latest", "versions", "aliases"], rows)
+        return
+    versions = c.models.versions(project=proj, name=name, include_archived=archived)
+    if json_out:
+        output.print_json(versions)
+        return
+    columns = ["version", "aliases", "flavor", "run", "bytes", "status", "created"]
+    output.print_table(f"{name} in {proj}", columns, [_version_row(v) for v in versions])
+
+
+@app.command("show")
+def show(ref: RefArg, project: ProjectOption = None, json_out: JsonOption = False) -> None:
+    """Show a version: signature, requirements, files, metrics, the KPI gate's verdict, lineage.
+
+    Example: keel model show churn@production --project churn
+    """
+    c = client()
+    proj = _project(project)
+    version = c.models.get(project=proj, ref=ref)
+    gate = c.models.gate(project=proj, ref=version.ref)
+    lineage = c.models.lineage(project=proj, ref=version.ref)
+    if json_out:
+        output.print_json({"version": version, "gate": gate, "lineage": lineage})
+        return
+    m = version.manifest
+    output.line(f"{version.model}@{version.number}  {version.ref}")
+    output.line(f"aliases:      {', '.join(version.aliases) or '-'}")
+    output.line(
+        f"package:      {version.package_digest} ({version.size} bytes, {m['flavor']}: {m['model_class']})"
+    )
+    if m.get("unsafe_pickle"):
+        output.line(
+            "UNSAFE:       a pickle: loading it runs code (servers refuse it unless the deployment opts in)"
+        )
+    output.line(f"run:          {version.run_id or '- (registered from files)'}")
+    output.line(f"requirements: {' '.join(m['requirements'])}")
+    signature = m.get("signature")
+    if signature:
+        for side in ("inputs", "outputs"):
+            schema = signature[side]
+            text = (
+                ", ".join(f"{col['name']}: {col['dtype']}" for col in schema["columns"])
+                if schema.get("columns")
+                else f"{schema['tensor']['dtype']}{schema['tensor']['shape']}"
+            )
+            output.line(f"{side + ':':<13} {text}")
+    output.line(f"files:        {', '.join(sorted(m['files']))}")
+    metrics = ", ".join(f"{k}={v:.4g}" for k, v in sorted(gate.metrics.items())) or "-"
+    output.line(f"metrics:      {metrics} (from {gate.metrics_source})")
+    output.line(f"KPI gate:     {'passes' if gate.passed else 'fails'} ({gate.kpi_report.summary()})")
+    for edge in lineage.upstream:
+        output.line(f"lineage:      {edge.src} --{edge.relation}--> {edge.dst}")
+
+
+@app.command("alias")
+def alias(
+    name: Annotated[str, typer.Argument(help="The model.")],
+    version: Annotated[int, typer.Argument(help="The version number.")],
+    alias_name: Annotated[
+        str, typer.Argument(metavar="ALIAS", help="A name, not a number (candidate, staging).")
+    ],
+    project: ProjectOption = None,
+) -> None:
+    """Point an alias at a version (protected aliases such as production move only by `promote`).
+
+    Example: keel model alias churn 3 candidate --project churn
+    """
+    moved = client().models.set_alias(project=_project(project), name=name, alias=alias_name, version=version)
+    output.done(f"{name}@{alias_name} -> version {moved.number}")
+
+
+@app.command("promote")
+def promote(
+    ref: RefArg,
+    to: Annotated[str, typer.Option("--to", help="The alias to move (production is admins' only).")],
+    force: Annotated[bool, typer.Option("--force", help="Admin override of a failing KPI gate.")] = False,
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Why (required with --force; audited).")
+    ] = None,
+    project: ProjectOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Move an alias onto a version if the project's offline KPIs are met (exit 1 when the gate fails).
+
+    Example: keel model promote churn@candidate --to production --project churn
+    """
+    done = client().models.promote(project=_project(project), ref=ref, to=to, force=force, reason=reason)
+    if json_out:
+        output.print_json(done)
+        return
+    was = f" (was version {done.previous_version})" if done.previous_version else ""
+    how = f"OVERRIDDEN: {done.reason}" if done.forced else "KPI gate passed"
+    output.done(
+        f"{done.version.model}@{to} -> version {done.version.number}{was}; {how} ({done.gate.kpi_report.summary()})"
+    )
+
+
+@app.command("rollback")
+def rollback(
+    name: Annotated[str, typer.Argument(help="The model.")],
+    alias_name: Annotated[str, typer.Option("--alias", help="The alias to move back.")],
+    project: ProjectOption = None,
+) -> None:
+    """Move an alias back to the version that held it before.
+
+    Example: keel model rollback churn --alias production --project churn
+    """
+    back = client().models.rollback(project=_project(project), name=name, alias=alias_name)
+    output.done(f"{name}@{alias_name} -> version {back.number}")
+
+
+@app.command("download")
+def download(
+    ref: RefArg, dest: Annotated[Path, typer.Argument(help="A new folder.")], project: ProjectOption = None
+) -> None:
+    """Write a version's package into a folder, every file verified against its digest.
+
+    Example: keel model download churn@production ./model --project churn
+    """
+    import keel.models
+    from keel.artifact_service.paths import download_tree
+
+    c = client()
+    proj = _project(project)
+    version = c.models.get(project=proj, ref=ref)
+    download_tree(
+        version.package_digest, dest, download=lambda d: c.artifacts.download(project=proj, digest=d)
+    )
+    keel.models.verify(dest)
+    output.done(f"wrote {version.model}@{version.number} to {dest}")
+
+
+@app.command("verify")
+def verify(ref: RefArg, project: ProjectOption = None) -> None:
+    """Fetch a version and check every file against its digest and the registry's record (exit 1 if not).
+
+    Example: keel model verify churn@3 --project churn
+    """
+    import keel.models
+    from keel.sdk import fetch_model
+
+    c = client()
+    proj = _project(project)
+    folder = fetch_model(ref, project=proj, client=c)
+    manifest = keel.models.verify(folder)
+    output.done(f"{ref}: {len(manifest.files)} file(s) match their digests")
+
+
+@app.command("register")
+def register(
+    path: Annotated[Path, typer.Argument(help="A package folder (keel.models.save wrote it).")],
+    name: Annotated[str, typer.Option("--name", "-n", help="The model to add a version to.")],
+    run_id: Annotated[str | None, typer.Option("--run", help="The run that made it.")] = None,
+    description: Annotated[str, typer.Option("--description", help="What this version is.")] = "",
+    project: ProjectOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Register a package folder as a new version (verified, uploaded as one tree).
+
+    Example: keel model register ./model --name churn --project churn
+    """
+    from keel.sdk import register_model
+
+    version = register_model(
+        path, name, project=_project(project), run_id=run_id, description=description, client=client()
+    )
+    if json_out:
+        output.print_json(version)
+        return
+    output.done(f"registered {version.model}@{version.number} ({version.package_digest[:12]})")
+
+
+@app.command("archive")
+def archive(
+    name: Annotated[str, typer.Argument(help="The model.")],
+    version: Annotated[int, typer.Argument(help="The version number.")],
+    restore: Annotated[bool, typer.Option("--restore", help="Show it in listings again.")] = False,
+    project: ProjectOption = None,
+) -> None:
+    """Hide a version from listings (kept and still loadable by number); --restore undoes it.
+
+    Example: keel model archive churn 1 --project churn
+    """
+    client().models.archive(project=_project(project), name=name, version=version, archived=not restore)
+    output.done(f"{name}@{version} {'restored' if restore else 'archived'}")
+
+
+@app.command("rm")
+def rm(
+    name: Annotated[str, typer.Argument(help="The model.")],
+    version: Annotated[int, typer.Argument(help="The version number.")],
+    project: ProjectOption = None,
+) -> None:
+    """Delete a version (project admins): gc may then reclaim its package's bytes.
+
+    Example: keel model rm churn 1 --project churn
+    """
+    client().models.delete(project=_project(project), name=name, version=version)
+    output.done(f"deleted {name}@{version}")
