@@ -1,9 +1,9 @@
-"""Run search in SQL: the filter tree compiled to EXISTS clauses over indexed tables.
+"""Run search in SQL: the filter (compiled by :mod:`keel.tracking.filter_sql`), order and pages.
 
-Each metric condition is an EXISTS on ``run_latest_metrics`` (primary key
-run_id+key, index key+value); each param condition one on ``run_params``
-(index key+value_num for numbers); attributes are columns of ``runs``. Order
-keys join the one row they need. Only the page's runs are read, then their
+The filter becomes one set of run ids built by INTERSECT/UNION of one indexed
+SELECT per comparison, so its cost grows linearly with its comparisons; its
+size is bounded by :class:`keel.tracking.filter.Limits` before any SQL runs.
+Order keys join the one row they need. Only the page's runs are read, then their
 params, final metrics and tags in three column-projected queries -- never a
 run through the ORM. Pages are keyset cursors: the token holds the sort
 values of the page's last run (the run id breaks ties) and a fingerprint of
@@ -15,131 +15,24 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Final
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, not_, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, false, or_, select, true
 from sqlalchemy.orm import Session, aliased
 
 from keel.core.errors import InvalidInput
 from keel.core.kpi import KPIReport
 from keel.core.paging import check_page_size, decode_token, encode_token
-from keel.tracking.filter import Bool, Field, Node, OrderKey, Value, parse_filter, parse_order_by
+from keel.tracking.filter import Field, Limits, OrderKey, parse_filter, parse_order_by, syntax_error
+from keel.tracking.filter_sql import ATTRIBUTES, compile_filter
 from keel.tracking.models import LatestMetricRow, ParamRow, RunRow, TagRow
 from keel.tracking.schemas import RunSummary
 from keel.tracking.values import decode_param
 
-ATTRIBUTES: Final = {
-    "id": RunRow.id,
-    "run_id": RunRow.id,
-    "name": RunRow.name,
-    "run_name": RunRow.name,
-    "status": RunRow.status,
-    "user": RunRow.user,
-    "parent_id": RunRow.parent_id,
-    "start_time": RunRow.start_time,
-    "end_time": RunRow.end_time,
-    "duration": RunRow.duration,
-    "cost": RunRow.cost,
-    "energy_kwh": RunRow.energy_kwh,
-    "kpi_passed": RunRow.kpi_passed,
-}
-_TIMES: Final = {"start_time", "end_time"}
-_NUMBERS: Final = {"duration", "cost", "energy_kwh"}
-
 
 def _field_error(field: Field, text: str, message: str) -> InvalidInput:
-    from keel.tracking.filter import syntax_error
-
     return syntax_error(text, field.pos, message)
-
-
-def _cmp(column: Any, op: str, values: tuple[Any, ...]) -> ColumnElement[bool]:
-    if op == "in":
-        return column.in_(values)  # type: ignore[no-any-return]
-    if op == "not in":
-        return column.not_in(values)  # type: ignore[no-any-return]
-    value = values[0]
-    if op == "like":
-        return column.like(value)  # type: ignore[no-any-return]
-    if op == "not like":
-        return not_(column.like(value))  # type: ignore[no-any-return]
-    if op == "ilike":
-        return column.ilike(value)  # type: ignore[no-any-return]
-    if op == "not ilike":
-        return not_(column.ilike(value))  # type: ignore[no-any-return]
-    return {  # type: ignore[no-any-return]
-        "=": column == value,
-        "!=": column != value,
-        "<": column < value,
-        "<=": column <= value,
-        ">": column > value,
-        ">=": column >= value,
-    }[op]
-
-
-def _kinds(values: tuple[Value, ...]) -> set[type]:
-    return {type(v) for v in values}
-
-
-def _attribute_value(field: Field, value: Value, text: str) -> Any:
-    name = field.key
-    if name in _TIMES:
-        if isinstance(value, float):
-            return datetime.fromtimestamp(value / 1000, tz=UTC)
-        try:
-            parsed = datetime.fromisoformat(value)
-        except ValueError:
-            raise _field_error(
-                field, text, f"{field} takes Unix milliseconds or an ISO time, not {value!r}"
-            ) from None
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-    if name in _NUMBERS and not isinstance(value, float):
-        raise _field_error(field, text, f"{field} is a number; compare it with a number, not {value!r}")
-    if name == "kpi_passed":
-        return value in (1.0, "true", "True")
-    if name not in _NUMBERS and isinstance(value, float):
-        raise _field_error(field, text, f"{field} is text; compare it with a quoted string")
-    return value
-
-
-def _compile(node: Node, text: str) -> ColumnElement[bool]:
-    if isinstance(node, Bool):
-        parts = [_compile(p, text) for p in node.parts]
-        return and_(*parts) if node.op == "and" else or_(*parts)
-    field, op, values = node.field, node.op, node.values
-    if field.entity == "attributes":
-        column = ATTRIBUTES.get(field.key)
-        if column is None:
-            raise _field_error(
-                field, text, f"unknown attribute {field.key!r}; one of " + ", ".join(sorted(ATTRIBUTES))
-            )
-        return _cmp(column, op, tuple(_attribute_value(field, v, text) for v in values))
-    if field.entity == "metrics":
-        if _kinds(values) != {float}:
-            raise _field_error(field, text, f"{field} is a number; compare it with a number")
-        if "like" in op:
-            raise _field_error(field, text, f"'like' needs text, and {field} is a number")
-        m = LatestMetricRow
-        return exists().where(m.run_id == RunRow.id, m.key == field.key, _cmp(m.value, op, values))
-    if field.entity == "params":
-        p = ParamRow
-        kinds = _kinds(values)
-        if len(kinds) > 1:
-            raise _field_error(field, text, f"compare {field} with numbers or with strings, not both")
-        if kinds == {float}:
-            if "like" in op:
-                raise _field_error(field, text, "'like' needs a quoted pattern")
-            condition = _cmp(p.value_num, op, values)
-        else:
-            condition = _cmp(p.value, op, values)
-            if op not in ("like", "not like", "ilike", "not ilike"):
-                condition = and_(condition, p.kind.in_(("str", "bool", "json")))
-        return exists().where(p.run_id == RunRow.id, p.key == field.key, condition)
-    if _kinds(values) != {str}:
-        raise _field_error(field, text, f"{field} is text; compare it with a quoted string")
-    t = TagRow
-    return exists().where(t.run_id == RunRow.id, t.key == field.key, _cmp(t.value, op, values))
 
 
 Component = tuple[Any, bool]  # (column expression, descending); missing values sort last
@@ -240,17 +133,23 @@ def search_runs(
     limit: int,
     page_token: str | None,
     include_deleted: bool,
+    limits: Limits | None = None,
 ) -> tuple[list[RunSummary], str | None]:
-    """One page of the project's runs matching the filter, in order, with params, metrics and tags."""
+    """One page of the project's runs matching the filter, in order, with params, metrics and tags.
+
+    ``limits`` bound the filter and the order keys (default: the settings' defaults);
+    a filter past them, or malformed, raises InvalidInput with a caret under the mistake.
+    """
     check_page_size(limit)
-    tree = parse_filter(filter_string)
-    keys = parse_order_by(order_by)
+    tree = parse_filter(filter_string, limits)
+    keys = parse_order_by(order_by, limits)
     fingerprint = hashlib.sha256(
         json.dumps([project_id, filter_string or "", order_by or [], include_deleted]).encode()
     ).hexdigest()[:16]
     where = [RunRow.project_id == project_id, true() if include_deleted else RunRow.deleted == false()]
     if tree is not None:
-        where.append(_compile(tree, filter_string or ""))
+        dialect = session.get_bind().dialect.name
+        where.append(compile_filter(tree, filter_string or "", project_id, dialect))
     query, components = _order(select(*_COLUMNS).where(*where), keys, " ".join(order_by or []))
     query = query.add_columns(*(column.label(f"_o{i}") for i, (column, _) in enumerate(components)))
     if page_token:
