@@ -137,3 +137,16 @@ def test_tracked_pointers_skip_tracked_folders_and_status_all_reports_each(
     assert states == {"p/imgs@v1": "clean", "p/t@v1": "changed"}
     (root / "t.txt").unlink()
     assert {t.address: t.state for t in status_all(client=client)}["p/t@v1"] == "missing"
+
+
+def test_status_all_and_push_need_a_workspace_not_a_server(tmp_path: Path) -> None:
+    from keel.client.backends import RemoteBackend
+    from keel.core.errors import NotSupportedRemotely
+    from keel.core.settings import load_settings
+
+    settings = load_settings({"server_url": "http://127.0.0.1:9"}, env={}, cwd=tmp_path)
+    client = Client(RemoteBackend("http://127.0.0.1:9"), settings)
+    with pytest.raises(InvalidInput, match="has none"):
+        status_all(client=client)
+    with pytest.raises(NotSupportedRemotely):
+        push("origin", client=client, project="p")
