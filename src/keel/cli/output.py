@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -64,15 +65,119 @@ def console() -> Any:
     return Console()
 
 
-def print_table(title: str | None, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
+#: An identifier Keel prints: a ULID (runs, tokens, versions) or a BLAKE3 digest (objects, trees).
+ID_VALUE = re.compile(r"^(?:[0-9A-HJKMNP-TV-Z]{26}|[0-9a-f]{64})$")
+#: Headers that name identifier columns even before any value is seen.
+ID_HEADERS = frozenset({"id", "run", "run id", "token", "digest", "tree"})
+#: The narrowest a folding text column gets before columns are dropped instead.
+MIN_TEXT_WIDTH = 12
+#: The fewest characters a shortened identifier keeps, as git keeps 7.
+MIN_PREFIX = 8
+
+
+def unique_prefixes(values: Sequence[str], minimum: int = MIN_PREFIX) -> dict[str, str]:
+    """Each value -> its shortest prefix (at least ``minimum`` long) that no other value shares.
+
+    Only unique among ``values``: a command that accepts the prefix must still
+    refuse an ambiguous one (``keel.projects.idprefix.resolve_prefix``), as git does.
+    """
+    ordered = sorted(set(values))
+    out: dict[str, str] = {}
+    for i, value in enumerate(ordered):
+        shared = 0
+        for neighbour in (ordered[i - 1] if i else "", ordered[i + 1] if i + 1 < len(ordered) else ""):
+            common = 0
+            for a, b in zip(value, neighbour, strict=False):
+                if a != b:
+                    break
+                common += 1
+            shared = max(shared, common)
+        out[value] = value[: max(minimum, shared + 1)]
+    return out
+
+
+def is_id_column(header: str, values: Sequence[str]) -> bool:
+    """Whether a column holds identifiers, which are never cut or wrapped."""
+    filled = [v for v in values if v]
+    if header.strip().lower() in ID_HEADERS or header.lower().endswith(" id"):
+        return True
+    return bool(filled) and all(ID_VALUE.match(v) for v in filled)
+
+
+def fit_columns(
+    columns: Sequence[str], cells: Sequence[Sequence[str]], ids: set[int], width: int
+) -> list[int]:
+    """The columns to show at ``width``: all that fit, dropping from the right (never the first or an id).
+
+    A text column may fold down to :data:`MIN_TEXT_WIDTH`; an identifier needs its full length.
+    Rich draws ``| a | b |``: three characters per column and one more.
+    """
+
+    def need(i: int) -> int:
+        natural = max(
+            [len(columns[i])] + [len(line) for row in cells for line in row[i].splitlines() or [""]]
+        )
+        return natural if i in ids else min(natural, max(MIN_TEXT_WIDTH, len(columns[i])))
+
+    keep = list(range(len(columns)))
+    droppable = [i for i in reversed(keep) if i != 0 and i not in ids]
+    while sum(need(i) + 3 for i in keep) + 1 > width and droppable:
+        keep.remove(droppable.pop(0))
+    return keep
+
+
+def print_table(
+    title: str | None,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    short_ids: Sequence[str] = (),
+    width: int | None = None,
+) -> None:
+    """A table a person can use at any width; every listing prints through here.
+
+    The rules: an identifier (a ULID or a digest) is never cut or wrapped; a
+    value is never cut with an ellipsis, only folded onto more lines; when the
+    table cannot fit even so, columns are left out from the right (never the
+    first, never an identifier) and a last line names them and points to
+    ``--json``. Columns named in ``short_ids`` print each id's shortest unique
+    prefix (at least 8 characters), for commands whose operations accept a
+    unique prefix.
+    """
+    from rich.console import Console
     from rich.table import Table
 
+    con = console() if width is None else Console(width=width)
+    cells = [["" if v is None else str(v) for v in row] for row in rows]
+    ids = {i for i, c in enumerate(columns) if is_id_column(c, [r[i] for r in cells])}
+    for i, column in enumerate(columns):
+        if column in short_ids:
+            short = unique_prefixes([r[i] for r in cells if r[i]])
+            for row in cells:
+                row[i] = short.get(row[i], row[i])
+    keep = fit_columns(columns, cells, ids, con.width)
     table = Table(title=title, title_justify="left", header_style="bold")
-    for column in columns:
-        table.add_column(column)
-    for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
-    console().print(table)
+    for i in keep:
+        if i in ids:
+            longest = max([len(columns[i])] + [len(r[i]) for r in cells])
+            table.add_column(columns[i], no_wrap=True, overflow="ignore", min_width=longest)
+        else:
+            table.add_column(columns[i], overflow="fold")
+    for row in cells:
+        table.add_row(*(row[i] for i in keep))
+    con.print(table)
+    left_out = [columns[i] for i in range(len(columns)) if i not in keep]
+    if left_out:
+        line(f"(left out at {con.width} columns: {', '.join(left_out)}; --json shows every field)")
+
+
+def secret(label: str, value: str) -> None:
+    """A secret (a new token) on a line of its own, whatever the width, so it copies whole.
+
+    Written directly, not through Rich, which would wrap or fold it at the terminal's width.
+    """
+    line(f"{label}:")
+    line(value)
 
 
 GREEN_CHECK = "\033[32m✓\033[0m"

@@ -51,7 +51,7 @@ def create(
         f"token {t.id} ({t.name}) for {t.user}"
         + (f", expires {_when(t.expires_at)} UTC" if t.expires_at else "")
     )
-    output.console().print(f"secret (shown once, keep it secret): {issued.secret}", highlight=False)
+    output.secret("secret (shown once, keep it secret)", issued.secret)
 
 
 @app.command("ls")

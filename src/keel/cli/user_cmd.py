@@ -45,11 +45,8 @@ def add(
         output.print_json(created)
         return
     output.done(f"added user {created.user.name}")
-    output.console().print(
-        f"token (shown once, keep it secret): {created.secret}\n"
-        f"  use: KEEL_TOKEN=... KEEL_SERVER_URL=http://host:port keel ...   or: keel login URL",
-        highlight=False,
-    )
+    output.secret("token (shown once, keep it secret)", created.secret)
+    output.line("  use: KEEL_TOKEN=... KEEL_SERVER_URL=http://host:port keel ...   or: keel login URL")
 
 
 @app.command("ls")
