@@ -124,14 +124,16 @@ def compare(value: Any, op: str, values: Sequence[Any]) -> bool:
         matched = like(values[0], value, fold="ilike" in op)
         return not matched if op.startswith("not") else matched
     v = values[0]
-    return {
-        "=": lambda: value == v,
-        "!=": lambda: value != v,
-        "<": lambda: value < v,
-        "<=": lambda: value <= v,
-        ">": lambda: value > v,
-        ">=": lambda: value >= v,
-    }[op]()
+    return bool(
+        {
+            "=": lambda: value == v,
+            "!=": lambda: value != v,
+            "<": lambda: value < v,
+            "<=": lambda: value <= v,
+            ">": lambda: value > v,
+            ">=": lambda: value >= v,
+        }[op]()
+    )
 
 
 def as_time(value: Any) -> datetime:

@@ -31,7 +31,11 @@ COMPARATORS: Final[dict[str, Callable[[float, float], bool]]] = {
     "==": operator.eq,
 }
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_./\-]*$")
-_EXPR = re.compile(r"^\s*(?P<metric>\S+?)\s*(?P<cmp>[^\w\s.\-]+)\s*(?P<threshold>\S+)(?P<rest>(\s+\S+)*)\s*$")
+#: The comparator is the first run of punctuation other than the name characters ``._-/``, so a
+#: metric such as ``system/gpu_util`` stays whole (with ``/`` left in, it split at the slash).
+_EXPR = re.compile(
+    r"^\s*(?P<metric>\S+?)\s*(?P<cmp>[^\w\s./\-]+)\s*(?P<threshold>\S+)(?P<rest>(\s+\S+)*)\s*$"
+)
 
 
 class KPI(BaseModel):
@@ -69,7 +73,7 @@ class KPI(BaseModel):
         return (self.metric, self.group, self.slice, self.stage)
 
     def __str__(self) -> str:
-        text = f"{self.metric} {self.comparator} {self.threshold:g}"
+        text = f"{self.metric} {self.comparator} {_number(self.threshold)}"
         if self.group:
             text += f" group={self.group}"
         if self.slice:
@@ -77,6 +81,12 @@ class KPI(BaseModel):
         if self.stage != "offline":
             text += f" stage={self.stage}"
         return text
+
+
+def _number(value: float) -> str:
+    """``0.85`` and ``50`` as written, but every digit when the short form would change the value."""
+    short = f"{value:g}"
+    return short if float(short) == value else repr(value)
 
 
 def parse_kpi(text: str) -> KPI:
