@@ -103,3 +103,17 @@ def test_a_request_past_the_limit_answers_503_naming_the_setting(
 def test_a_negative_statement_limit_is_refused_by_name(tmp_path: Path, value: float) -> None:
     with pytest.raises(ConfigError, match="db_statement_timeout_s must be >= 0"):
         AuthWorld(tmp_path / "w", db_statement_timeout_s=value)
+
+
+def test_a_value_the_database_cannot_store_is_invalid_input_not_an_error(store: Store) -> None:
+    """The net under the edge checks: NUL text on PostgreSQL, an integer past 64 bits anywhere."""
+    from keel.core.errors import InvalidInput
+
+    bad: list[tuple[str, dict[str, Any]]] = [("SELECT CAST(:v AS BIGINT)", {"v": 2**70})]
+    if store.engine.dialect.name == "postgresql":
+        bad.append(("SELECT :v", {"v": "a\x00b"}))
+        bad.append(("SELECT CAST(:v AS jsonb)", {"v": '{"k": "\\u0000"}'}))
+    for sql, params in bad:
+        with pytest.raises(InvalidInput, match="cannot store") as info, store.write() as session:
+            session.execute(text(sql), params)
+        assert info.value.status == 422

@@ -26,6 +26,7 @@ from typing import Any, Final, Literal, Protocol, TypeVar, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, create_model
 
+from keel.core.edge import edge_checked
 from keel.core.errors import InvalidInput
 
 ErrorStyle = Literal["keel", "oip", "mlflow"]
@@ -244,7 +245,7 @@ def _build_operation(owner: type, attr: str, func: Callable[..., Any]) -> Operat
             stream_param = name
             continue
         default = ... if param.default is inspect.Parameter.empty else param.default
-        fields[name] = (annotation, default)
+        fields[name] = (edge_checked(annotation), default)  # 64-bit ints, bounded free-form JSON (keel.core.edge)
     prefix = getattr(owner, "name", owner.__name__.removesuffix("Service").lower())
     op_name = f"{prefix}.{attr}"
     model_name = "".join(part.capitalize() for part in op_name.replace(".", "_").split("_")) + "Input"

@@ -98,8 +98,15 @@ def create_app(
             return error_response(
                 NotFound(f"no route {request.method} {request.url.path}"), style_of(request)
             )
-        response = error_response(InvalidInput(str(exc.detail)), style_of(request))
+        headers = dict(exc.headers or {})
+        message = str(exc.detail)
+        if exc.status_code == 405:  # Allow names every method of the path (the router names one route's)
+            allowed = _methods_of(app, request) or headers.get("Allow", "")
+            headers["Allow"] = allowed
+            message = f"{request.method} is not allowed on {request.url.path}; allowed: {allowed}"
+        response = error_response(InvalidInput(message), style_of(request))
         response.status_code = exc.status_code
+        response.headers.update(headers)
         return response
 
     describe = app.openapi
@@ -133,6 +140,18 @@ def create_app(
     if proxies:  # added last, so it runs first: the limiter and the log see the real client
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=proxies)
     return app
+
+
+def _methods_of(app: FastAPI, request: Request) -> str:
+    """Every method some route answers at the request's path, as an Allow header lists them."""
+    from starlette.routing import Match
+
+    methods: set[str] = set()
+    for route in app.router.routes:
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        if match is not Match.NONE:
+            methods.update(getattr(route, "methods", None) or ())
+    return ", ".join(sorted(methods))
 
 
 def statement_limit(value: float | None) -> float | None:

@@ -107,10 +107,14 @@ def add_operation_route(
     for name, info in fields.items():
         annotation = info.annotation
         default = inspect.Parameter.empty if info.is_required() else info.default
+        # the field's constraints (a pattern, 64-bit bounds) go along, so the spec states them
+        constraints = tuple(info.metadata)
         if name in path_names:
             params.append(
                 inspect.Parameter(
-                    name, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[annotation, Path()]
+                    name,
+                    inspect.Parameter.KEYWORD_ONLY,
+                    annotation=Annotated[(annotation, *constraints, Path())],
                 )
             )
         elif op.method in _QUERY_METHODS or op.stream_param is not None:
@@ -118,7 +122,7 @@ def add_operation_route(
                 inspect.Parameter(
                     name,
                     inspect.Parameter.KEYWORD_ONLY,
-                    annotation=Annotated[annotation, Query()],
+                    annotation=Annotated[(annotation, *constraints, Query())],
                     default=default,
                 )
             )

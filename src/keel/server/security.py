@@ -10,7 +10,8 @@ One pure ASGI middleware runs before FastAPI parses anything, so:
   see, 403 for a lesser role. ``invoke`` checks again after validation; the
   early check only makes the refusal come first;
 - bodies are bounded: ``server_max_request_mb`` for JSON, ``server_max_upload_mb``
-  for streamed uploads (counted as they arrive) -> 413;
+  for streamed uploads (counted as they arrive) -> 413; JSON nested deeper than
+  :data:`keel.server.depth.MAX_BODY_DEPTH` -> 422 naming the field;
 - failed sign-ins are rate limited per client address -> 429 with Retry-After;
   once limited, the address's requests are refused before any token is
   verified, until the window passes (see :class:`TokenAuthenticator` for the
@@ -53,6 +54,7 @@ from keel.core.errors import (
     Unauthenticated,
 )
 from keel.core.operations import Action, Authorizer, Caller, Operation
+from keel.server.depth import MAX_BODY_DEPTH, too_deep
 from keel.server.errors import error_response, unexpected_response
 from keel.server.routes import AUTHORIZED_KEY, CALLER_KEY, Authenticate, database_error
 from keel.store.limits import statement_timeout
@@ -170,7 +172,7 @@ def _project_value(
     if body:
         try:
             data = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):
             return False, None
         if isinstance(data, dict) and field in data:
             value = data[field]
@@ -248,6 +250,7 @@ class SecurityMiddleware:
                 else:
                     if op.stream_param is None and scope.get("method") in _BODY_METHODS:
                         body = await _read_body(receive, limit)
+                        await _check_depth(body)
                     known, project = _project_value(op, path_params, scope, body)
                     if known:
                         await anyio.to_thread.run_sync(self.authorizer.authorize, caller, op.action, project)
@@ -266,6 +269,20 @@ class SecurityMiddleware:
             await self.app(scope, _replay(body, receive), send_with_headers)
         else:
             await self.app(scope, _counting(receive, limit), send_with_headers)
+
+
+async def _check_depth(body: bytes) -> None:
+    """422 naming the field of a JSON body nested deeper than any operation accepts."""
+    if len(body) > 65_536:  # a large body is scanned off the event loop
+        where = await anyio.to_thread.run_sync(too_deep, body)
+    else:
+        where = too_deep(body)
+    if where is not None:
+        raise InvalidInput(
+            f"invalid request: {where}: nests deeper than {MAX_BODY_DEPTH} levels",
+            hint="flatten the value; free-form JSON (a run's environment, say) may nest "
+            f"{MAX_BODY_DEPTH - 4} levels",
+        )
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -6,7 +6,8 @@ instead of failing on a read-to-write upgrade. ``synchronous`` is the
 ``db_synchronous`` setting: NORMAL (the default) or FULL; see
 :data:`SYNCHRONOUS` for the trade. PostgreSQL goes through psycopg 3.
 Connection failures become :class:`DatabaseUnavailable` naming the URL
-without its password.
+without its password; a value the database cannot store (NUL text on
+PostgreSQL, an integer past 64 bits) becomes :class:`InvalidInput` (422).
 
 One request holds at most one connection: a session opened while another
 session of the same store is open on the same thread joins it (a read joins
@@ -30,11 +31,11 @@ from typing import Any, Final
 
 from sqlalchemy import Engine, Table, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, DataError, DBAPIError, NoSuchModuleError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
-from keel.core.errors import ConfigError, DatabaseOutOfDate, DatabaseUnavailable, MissingExtra
+from keel.core.errors import ConfigError, DatabaseOutOfDate, DatabaseUnavailable, InvalidInput, MissingExtra
 from keel.store.limits import (
     current_timeout_s,
     install_sqlite_progress,
@@ -125,6 +126,16 @@ def make_engine(url: str, *, busy_timeout_ms: int = 30_000, synchronous: str | N
     except (NoSuchModuleError, ImportError) as exc:
         raise MissingExtra(f"no driver for {redact_url(url)}: {exc}") from None
     return engine
+
+
+def unstorable(exc: BaseException) -> InvalidInput:
+    """A value the database refused to store (NUL in PostgreSQL text, an integer past 64 bits):
+    the caller's input, so a 422, never a 500. The checks at the edge (``keel.core.edge``, each
+    capability's own) name the field; this is the net under them."""
+    return InvalidInput(
+        f"the database cannot store a value of this request: {describe_connect_error(exc)}",
+        hint="text must not contain NUL characters (\\x00); integers must fit in 64 bits",
+    )
 
 
 def describe_revisions(revisions: frozenset[str]) -> str:
@@ -249,6 +260,8 @@ class Store:
                     _open.reset(token)
         except OperationalError as exc:
             raise self._translate(exc) from None
+        except (DataError, OverflowError) as exc:
+            raise unstorable(exc) from None
         except PoolTimeout:
             raise DatabaseUnavailable(
                 f"the database {self.safe_url} is busy: no free connection within {POOL_TIMEOUT_S:g} s",
