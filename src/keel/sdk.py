@@ -52,60 +52,34 @@ def create_local_workspace(root: Path, overrides: Mapping[str, Any] | None = Non
     quickstart`` and :func:`init` in a folder without a workspace all come here,
     so every fresh workspace has a current project (MLflow's default experiment).
     """
-    from contextlib import suppress
-
-    from keel.core.errors import AlreadyExists
     from keel.core.settings import load_settings
     from keel.core.workspace import create_workspace
-    from keel.projects.service import DEFAULT_PROJECT
     from keel.store.migrate import upgrade_url
 
     home, created = create_workspace(root)
     settings = load_settings({**(overrides or {}), "home": str(home)})
     url, before, after = upgrade_url(settings.require_db_url(), busy_timeout_ms=settings.db_busy_timeout_ms)
-    with suppress(AlreadyExists):  # found, not made: it is there already
-        connect(settings=settings).projects.create(
-            name=DEFAULT_PROJECT,
-            description="Where runs and data go until you choose a project (`keel project use NAME`).",
-        )
+    ensure_default_project(connect(settings=settings))
     return LocalWorkspace(settings, created, url, before, after)
 
 
-class LocalWorkspace(NamedTuple):
-    """What :func:`create_local_workspace` made or found."""
+def ensure_default_project(client: Client) -> bool:
+    """Create the ``default`` project unless it exists; whether it was made.
 
-    settings: Any
-    created: bool
-    db_url: str  #: the database URL with any password masked
-    schema_before: str
-    schema_after: str
-
-
-def create_local_workspace(root: Path, overrides: Mapping[str, Any] | None = None) -> LocalWorkspace:
-    """Create (or find) ``root/.keel``, migrate its database and give it its default project.
-
-    Returns the workspace's settings (``overrides`` on top, as ``-c`` flags
-    give them), whether the folder was new, and the schema before and after. ``keel init``, ``keel
-    quickstart`` and :func:`init` in a folder without a workspace all come here,
-    so every fresh workspace has a current project (MLflow's default experiment).
+    The ``project`` setting names it until the user chooses another, so a
+    workspace (``keel init``) or a database (``keel db upgrade``) is usable at once.
     """
-    from contextlib import suppress
-
     from keel.core.errors import AlreadyExists
-    from keel.core.settings import load_settings
-    from keel.core.workspace import create_workspace
     from keel.projects.service import DEFAULT_PROJECT
-    from keel.store.migrate import upgrade_url
 
-    home, created = create_workspace(root)
-    settings = load_settings({**(overrides or {}), "home": str(home)})
-    url, before, after = upgrade_url(settings.require_db_url(), busy_timeout_ms=settings.db_busy_timeout_ms)
-    with suppress(AlreadyExists):  # found, not made: it is there already
-        connect(settings=settings).projects.create(
+    try:
+        client.projects.create(
             name=DEFAULT_PROJECT,
             description="Where runs and data go until you choose a project (`keel project use NAME`).",
         )
-    return LocalWorkspace(settings, created, url, before, after)
+    except AlreadyExists:
+        return False
+    return True
 
 
 def init(

@@ -73,7 +73,9 @@ def test_use_without_a_workspace_says_how_to_choose(
     """A database URL and no .keel/: no file to remember the choice in; nothing is written."""
     monkeypatch.chdir(tmp_path)
     db = f"db_url=sqlite:///{tmp_path / 'direct.db'}"
-    assert keel_cli("-c", db, "db", "upgrade").code == 0
+    upgraded = keel_cli("-c", db, "db", "upgrade")
+    assert upgraded.code == 0 and "created project default" in upgraded.out  # usable at once
+    assert "created project" not in keel_cli("-c", db, "db", "upgrade").out  # made once
     created = keel_cli("-c", db, "project", "create", "p")
     assert created.code == 0 and "current project" not in created.out
     used = keel_cli("-c", db, "project", "use", "p")

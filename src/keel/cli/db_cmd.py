@@ -43,6 +43,11 @@ def upgrade() -> None:
         output.done(f"database {url} is up to date ({after})")
     else:
         output.done(f"migrated {url} from {before} to {after}")
+    from keel.client import connect
+    from keel.sdk import ensure_default_project
+
+    if ensure_default_project(connect(settings=s)):  # the current project until one is chosen
+        output.done("created project default (the current project until `keel project use NAME`)")
 
 
 @app.command("status")

@@ -168,7 +168,10 @@ def print_table(
     con.print(table)
     left_out = [columns[i] for i in range(len(columns)) if i not in keep]
     if left_out:
-        line(f"(left out at {con.width} columns: {', '.join(left_out)}; --json shows every field)")
+        import textwrap
+
+        note = f"(left out at {con.width} columns: {', '.join(left_out)}; --json shows every field)"
+        line(textwrap.fill(note, width=max(con.width, 40), break_long_words=False, break_on_hyphens=False))
 
 
 def secret(label: str, value: str) -> None:
