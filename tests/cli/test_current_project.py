@@ -141,3 +141,14 @@ def test_sdk_init_of_a_missing_project_is_refused(tmp_path: Path) -> None:
         timeout=120,
     )
     assert done.returncode == 1 and "no project named 'nosuch'" in done.stderr
+
+
+@pytest.mark.parametrize("command", [("run", "ls"), ("artifacts", "ls")])
+def test_no_chosen_project_says_how_to_choose(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keel_cli: Callable[..., Any], command: tuple[str, ...]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    keel_cli("init")
+    result = keel_cli("-c", "project=", *command)
+    assert result.code == 2 and "no project chosen" in result.err and "keel project use NAME" in result.err
+    assert "no project named" not in result.err

@@ -39,7 +39,7 @@ def _project(project: str | None) -> str:
     name = project or settings().project
     if not name:
         raise InvalidInput(
-            "no project named", hint="pass --project NAME or run `keel config set project NAME`"
+            "no project chosen", hint="choose one: `keel project use NAME`, --project NAME or KEEL_PROJECT"
         )
     return str(name)
 

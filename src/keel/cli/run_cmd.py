@@ -30,7 +30,9 @@ def _project(project: str | None) -> str:
 
     name = project or settings().project
     if not name:
-        raise InvalidInput("no project named", hint="pass --project NAME or set KEEL_PROJECT")
+        raise InvalidInput(
+            "no project chosen", hint="choose one: `keel project use NAME`, --project NAME or KEEL_PROJECT"
+        )
     return str(name)
 
 
