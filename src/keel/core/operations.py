@@ -245,7 +245,8 @@ def _build_operation(owner: type, attr: str, func: Callable[..., Any]) -> Operat
             stream_param = name
             continue
         default = ... if param.default is inspect.Parameter.empty else param.default
-        fields[name] = (edge_checked(annotation), default)  # 64-bit ints, bounded free-form JSON (keel.core.edge)
+        # 64-bit ints, bounded free-form JSON (keel.core.edge)
+        fields[name] = (edge_checked(annotation), default)
     prefix = getattr(owner, "name", owner.__name__.removesuffix("Service").lower())
     op_name = f"{prefix}.{attr}"
     model_name = "".join(part.capitalize() for part in op_name.replace(".", "_").split("_")) + "Input"
