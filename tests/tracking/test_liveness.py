@@ -90,6 +90,12 @@ def test_keel_run_end_ends_a_stuck_run(
     synced = keel_cli("run", "sync", "--json")
     assert synced.code == 0, synced.err
     assert json.loads(synced.out) == {"sent": 1, "waiting_batches": 0, "refused": 0}
+    # one logged after the end is refused for good: kept, and the command says so (exit 1)
+    late = {**record, "seq": 2, "series": {"auc": [[1], [stamp + 60_000], [0.95]]}}
+    (spool / "w.jsonl").write_text(json.dumps(late) + "\n")
+    refused = keel_cli("run", "sync")
+    assert refused.code == 1 and "refused 1 point(s) for good" in refused.err
+    assert (spool / "refused" / "w.jsonl").exists() and not (spool / "w.jsonl").exists()
 
 
 def test_a_start_that_fails_creates_no_run(tmp_path: Path, make_keel: Callable[..., Client]) -> None:
