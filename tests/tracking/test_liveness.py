@@ -14,7 +14,7 @@ from sqlalchemy import update
 import keel
 import keel.sdk
 from keel.client import Client, connect
-from keel.core.errors import InvalidInput, NotFound, WorkspaceNotFound
+from keel.core.errors import Conflict, InvalidInput, NotFound, WorkspaceNotFound
 from keel.core.settings import load_settings
 from keel.core.timeutil import utcnow
 from keel.tracking.models import RunRow
@@ -115,3 +115,29 @@ def test_a_start_that_fails_creates_no_run(tmp_path: Path, make_keel: Callable[.
     with pytest.raises(InvalidInput, match="artifact path"):
         workspace.runs.create(project="churn", artifacts={"../x.txt": "a" * 64})
     assert workspace.runs.search(project="churn").items == []
+
+
+def test_a_run_killed_for_silence_whose_process_wakes_up_runs_again(make_keel: Callable[..., Client]) -> None:
+    client = make_keel(run_heartbeat_timeout_s=300)
+    client.projects.create(name="churn")
+    slept = client.runs.create(project="churn")
+    dead = client.runs.create(project="churn")
+    for run in (slept, dead):
+        _silence(client, run.id, 400)
+    assert {r.status for r in client.runs.search(project="churn").items} == {"KILLED"}
+    end = client.runs.get(run_id=dead.id).end_time
+    assert end is not None
+    before = int(end.timestamp() * 1000) - 1000
+    client.runs.log_batch(run_id=dead.id, series={"loss": ([0], [before], [1.0])})  # a dead process's spool
+    assert client.runs.get(run_id=dead.id).status == "KILLED"
+    client.runs.log_batch(run_id=slept.id)  # the heartbeat of a process that was only asleep
+    woken = client.runs.get(run_id=slept.id)
+    assert (woken.status, woken.end_time, woken.duration) == ("RUNNING", None, None)
+    assert "keel.end_reason" not in woken.tags
+    # a run a person ended is never revived by a batch
+    ended = client.runs.create(project="churn")
+    client.runs.end(run_id=ended.id, status="KILLED")
+    with pytest.raises(Conflict):
+        client.runs.log_batch(run_id=ended.id, params={"late": 1})
+    client.runs.log_batch(run_id=ended.id)
+    assert client.runs.get(run_id=ended.id).status == "KILLED"

@@ -6,7 +6,8 @@ once per :data:`BEAT_EVERY_S` so concurrent writers rarely touch the run's row.
 A RUNNING run whose heartbeat is older than the ``run_heartbeat_timeout_s``
 setting (its process was SIGKILLed, its machine lost power) is marked KILLED
 the next time anyone reads it or searches its project; MLflow leaves such
-runs RUNNING forever.
+runs RUNNING forever. If the process was only asleep (a suspended laptop),
+its next heartbeat or point logged after the mark makes the run RUNNING again.
 
 The KILLED run's end time is when the server noticed, so points the dead
 process had spooled (logged while it ran) are still accepted; its duration,
@@ -120,3 +121,31 @@ def clear_reason(session: Session, row: RunRow) -> None:
     tag = session.get(TagRow, (row.id, END_REASON_TAG))
     if tag is not None:
         session.delete(tag)
+
+
+def alive_after_all(session: Session, row: RunRow, latest_point_ms: int | None, has_entries: bool) -> bool:
+    """Whether a batch for a run the server marked KILLED for silence shows its process is alive.
+
+    Only a live process sends a heartbeat (an empty batch), params or tags,
+    or points logged after the run was marked: a dead process's spool holds
+    points logged before it died, which was before the server noticed.
+    """
+    if not killed_for_silence(session, row):
+        return False
+    end = row.end_time.timestamp() * 1000 if row.end_time is not None else None
+    heartbeat = latest_point_ms is None and not has_entries
+    return (
+        heartbeat
+        or has_entries
+        or (latest_point_ms is not None and end is not None and latest_point_ms > end)
+    )
+
+
+def revive(session: Session, row: RunRow) -> None:
+    """Undo a KILLED-for-silence mark: the run is RUNNING again (a laptop that slept, say)."""
+    clear_reason(session, row)
+    row.status = "RUNNING"
+    row.end_time = None
+    row.duration = None
+    row.cost = None
+    row.heartbeat_at = utcnow()

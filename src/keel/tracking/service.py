@@ -29,7 +29,15 @@ from keel.projects.service import find_project
 from keel.tracking.artifact_ops import RunArtifactOps, clean_path, register_artifact
 from keel.tracking.filter import Limits
 from keel.tracking.lineage_ops import RunLineage, RunLineageOps
-from keel.tracking.liveness import beat, clear_reason, killed_for_silence, mark_killed, stale_ids
+from keel.tracking.liveness import (
+    alive_after_all,
+    beat,
+    clear_reason,
+    killed_for_silence,
+    mark_killed,
+    revive,
+    stale_ids,
+)
 from keel.tracking.models import RunRow
 from keel.tracking.read import final_metrics, find_run, history, is_run_id, project_totals, to_record
 from keel.tracking.schemas import (
@@ -197,7 +205,10 @@ class RunService(RunLineageOps, RunArtifactOps):
         check_batch_size(n_points, len(params or {}) + len(tags or {}))
         with self.store.write() as session:
             row = self._run(session, run_id, Action.WRITE)
-            check_can_log(row, latest_point_ms=_latest_ms(metrics, series), has_entries=bool(params or tags))
+            latest = _latest_ms(metrics, series)
+            if row.status != "RUNNING" and alive_after_all(session, row, latest, bool(params or tags)):
+                revive(session, row)  # marked KILLED for silence, but its process is sending
+            check_can_log(row, latest_point_ms=latest, has_entries=bool(params or tags))
             if row.status == "RUNNING":
                 beat(session, row)
             if client_id is not None and seq is not None and not claim_batch(session, run_id, client_id, seq):
