@@ -106,3 +106,23 @@ def test_no_class_is_defined_twice() -> None:
     names = re.findall(r"^class (\w+)\(", inspect.getsource(errors), re.MULTILINE)
     twice = [name for name, n in collections.Counter(names).items() if n > 1]
     assert twice == []
+
+
+def test_every_error_class_lives_in_keel_core_errors() -> None:
+    # A class defined elsewhere registers its code only once its module is imported: a remote
+    # client that never imported it would rebuild the root class (exit 3) instead of it.
+    import re
+    from pathlib import Path
+
+    ours = {cls.__name__ for cls in all_error_classes()}
+    src = Path(errors.__file__).resolve().parents[1]
+    elsewhere = []
+    for path in src.rglob("*.py"):
+        if path.name == "errors.py" and path.parent.name == "core":
+            continue
+        for name, base in re.findall(
+            r"^class (\w+)\((\w+)\)", path.read_text(encoding="utf-8"), re.MULTILINE
+        ):
+            if base in ours:
+                elsewhere.append(f"{path.relative_to(src)}: {name}({base})")
+    assert elsewhere == [], "define these in keel/core/errors.py (append): " + ", ".join(elsewhere)

@@ -295,3 +295,10 @@ class StatementTimeout(KeelError):
     exit_code = 2
     headline = "statement timeout"
     retryable = True
+
+
+class UnsafeTree(InvalidInput):
+    """A model's tree whose node storage would make ``predict`` read out of bounds or never end (``keel.models``)."""
+
+    code = "unsafe_model"
+    headline = "unsafe model"

@@ -17,7 +17,7 @@ from typing import Any, Final
 
 import numpy as np
 
-from keel.core.errors import InvalidInput
+from keel.core.errors import UnsafeTree  # in the one error tree, so a remote client rebuilds it
 
 #: The classes whose node storage this module checks: only these are trusted beyond skops' defaults.
 VOUCHED_TYPES: Final = (
@@ -25,13 +25,6 @@ VOUCHED_TYPES: Final = (
     "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor",
 )
 _LEAF: Final = -1
-
-
-class UnsafeTree(InvalidInput):
-    """A tree whose node storage would make ``predict`` read out of bounds or never end."""
-
-    code = "unsafe_model"
-    headline = "unsafe model"
 
 
 def _qualname(obj: Any) -> str:
