@@ -479,11 +479,18 @@ def register_model(
     folder = Path(path)
     keel.models.verify(folder)
     c = client or get_client()
-    put = upload_path(
-        folder,
-        exists=lambda digests: c.artifacts.exists(project=project, digests=digests),
-        upload=lambda chunks, tree: c.artifacts.upload(project=project, data=ByteStream(chunks), tree=tree),
-    )
+    if not c.is_remote:  # one transaction and one syncfs for the whole folder
+        from keel.artifact_service import ArtifactService
+
+        put = c.backend.service(ArtifactService).put_path(project, folder)  # type: ignore[attr-defined]
+    else:
+        put = upload_path(
+            folder,
+            exists=lambda digests: c.artifacts.exists(project=project, digests=digests),
+            upload=lambda chunks, tree: c.artifacts.upload(
+                project=project, data=ByteStream(chunks), tree=tree
+            ),
+        )
     return c.models.register(
         project=project, name=name, package=put.digest, run_id=run_id, description=description
     )

@@ -13,6 +13,7 @@ when the caller says ``unsafe_pickle=True``, and that is recorded.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import pickle
 from importlib import metadata
@@ -46,8 +47,13 @@ class Flavor(Protocol):
     def load(self, folder: Path, manifest: Manifest) -> Any: ...
 
 
+@functools.cache
 def installed_version(dist: str) -> str | None:
-    """The installed version of distribution ``dist``, or None."""
+    """The installed version of distribution ``dist``, or None.
+
+    Cached for the process: each lookup scans every ``site-packages`` entry
+    (about 15 ms), and a model logged twice should not pay that twice.
+    """
     try:
         return metadata.version(dist)
     except metadata.PackageNotFoundError:
@@ -163,9 +169,10 @@ def flavor_for(model: Any, *, unsafe_pickle: bool = False) -> Flavor:
     """The flavor that stores ``model`` without code on load; ``pickle`` only when asked for."""
     if unsafe_pickle:
         return BUILTIN["pickle"]
-    candidates: list[Flavor] = [BUILTIN["sklearn"]]
-    candidates += [ep.load() for ep in metadata.entry_points(group="keel.model_flavors")]
-    for flavor in candidates:
+    if BUILTIN["sklearn"].accepts(model):
+        return BUILTIN["sklearn"]
+    for ep in metadata.entry_points(group="keel.model_flavors"):  # scanned only for other objects
+        flavor: Flavor = ep.load()
         if flavor.accepts(model):
             return flavor
     raise InvalidInput(
