@@ -1,0 +1,20 @@
+"""Pipelines: Python steps whose data make a DAG, cached by content, tracked as runs.
+
+The map:
+
+- :func:`step` / :class:`~keel.pipelines.define.Step` (``define``): a function
+  that runs as one cached, tracked unit, with declared resources and environment.
+- :func:`pipeline` / :class:`~keel.pipelines.pipeline.Pipeline`: a function of
+  typed parameters; calling steps inside it traces the DAG (``plan``).
+- ``check``: static checks before running (parameters and their ranges,
+  missing inputs, type mismatches, cycles).
+- ``cache``: the BLAKE3 cache key; ``encode``: outputs as deterministic bytes.
+- ``run``: the driver (cache, executors, artifact store, tracking, lineage);
+  ``executors``: in-process and a forked process pool.
+- ``service``: the operations that record pipeline runs and the step cache.
+"""
+
+from keel.pipelines.define import Output, Resources, Step, step
+from keel.pipelines.pipeline import Pipeline, Plan, pipeline
+
+__all__ = ["Output", "Pipeline", "Plan", "Resources", "Step", "pipeline", "step"]

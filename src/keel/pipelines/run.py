@@ -1,0 +1,311 @@
+"""Run a planned pipeline: cache lookups, executor calls, storage of outputs, tracking and lineage.
+
+The driver walks the DAG as steps become ready. For each step it computes
+the cache key from its code, params and inputs' digests; a key the project's
+cache knows (and whose object the artifact store still has) is a hit: the
+step is skipped and shown as cached, and its value is downloaded only if a
+step that must run needs it. A miss becomes a child run of the pipeline's
+parent run; its result is checked against the declared return type,
+encoded, stored in the artifact store by digest, entered in the cache and
+tied to its inputs by lineage edges. When a step fails, the steps already
+running finish and keep (and cache) their outputs, nothing new starts, and
+the pipeline fails naming that step and why.
+
+``client`` is a Keel SDK client (local or remote): this module reaches
+storage only through its services, so it never imports upward.
+"""
+
+from __future__ import annotations
+
+import queue
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from graphlib import TopologicalSorter
+from typing import Any
+
+from keel.core.errors import CheckFailed, InvalidInput, KeelError
+from keel.core.operations import ByteStream
+from keel.pipelines.cache import cache_key, canonical, code_digest
+from keel.pipelines.check import check_output
+from keel.pipelines.define import Node
+from keel.pipelines.encode import decode, encode
+from keel.pipelines.executors import Outcome, make_executor
+from keel.pipelines.pipeline import Pipeline, Plan
+from keel.pipelines.schemas import StepPlan
+
+
+class StepFailed(CheckFailed):
+    """A pipeline step raised or returned the wrong type; the pipeline stopped there (exit 1)."""
+
+    code = "step_failed"
+    headline = "pipeline failed"
+
+
+@dataclass
+class StepResult:
+    """What became of one step in this run."""
+
+    name: str
+    status: str = "PENDING"
+    cached: bool = False
+    cache_key: str | None = None
+    digest: str | None = None
+    format: str | None = None
+    run_id: str | None = None
+    duration_s: float | None = None
+    error: str | None = None
+
+
+@dataclass
+class PipelineResult:
+    """A finished pipeline run: its id, its parent run and every step's result."""
+
+    id: str
+    run_id: str
+    status: str
+    steps: dict[str, StepResult]
+    results: list[str]
+    _client: Any = field(repr=False)
+    _project: str = field(repr=False)
+
+    def value(self, step: str) -> Any:
+        """The output of ``step``, read back from the artifact store."""
+        res = self.steps.get(step)
+        if res is None or res.digest is None or res.format is None:
+            raise InvalidInput(f"step {step!r} has no output in pipeline run {self.id}")
+        return decode(_download(self._client, self._project, res.digest), res.format)
+
+
+def _download(client: Any, project: str, digest: str) -> bytes:
+    body = client.artifacts.download(project=project, digest=digest)
+    return body.read_all() if isinstance(body, ByteStream) else b"".join(body)
+
+
+def _run_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """Params as tracking stores them: scalars as they are, anything else as canonical JSON text."""
+    return {
+        k: v if v is None or isinstance(v, int | float | bool | str) else canonical(v)
+        for k, v in params.items()
+    }
+
+
+class _Driver:
+    def __init__(
+        self,
+        client: Any,
+        project: str,
+        plan: Plan,
+        *,
+        no_cache: bool,
+        rerun: set[str],
+        jobs: int,
+        executor: str,
+    ) -> None:
+        self.client, self.project, self.plan = client, project, plan
+        self.no_cache, self.rerun = no_cache, rerun
+        self.jobs, self.executor_kind = jobs, executor
+        self.results = {name: StepResult(name) for name in plan.order}
+        self.values: dict[str, Any] = {}
+        self.codes: dict[int, str] = {}
+        self.done: queue.Queue[tuple[str, Outcome]] = queue.Queue()
+        self.started: dict[str, float] = {}
+        self.failed: StepResult | None = None
+
+    def code(self, node: Node) -> str:
+        key = id(node.step)
+        if key not in self.codes:
+            self.codes[key] = code_digest(node.step)
+        return self.codes[key]
+
+    def value_of(self, name: str) -> Any:
+        if name not in self.values:
+            res = self.results[name]
+            assert res.digest is not None and res.format is not None
+            self.values[name] = decode(_download(self.client, self.project, res.digest), res.format)
+        return self.values[name]
+
+    def record(self, res: StepResult, inputs: Iterable[str] = ()) -> None:
+        self.client.pipelines.record_step(
+            project=self.project,
+            pipeline_run_id=self.pipeline_run_id,
+            name=res.name,
+            status=res.status,
+            cached=res.cached,
+            cache_key=res.cache_key,
+            output_digest=res.digest,
+            output_format=res.format,
+            run_id=res.run_id,
+            duration_s=res.duration_s,
+            error=res.error,
+            inputs=sorted(set(inputs)),
+        )
+
+    def cached_entry(self, key: str) -> tuple[str, str] | None:
+        entries = self.client.pipelines.cache_lookup(project=self.project, keys=[key])
+        if not entries:
+            return None
+        entry = entries[0]
+        if not self.client.artifacts.exists(project=self.project, digests=[entry.output_digest]):
+            return None  # the object was collected: compute again
+        return entry.output_digest, entry.output_format
+
+    def start_step(self, node: Node, executor: Any) -> None:
+        res = self.results[node.name]
+        digests = {arg: self.results[src].digest or "" for arg, src in sorted(node.inputs.items())}
+        res.cache_key = cache_key(node, self.code(node), digests)
+        if not self.no_cache and node.name not in self.rerun:
+            hit = self.cached_entry(res.cache_key)
+            if hit is not None:
+                res.digest, res.format = hit
+                res.status, res.cached, res.duration_s = "CACHED", True, 0.0
+                self.record(res)
+                self.done.put((node.name, ("cached", None)))
+                return
+        run = self.client.runs.create(
+            project=self.project,
+            name=node.name,
+            parent_id=self.parent_run_id,
+            params=_run_params(node.params),
+            tags={
+                "keel.step": node.step.name,
+                "keel.pipeline": self.plan.pipeline,
+                "keel.cache_key": res.cache_key,
+            },
+        )
+        res.run_id, res.status = run.id, "RUNNING"
+        kwargs = dict(node.params)
+        for arg, src in node.inputs.items():
+            kwargs[arg] = self.value_of(src)
+        self.started[node.name] = time.perf_counter()
+        executor.submit(node.name, kwargs, lambda name, outcome: self.done.put((name, outcome)))
+
+    def finish_step(self, node: Node, outcome: Outcome) -> None:
+        res = self.results[node.name]
+        kind, payload = outcome
+        if kind == "cached":
+            return
+        res.duration_s = time.perf_counter() - self.started.pop(node.name)
+        inputs = [self.results[src].digest or "" for src in node.inputs.values()]
+        try:
+            if kind == "error":
+                raise _StepError(payload[0])
+            check_output(node, payload)
+            data, fmt = encode(payload)
+            info = self.client.artifacts.upload(project=self.project, data=ByteStream([data], size=len(data)))
+            res.digest, res.format, res.status = info.digest, fmt, "FINISHED"
+            self.values[node.name] = payload
+        except (_StepError, KeelError) as exc:
+            res.status = "FAILED"
+            res.error = exc.message if isinstance(exc, KeelError) else str(exc)
+            if self.failed is None:
+                self.failed = res
+        self.record(res, inputs)
+        self.client.runs.end(run_id=res.run_id, status="FINISHED" if res.status == "FINISHED" else "FAILED")
+
+    def run(self, target: str) -> PipelineResult:
+        plan = self.plan
+        parent = self.client.runs.create(
+            project=self.project,
+            name=plan.pipeline,
+            params=_run_params(plan.params),
+            tags={"keel.pipeline": plan.pipeline, "keel.target": target},
+        )
+        self.parent_run_id = parent.id
+        record = self.client.pipelines.start(
+            project=self.project,
+            pipeline=plan.pipeline,
+            target=target,
+            params=_run_params(plan.params),
+            run_id=parent.id,
+            steps=[
+                StepPlan(
+                    name=n,
+                    upstream=sorted(plan.nodes[n].depends_on()),
+                    params=_run_params(plan.nodes[n].params),
+                )
+                for n in plan.order
+            ],
+        )
+        self.pipeline_run_id = record.id
+        executor = make_executor(self.executor_kind, self.jobs, {n: plan.nodes[n].step for n in plan.nodes})
+        sorter = TopologicalSorter({n.name: n.depends_on() for n in plan.nodes.values()})
+        sorter.prepare()
+        in_flight = 0
+        try:
+            while sorter.is_active():
+                if self.failed is None:
+                    for name in sorter.get_ready():
+                        in_flight += 1
+                        self.start_step(plan.nodes[name], executor)
+                if in_flight == 0:
+                    break
+                name, outcome = self.done.get()
+                in_flight -= 1
+                self.finish_step(plan.nodes[name], outcome)
+                if self.results[name].status in ("FINISHED", "CACHED"):
+                    sorter.done(name)
+        except BaseException as exc:
+            self._end("FAILED", None, f"{type(exc).__name__}: {exc}")
+            raise
+        finally:
+            executor.close()
+        if self.failed is not None:
+            self._end("FAILED", self.failed.name, self.failed.error)
+            done = [r.name for r in self.results.values() if r.status in ("FINISHED", "CACHED")]
+            raise StepFailed(
+                f"step {self.failed.name} failed: {self.failed.error}",
+                hint=f"kept and cached: {', '.join(done) or 'nothing'}; `keel pipeline show {self.pipeline_run_id}`",
+                pipeline_run=self.pipeline_run_id,
+                step=self.failed.name,
+            )
+        self._end("FINISHED", None, None)
+        return PipelineResult(
+            self.pipeline_run_id, parent.id, "FINISHED", self.results, plan.results, self.client, self.project
+        )
+
+    def _end(self, status: str, failed_step: str | None, error: str | None) -> None:
+        for res in self.results.values():
+            if res.status == "PENDING":
+                res.status = "SKIPPED"
+        self.client.pipelines.finish(
+            project=self.project,
+            pipeline_run_id=self.pipeline_run_id,
+            status=status,
+            failed_step=failed_step,
+            error=error,
+        )
+        self.client.runs.end(run_id=self.parent_run_id, status=status)
+
+
+class _StepError(Exception):
+    pass
+
+
+def run_pipeline(
+    pipeline: Pipeline,
+    client: Any,
+    *,
+    project: str,
+    params: Mapping[str, Any] | None = None,
+    executor: str = "local",
+    jobs: int = 1,
+    no_cache: bool = False,
+    rerun: Iterable[str] = (),
+    target: str | None = None,
+) -> PipelineResult:
+    """Plan (all static checks first: nothing is recorded for a bad pipeline), then run.
+
+    Raises InvalidInput for a bad plan, parameter or option, and StepFailed
+    (exit 1) when a step raises or returns the wrong type.
+    """
+    if not isinstance(pipeline, Pipeline):
+        raise InvalidInput(f"{pipeline!r} is not a pipeline: decorate it with @keel.pipeline")
+    plan = pipeline.plan(params)
+    rerun_set = set(plan.check_steps(rerun, "--rerun"))
+    if jobs < 1:
+        raise InvalidInput(f"--jobs must be at least 1, not {jobs}")
+    if executor != "local":
+        raise InvalidInput(f"unknown executor {executor!r}: this Keel runs pipelines with 'local'")
+    driver = _Driver(client, project, plan, no_cache=no_cache, rerun=rerun_set, jobs=jobs, executor=executor)
+    return driver.run(target or pipeline.name)
