@@ -29,6 +29,7 @@ GROUPS: dict[str, str] = {
     "role": "keel.cli.role_cmd",
     "token": "keel.cli.token_cmd",
     "audit": "keel.cli.audit_cmd",
+    "pipeline": "keel.cli.pipeline_cmd",
 }
 
 

@@ -1,0 +1,153 @@
+"""``keel pipeline``: run a Python pipeline (cached, tracked), list and show its runs."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from keel.cli import output
+from keel.cli.state import client, settings
+
+app = typer.Typer(
+    help="Pipelines: cached, tracked DAGs of Python steps.\n\nExample: keel pipeline run churn.py:churn --jobs 2",
+    no_args_is_help=True,
+)
+
+ProjectOption = Annotated[
+    str | None, typer.Option("--project", help="Project (default: the `project` setting).")
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def _project(project: str | None) -> str:
+    from keel.core.errors import InvalidInput
+
+    name = project or settings().project
+    if not name:
+        raise InvalidInput(
+            "no project chosen", hint="choose one: `keel project use NAME`, --project NAME or KEEL_PROJECT"
+        )
+    return str(name)
+
+
+def _params(pairs: list[str]) -> dict[str, Any]:
+    from keel.core.errors import InvalidInput
+
+    params: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise InvalidInput(f"--param {pair!r}: write NAME=VALUE")
+        params[key.strip()] = value  # the pipeline's annotations convert and range-check it
+    return params
+
+
+def _step_rows(steps: list[Any]) -> list[list[Any]]:
+    return [
+        [
+            s.name,
+            "cached" if s.cached else s.status.lower(),
+            "" if s.duration_s is None else f"{s.duration_s:.3f}",
+            (s.output_digest or "")[:12],
+            ",".join(s.upstream),
+            s.error or "",
+        ]
+        for s in steps
+    ]
+
+
+_STEP_COLUMNS = ["step", "status", "seconds", "output", "after", "error"]
+
+
+@app.command("run")
+def run(
+    target: Annotated[str, typer.Argument(help="FILE.py:NAME or MODULE:NAME of a @keel.pipeline function.")],
+    param: Annotated[
+        list[str] | None, typer.Option("--param", "-P", help="A pipeline parameter, NAME=VALUE (repeatable).")
+    ] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Steps run at once (a local process pool).")] = 1,
+    executor: Annotated[str, typer.Option("--executor", help="Where steps run: local.")] = "local",
+    no_cache: Annotated[
+        bool, typer.Option("--no-cache", help="Run every step; still record outputs.")
+    ] = False,
+    rerun: Annotated[
+        list[str] | None, typer.Option("--rerun", help="Run this step even if cached (repeatable).")
+    ] = None,
+    project: ProjectOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Run a pipeline: steps whose code, params and inputs are unchanged are skipped as cached.
+
+    Exit 1 when a step fails (named, with why); earlier steps' outputs are kept and cached.
+
+    Example: keel pipeline run churn.py:churn -P lr=0.05 --jobs 2 --rerun train
+    """
+    from keel.pipelines.load import load_pipeline
+    from keel.pipelines.run import run_pipeline
+
+    proj = _project(project)
+    pipe = load_pipeline(target)
+    result = run_pipeline(
+        pipe,
+        client(),
+        project=proj,
+        params=_params(param or []),
+        executor=executor,
+        jobs=jobs,
+        no_cache=no_cache,
+        rerun=rerun or [],
+        target=target,
+    )
+    shown = client().pipelines.get(project=proj, pipeline_run_id=result.id)
+    if json_out:
+        output.print_json(shown)
+        return
+    output.print_table(f"pipeline {shown.pipeline} run {shown.id}", _STEP_COLUMNS, _step_rows(shown.steps))
+    cached = sum(1 for s in shown.steps if s.cached)
+    output.done(f"pipeline run {shown.id} {shown.status}: {len(shown.steps) - cached} ran, {cached} cached")
+
+
+@app.command("ls")
+def ls(
+    pipeline: Annotated[str | None, typer.Option("--pipeline", help="Only this pipeline's runs.")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many runs.")] = 50,
+    project: ProjectOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """List the project's pipeline runs, newest first.
+
+    Example: keel pipeline ls --pipeline churn --json
+    """
+    runs = client().pipelines.list(project=_project(project), pipeline=pipeline, limit=limit)
+    if json_out:
+        output.print_json(runs)
+        return
+    rows = [
+        [r.id, r.pipeline, r.status, r.failed_step or "", r.started_at.isoformat(timespec="seconds")]
+        for r in runs
+    ]
+    output.print_table("pipeline runs", ["id", "pipeline", "status", "failed step", "started"], rows)
+
+
+@app.command("show")
+def show(
+    run_id: Annotated[str, typer.Argument(help="A pipeline run id (or a unique start of one).")],
+    project: ProjectOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Show a pipeline run: its DAG, each step's status, whether it was cached, duration and output.
+
+    Example: keel pipeline show 01JD3 --json
+    """
+    shown = client().pipelines.get(project=_project(project), pipeline_run_id=run_id)
+    if json_out:
+        output.print_json(shown)
+        return
+    output.print_table(
+        f"pipeline {shown.pipeline} run {shown.id} {shown.status} (parent run {shown.run_id})",
+        _STEP_COLUMNS,
+        _step_rows(shown.steps),
+    )
+    if shown.error:
+        output.line(f"failed at step {shown.failed_step}: {shown.error}")
