@@ -564,3 +564,9 @@ def pull(
     with output.progress(f"pulling from {remote or 'the remote'}", enabled=not json_out) as progress:
         report = data_pull(remote, address, include=include, project=proj, progress=progress, client=c)
     _transferred(report, "pulled", json_out)
+
+
+# `keel data suite infer` and `keel data validate` are the validation capability's (keel.cli.validate_cmd).
+from keel.cli.validate_cmd import register as _register_validation  # noqa: E402
+
+_register_validation(app)

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from keel.projects.service import ProjectService
     from keel.registry.service import ModelService
     from keel.tracking.service import RunService
+    from keel.validation.service import ValidationService
 
 
 class ServiceProxy:
@@ -96,6 +97,7 @@ class Client:
     audit: AuditService
     runs: RunService
     models: ModelService
+    validation: ValidationService
 
     def __init__(self, backend: Backend, settings: Settings | None = None) -> None:
         self.backend = backend

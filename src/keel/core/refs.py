@@ -26,6 +26,7 @@ KINDS: Final = frozenset(
         "deployment",
         "monitor",
         "user",
+        "validation_report",
     }
 )
 
