@@ -53,7 +53,9 @@ def test_chi_square_two_sample_holds_its_rate_where_goodness_of_fit_does_not() -
     for _ in range(trials):
         ref = rng.multinomial(80, shares)
         new = rng.multinomial(400, shares)
-        result = chi2_two_sample(dict(zip(labels, ref.tolist(), strict=True)), dict(zip(labels, new.tolist(), strict=True)))
+        result = chi2_two_sample(
+            dict(zip(labels, ref.tolist(), strict=True)), dict(zip(labels, new.tolist(), strict=True))
+        )
         two_sample += result.p_value < 0.05
         expected = np.maximum(ref, 0.5) / np.maximum(ref, 0.5).sum() * new.sum()
         gof += sps.chisquare(new, expected).pvalue < 0.05

@@ -25,7 +25,9 @@ def test_inference_describes_the_reference() -> None:
     suite = infer_suite(churn_table(2000, 1), name="churn", reference=REF, reference_digest=None)
     ident, tenure, spend = suite.columns["customer_id"], suite.columns["tenure"], suite.columns["spend"]
     assert ident.unique and ident.min is None and not ident.distribution  # ids grow: no range, no drift test
-    assert tenure.kind == "float" and tenure.min is not None and tenure.tolerance == 0.5 and tenure.distribution
+    assert (
+        tenure.kind == "float" and tenure.min is not None and tenure.tolerance == 0.5 and tenure.distribution
+    )
     assert spend.nullable and spend.max_null_rate is not None and 0.1 < spend.max_null_rate < 0.2
     assert suite.columns["plan"].domain == ["basic", "plus", "pro"]
     assert suite.columns["churned"].domain == [False, True]
@@ -41,7 +43,12 @@ def test_a_clean_batch_passes_and_a_drifted_corrupted_one_fails_with_rows() -> N
     bad = bad.set_column(5, "email", pa.array(["not-an-email"] + bad["email"].to_pylist()[1:]))
     results, _ = run_suite(bad, suite, reference)
     failed = {(r.check, r.column) for r in results if r.verdict == "fail"}
-    assert {("distribution", "tenure"), ("distribution", "spend"), ("domain", "plan"), ("pattern", "email")} <= failed
+    assert {
+        ("distribution", "tenure"),
+        ("distribution", "spend"),
+        ("domain", "plan"),
+        ("pattern", "email"),
+    } <= failed
     domain = _by(results, "domain", "plan")
     assert domain.observed == ["gold"] and domain.failing_count > 0
     assert all(row.value == "gold" for row in domain.failing_rows)
@@ -108,7 +115,9 @@ def _wide(rows: int, seed: int) -> pa.Table:
     rng = np.random.default_rng(seed)
     columns: dict[str, pa.Array] = {}
     for i in range(40):
-        columns[f"x{i}"] = pa.array(rng.gamma(1.0 + i % 5, 2.0, rows) if i % 2 else rng.normal(i, 1 + i % 3, rows))
+        columns[f"x{i}"] = pa.array(
+            rng.gamma(1.0 + i % 5, 2.0, rows) if i % 2 else rng.normal(i, 1 + i % 3, rows)
+        )
     for i in range(10):
         columns[f"c{i}"] = pa.array(rng.choice(["a", "b", "c", "d"], rows, p=[0.4, 0.3, 0.2, 0.1]))
     return pa.table(columns)
@@ -121,7 +130,10 @@ def test_a_50_column_suite_does_not_fail_clean_batches_by_chance() -> None:
     reference = _wide(4000, 0)
     suite = infer_suite(reference, name="wide", reference="p/wide@v1", reference_digest=None)
     naive = Suite.model_validate(
-        {**suite.model_dump(), "distribution": {"correction": "none", "ks_threshold": 0.0, "psi_threshold": 0.0}}
+        {
+            **suite.model_dump(),
+            "distribution": {"correction": "none", "ks_threshold": 0.0, "psi_threshold": 0.0},
+        }
     )
     suite_failures = naive_failures = 0
     seeds = range(1, 21)

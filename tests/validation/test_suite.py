@@ -15,7 +15,9 @@ from .conftest import churn_table
 def _suite() -> Suite:
     from keel.validation.infer import infer_suite
 
-    return infer_suite(churn_table(500, 1), name="churn", reference="churn/churn-train@v1", reference_digest=None)
+    return infer_suite(
+        churn_table(500, 1), name="churn", reference="churn/churn-train@v1", reference_digest=None
+    )
 
 
 def test_yaml_round_trips_and_edits_in_python(tmp_path: Path) -> None:
