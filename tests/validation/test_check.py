@@ -40,7 +40,7 @@ def test_a_clean_batch_passes_and_a_drifted_corrupted_one_fails_with_rows() -> N
     clean, _ = run_suite(churn_table(1000, 2), suite, reference)
     assert [r for r in clean if r.verdict == "fail"] == []
     bad = churn_table(1000, 3, shift=1.5, plans=("basic", "plus", "pro", "gold"))
-    bad = bad.set_column(5, "email", pa.array(["not-an-email"] + bad["email"].to_pylist()[1:]))
+    bad = bad.set_column(5, "email", pa.array(["not-an-email", *bad["email"].to_pylist()[1:]]))
     results, _ = run_suite(bad, suite, reference)
     failed = {(r.check, r.column) for r in results if r.verdict == "fail"}
     assert {

@@ -48,9 +48,9 @@ def test_a_value_of_the_wrong_kind_names_its_field_line_and_column() -> None:
 def test_unknown_rules_and_inverted_ranges_are_refused() -> None:
     with pytest.raises(InvalidInput, match=r":4:5: columns\.age\.maximum: Extra inputs"):
         parse_suite("name: churn\ncolumns:\n  age:\n    maximum: 3\n", "s.yaml")
-    with pytest.raises(InvalidInput, match="min .* is above max"):
+    with pytest.raises(InvalidInput, match=r"min .* is above max"):
         parse_suite("name: churn\ncolumns:\n  age:\n    min: 5\n    max: 1\n", "s.yaml")
-    with pytest.raises(InvalidInput, match="not valid YAML|a suite is a mapping"):
+    with pytest.raises(InvalidInput, match=r"a suite is a mapping"):
         parse_suite("- just\n- a list\n", "s.yaml")
 
 
