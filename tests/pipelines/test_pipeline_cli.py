@@ -46,11 +46,13 @@ def shell(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keel_cli: Callable[..
     return keel_cli
 
 
-def test_run_rerun_ls_and_show(shell: Any) -> None:
+def test_run_rerun_ls_and_show(shell: Any, tmp_path: Path) -> None:
     first = shell("pipeline", "run", "flow.py:flow", "-P", "n=5", "--json")
     assert first.code == 0, first.err
     run = json.loads(first.out)
     assert run["status"] == "FINISHED" and [s["status"] for s in run["steps"]] == ["FINISHED"] * 3
+    lock = (tmp_path / "keel.lock").read_text()  # written where the command ran, for git
+    assert "flow:" in lock and run["steps"][0]["output_digest"] in lock
     again = shell("pipeline", "run", "flow.py:flow", "-P", "n=5")
     assert again.code == 0 and "0 ran, 3 cached" in again.out
     rerun = shell("pipeline", "run", "flow.py:flow", "-P", "n=5", "--rerun", "double", "--json")
@@ -63,6 +65,8 @@ def test_run_rerun_ls_and_show(shell: Any) -> None:
     assert len(listed) == 4 and listed[-1]["id"] == run["id"]
     shown = shell("pipeline", "show", run["id"])
     assert shown.code == 0 and "double" in shown.out and "make" in shown.out
+    unknown = shell("pipeline", "show", "01NOSUCHRUN")
+    assert unknown.code == 2 and "no pipeline run '01NOSUCHRUN'" in unknown.err
 
 
 def test_a_failing_step_is_exit_1_naming_it(shell: Any) -> None:

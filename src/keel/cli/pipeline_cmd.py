@@ -74,11 +74,16 @@ def run(
     rerun: Annotated[
         list[str] | None, typer.Option("--rerun", help="Run this step even if cached (repeatable).")
     ] = None,
+    lock: Annotated[
+        str,
+        typer.Option("--lock", help="Lock file to write (each step's input and output digests), for git."),
+    ] = "keel.lock",
     project: ProjectOption = None,
     json_out: JsonOption = False,
 ) -> None:
     """Run a pipeline: steps whose code, params and inputs are unchanged are skipped as cached.
 
+    Writes keel.lock (like dvc.lock): each step's inputs' and outputs' digests, to commit with git.
     Exit 1 when a step fails (named, with why); earlier steps' outputs are kept and cached.
 
     Example: keel pipeline run churn.py:churn -P lr=0.05 --jobs 2 --rerun train
@@ -98,6 +103,7 @@ def run(
         no_cache=no_cache,
         rerun=rerun or [],
         target=target,
+        lock=lock,
     )
     shown = client().pipelines.get(project=proj, pipeline_run_id=result.id)
     if json_out:

@@ -11,10 +11,13 @@ The map:
 - ``cache``: the BLAKE3 cache key; ``encode``: outputs as deterministic bytes.
 - ``run``: the driver (cache, executors, artifact store, tracking, lineage);
   ``executors``: in-process and a forked process pool.
+- ``shell``: shell steps with declared files; ``lock``: the ``keel.lock`` file for git.
+- ``load``: a pipeline from ``FILE.py:NAME``.
 - ``service``: the operations that record pipeline runs and the step cache.
 """
 
 from keel.pipelines.define import Output, Resources, Step, step
 from keel.pipelines.pipeline import Pipeline, Plan, pipeline
+from keel.pipelines.shell import ShellStep, shell
 
-__all__ = ["Output", "Pipeline", "Plan", "Resources", "Step", "pipeline", "step"]
+__all__ = ["Output", "Pipeline", "Plan", "Resources", "ShellStep", "Step", "pipeline", "shell", "step"]

@@ -10,6 +10,7 @@ from typing import Any
 from keel.core.errors import InvalidInput
 from keel.pipelines.check import check_params, check_types, check_values, order
 from keel.pipelines.define import Node, Output, trace
+from keel.pipelines.shell import link_files
 
 
 @dataclass
@@ -66,6 +67,7 @@ class Pipeline:
         nodes, returned = trace(self.fn, values)
         check_values(nodes)
         check_types(nodes)
+        link_files(nodes)
         return Plan(self.name, values, nodes, order(nodes), _results(returned))
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:

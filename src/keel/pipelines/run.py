@@ -22,7 +22,10 @@ import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from graphlib import TopologicalSorter
+from pathlib import Path
 from typing import Any
+
+from blake3 import blake3
 
 from keel.core.errors import CheckFailed, InvalidInput, KeelError
 from keel.core.operations import ByteStream
@@ -31,8 +34,10 @@ from keel.pipelines.check import check_output
 from keel.pipelines.define import Node
 from keel.pipelines.encode import decode, encode
 from keel.pipelines.executors import Outcome, make_executor
+from keel.pipelines.lock import write_lock
 from keel.pipelines.pipeline import Pipeline, Plan
 from keel.pipelines.schemas import StepPlan
+from keel.pipelines.shell import ShellStep, input_digests, restore
 
 
 class StepFailed(CheckFailed):
@@ -55,6 +60,9 @@ class StepResult:
     run_id: str | None = None
     duration_s: float | None = None
     error: str | None = None
+    #: What the lock file records: input digests by argument (or file path), and the step's files.
+    inputs: dict[str, str] = field(default_factory=dict)
+    files: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -111,12 +119,27 @@ class _Driver:
         self.done: queue.Queue[tuple[str, Outcome]] = queue.Queue()
         self.started: dict[str, float] = {}
         self.failed: StepResult | None = None
+        self.lock: Path | None = None
 
     def code(self, node: Node) -> str:
         key = id(node.step)
         if key not in self.codes:
-            self.codes[key] = code_digest(node.step)
+            st = node.step
+            if isinstance(st, ShellStep):
+                recipe = canonical({"cmd": st.cmd, "inputs": st.inputs, "outputs": st.outputs})
+                self.codes[key] = blake3(recipe.encode()).hexdigest()
+            else:
+                self.codes[key] = code_digest(st)
         return self.codes[key]
+
+    def store_files(self, paths: Iterable[str]) -> dict[str, str]:
+        """Upload a shell step's output files; ``{path: digest}``."""
+        files: dict[str, str] = {}
+        for path in paths:
+            data = Path(path).read_bytes()
+            info = self.client.artifacts.upload(project=self.project, data=ByteStream([data], size=len(data)))
+            files[path] = info.digest
+        return files
 
     def value_of(self, name: str) -> Any:
         if name not in self.values:
@@ -153,11 +176,16 @@ class _Driver:
     def start_step(self, node: Node, executor: Any) -> None:
         res = self.results[node.name]
         digests = {arg: self.results[src].digest or "" for arg, src in sorted(node.inputs.items())}
+        digests.update({f"file:{path}": d for path, d in input_digests(node).items()})
+        res.inputs = digests
         res.cache_key = cache_key(node, self.code(node), digests)
         if not self.no_cache and node.name not in self.rerun:
             hit = self.cached_entry(res.cache_key)
             if hit is not None:
                 res.digest, res.format = hit
+                if isinstance(node.step, ShellStep):
+                    res.files = dict(self.value_of(node.name))
+                    restore(res.files, lambda d: _download(self.client, self.project, d))
                 res.status, res.cached, res.duration_s = "CACHED", True, 0.0
                 self.record(res)
                 self.done.put((node.name, ("cached", None)))
@@ -191,6 +219,8 @@ class _Driver:
             if kind == "error":
                 raise _StepError(payload[0])
             check_output(node, payload)
+            if isinstance(node.step, ShellStep):
+                payload = res.files = self.store_files(sorted(payload))
             data, fmt = encode(payload)
             info = self.client.artifacts.upload(project=self.project, data=ByteStream([data], size=len(data)))
             res.digest, res.format, res.status = info.digest, fmt, "FINISHED"
@@ -202,6 +232,23 @@ class _Driver:
                 self.failed = res
         self.record(res, inputs)
         self.client.runs.end(run_id=res.run_id, status="FINISHED" if res.status == "FINISHED" else "FAILED")
+
+    def write_lock(self, path: Path) -> None:
+        """Each step that has an output: its key, inputs' and outputs' digests (and command), for git."""
+        entries: dict[str, dict[str, Any]] = {}
+        for name in self.plan.order:
+            res, st = self.results[name], self.plan.nodes[name].step
+            if res.status not in ("FINISHED", "CACHED") or res.digest is None:
+                continue
+            entry: dict[str, Any] = {"key": res.cache_key, "inputs": dict(sorted(res.inputs.items()))}
+            if isinstance(st, ShellStep):
+                entry["cmd"] = st.cmd
+                entry["outputs"] = dict(sorted(res.files.items()))
+            else:
+                entry["params"] = _run_params(self.plan.nodes[name].params)
+                entry["outputs"] = {"value": res.digest, "format": res.format}
+            entries[name] = entry
+        write_lock(path, self.plan.pipeline, entries)
 
     def run(self, target: str) -> PipelineResult:
         plan = self.plan
@@ -250,6 +297,8 @@ class _Driver:
             raise
         finally:
             executor.close()
+        if self.lock is not None:
+            self.write_lock(self.lock)
         if self.failed is not None:
             self._end("FAILED", self.failed.name, self.failed.error)
             done = [r.name for r in self.results.values() if r.status in ("FINISHED", "CACHED")]
@@ -293,11 +342,14 @@ def run_pipeline(
     no_cache: bool = False,
     rerun: Iterable[str] = (),
     target: str | None = None,
+    lock: str | Path | None = None,
 ) -> PipelineResult:
     """Plan (all static checks first: nothing is recorded for a bad pipeline), then run.
 
     Raises InvalidInput for a bad plan, parameter or option, and StepFailed
-    (exit 1) when a step raises or returns the wrong type.
+    (exit 1) when a step raises or returns the wrong type. With ``lock``, the
+    lock file there gets this pipeline's steps (even after a failure: the
+    steps that finished).
     """
     if not isinstance(pipeline, Pipeline):
         raise InvalidInput(f"{pipeline!r} is not a pipeline: decorate it with @keel.pipeline")
@@ -308,4 +360,5 @@ def run_pipeline(
     if executor != "local":
         raise InvalidInput(f"unknown executor {executor!r}: this Keel runs pipelines with 'local'")
     driver = _Driver(client, project, plan, no_cache=no_cache, rerun=rerun_set, jobs=jobs, executor=executor)
+    driver.lock = Path(lock) if lock is not None else None
     return driver.run(target or pipeline.name)

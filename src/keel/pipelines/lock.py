@@ -1,0 +1,45 @@
+"""``keel.lock``: each step's inputs' and outputs' digests, a file for git (as ``dvc.lock`` is).
+
+One file holds every pipeline run from its folder, keyed by pipeline name,
+sorted, YAML, so a re-run that changed nothing rewrites the same bytes and
+git shows no diff; a change shows as the lines of the steps it touched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from keel.core.errors import InvalidInput
+
+SCHEMA = "keel-lock/1"
+
+
+def read_lock(path: Path) -> dict[str, Any]:
+    """The lock file's content, or an empty one; a file that is not a Keel lock is refused."""
+    if not path.exists():
+        return {"schema": SCHEMA, "pipelines": {}}
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise InvalidInput(f"{path} is not valid YAML: {exc}") from exc
+    if (
+        not isinstance(data, dict)
+        or data.get("schema") != SCHEMA
+        or not isinstance(data.get("pipelines"), dict)
+    ):
+        raise InvalidInput(f"{path} is not a Keel lock file (schema {SCHEMA})")
+    return data
+
+
+def write_lock(path: Path, pipeline: str, steps: Mapping[str, Mapping[str, Any]]) -> None:
+    """Replace ``pipeline``'s entry in the lock file at ``path`` (atomically), keeping the others."""
+    data = read_lock(path)
+    data["pipelines"][pipeline] = {"steps": {name: dict(entry) for name, entry in steps.items()}}
+    text = yaml.safe_dump(data, sort_keys=True, default_flow_style=False)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text)
+    tmp.replace(path)
