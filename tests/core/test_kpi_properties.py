@@ -138,3 +138,24 @@ def test_stage_selects_and_keys_read_the_right_metric() -> None:
 def test_bad_expressions_are_refused(text: str) -> None:
     with pytest.raises(InvalidInput):
         parse_kpi(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "message", "hint"),
+    [
+        ("accuracy", "malformed KPI 'accuracy'", "write '<metric> <comparator> <number> [group=..] [slice=col:value] [stage=..]'"),
+        ("acc >> 1", "unknown comparator '>>' in KPI 'acc >> 1'", "use one of >=, >, <=, <, =="),
+        ("acc >= 1 colour=red", "unknown option 'colour=red' in KPI 'acc >= 1 colour=red'", "options are group=<column>, slice=<column>:<value>, stage=offline|online"),
+        ("acc >= x", "threshold 'x' in KPI 'acc >= x' is not a number", None),
+        ("acc >= 1 stage=later", "stage must be offline or online in KPI 'acc >= 1 stage=later'", None),
+    ],
+)  # fmt: skip
+def test_errors_say_exactly_what_and_how(text: str, message: str, hint: str | None) -> None:
+    """The whole message and hint, so a mutant that drops or garbles either is noticed."""
+    with pytest.raises(InvalidInput) as info:
+        parse_kpi(text)
+    assert info.value.message == message and info.value.hint == hint
+
+
+def test_an_option_value_may_hold_an_equals_sign() -> None:
+    assert parse_kpi("acc >= 1 slice=region:a=b").slice == "region:a=b"

@@ -1,0 +1,39 @@
+"""Filter errors, word for word: the headline, the filter quoted and the caret under the mistake."""
+
+from __future__ import annotations
+
+import pytest
+
+from keel.core.errors import InvalidInput
+from keel.tracking.filter import parse_filter, parse_order_by
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("metrics.auc >", "filter error at position 14: expected a number or a quoted string (or true, false), found the end of the filter\n  metrics.auc >\n               ^"),
+        ("metrics.auc > x", "filter error at position 15: expected a number or a quoted string (or true, false), found 'x'\n  metrics.auc > x\n                ^"),
+        ("(metrics.a = 1", "filter error at position 15: expected ')', found the end of the filter\n  (metrics.a = 1\n                ^"),
+        ("metrics.a = 1 x", "filter error at position 15: expected 'and', 'or' or the end of the filter, found 'x'\n  metrics.a = 1 x\n                ^"),
+        ("bogus.a = 1", "filter error at position 1: unknown field 'bogus': use metrics., params., tags. or attributes.\n  bogus.a = 1\n  ^"),
+        ("metrics.a ~ 1", "filter error at position 11: unexpected character '~'\n  metrics.a ~ 1\n            ^"),
+        ("tags.t not = 'a'", "filter error at position 12: expected 'in' or 'like' after 'not', found '='\n  tags.t not = 'a'\n             ^"),
+        ("tags.t in 'a'", "filter error at position 11: expected '(' after 'in', found \"'a'\"\n  tags.t in 'a'\n            ^"),
+        ("tags.t like 1", "filter error at position 13: expected a quoted pattern after 'like', found '1'\n  tags.t like 1\n              ^"),
+        ("metrics.`` = 1", "filter error at position 9: empty key\n  metrics.`` = 1\n          ^"),
+    ],
+)  # fmt: skip
+def test_messages_word_for_word(text: str, message: str) -> None:
+    with pytest.raises(InvalidInput) as info:
+        parse_filter(text)
+    assert info.value.message == message
+    caret = message.splitlines()[-1].index("^")
+    assert info.value.details == {"position": caret - 2 + 1}  # two spaces of indent; positions count from 1
+
+
+def test_order_by_messages() -> None:
+    with pytest.raises(InvalidInput) as info:
+        parse_order_by(["metrics.auc sideways"])
+    assert info.value.message.startswith(
+        "filter error at position 13: expected 'asc', 'desc' or the end, found 'sideways'"
+    )
