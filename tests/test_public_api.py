@@ -35,10 +35,13 @@ PUBLIC = {
     "log_params",
     "models",
     "parse_kpi",
+    "pipeline",
+    "run_pipeline",
     "search_runs",
     "set_tag",
     "set_tags",
     "start_run",
+    "step",
 }
 
 

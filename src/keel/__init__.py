@@ -40,10 +40,13 @@ __all__ = [
     "log_params",
     "models",
     "parse_kpi",
+    "pipeline",
+    "run_pipeline",
     "search_runs",
     "set_tag",
     "set_tags",
     "start_run",
+    "step",
 ]
 
 _LAZY = {
@@ -67,16 +70,20 @@ _LAZY = {
     "log_params": "keel.sdk",
     "models": "keel.models",
     "parse_kpi": "keel.core.kpi",
+    "pipeline": "keel.pipelines",
+    "run_pipeline": "keel.sdk",
     "search_runs": "keel.sdk",
     "set_tag": "keel.sdk",
     "set_tags": "keel.sdk",
     "start_run": "keel.sdk",
+    "step": "keel.pipelines",
 }
 
 if TYPE_CHECKING:
     from keel.client import Client, connect
     from keel.core.errors import KeelError
     from keel.core.kpi import KPI, evaluate_kpis, parse_kpi
+    from keel.pipelines import pipeline, step
     from keel.sdk import (
         active_run,
         autolog,
@@ -90,6 +97,7 @@ if TYPE_CHECKING:
         log_metrics,
         log_param,
         log_params,
+        run_pipeline,
         search_runs,
         set_tag,
         set_tags,

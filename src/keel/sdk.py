@@ -566,3 +566,45 @@ def fetch_model(ref: str, *, project: str | None = None, client: Client | None =
     except OSError:  # another process fetched it first
         shutil.rmtree(staging, ignore_errors=True)
     return folder
+
+
+# -- pipelines ------------------------------------------------------------------------------------
+
+
+def run_pipeline(
+    pipeline: Any,
+    params: Mapping[str, Any] | None = None,
+    *,
+    project: str | None = None,
+    jobs: int = 1,
+    no_cache: bool = False,
+    rerun: list[str] | tuple[str, ...] = (),
+    lock: str | Path | None = None,
+    client: Client | None = None,
+) -> Any:
+    """Run a ``@keel.pipeline`` (or ``"file.py:name"``) in the current project, as ``keel pipeline run`` does.
+
+    Returns the :class:`keel.pipelines.run.PipelineResult` (``.value(step)``
+    reads an output back). Raises InvalidInput for a bad pipeline or
+    parameter (nothing recorded) and StepFailed (exit 1) naming a failed step.
+    """
+    from keel.pipelines.load import load_pipeline
+    from keel.pipelines.run import run_pipeline as run
+
+    c = client or get_client()
+    name = project or current_project()
+    if not name:
+        raise InvalidInput("no project chosen", hint="keel.init(project=NAME) or the `project` setting")
+    target = pipeline if isinstance(pipeline, str) else None
+    pipe = load_pipeline(pipeline) if isinstance(pipeline, str) else pipeline
+    return run(
+        pipe,
+        c,
+        project=name,
+        params=params,
+        jobs=jobs,
+        no_cache=no_cache,
+        rerun=rerun,
+        lock=lock,
+        target=target,
+    )

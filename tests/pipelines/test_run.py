@@ -118,3 +118,22 @@ def test_the_cache_is_shared_through_the_database_and_store(client: Any, tmp_pat
     demo.CALLS.clear()
     result = run_pipeline(demo.demo, other, project="pipes")
     assert demo.CALLS == [] and all(s.cached for s in result.steps.values())
+
+
+def test_keel_step_pipeline_and_run_pipeline_are_the_public_names(tmp_path: Any, monkeypatch: Any) -> None:
+    import keel
+
+    monkeypatch.chdir(tmp_path)
+    keel.init(project="sdk", create=True)  # no workspace here: one is made in this folder
+
+    @keel.step(cpu=1)
+    def square(x: int) -> int:
+        return x * x
+
+    @keel.pipeline
+    def sq(x: int = 3) -> object:
+        return square(x)
+
+    result = keel.run_pipeline(sq, {"x": 4})
+    assert result.value("square") == 16
+    assert keel.run_pipeline(sq, {"x": 4}).steps["square"].cached
