@@ -159,3 +159,10 @@ def test_errors_say_exactly_what_and_how(text: str, message: str, hint: str | No
 
 def test_an_option_value_may_hold_an_equals_sign() -> None:
     assert parse_kpi("acc >= 1 slice=region:a=b").slice == "region:a=b"
+
+
+def test_a_metric_name_too_long_is_named() -> None:
+    text = "a" * 251 + " >= 1"
+    with pytest.raises(InvalidInput) as info:
+        parse_kpi(text)
+    assert info.value.message.startswith(f"invalid KPI {text!r}: ") and "250" in info.value.message

@@ -37,3 +37,18 @@ def test_order_by_messages() -> None:
     assert info.value.message.startswith(
         "filter error at position 13: expected 'asc', 'desc' or the end, found 'sideways'"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("tags.t = 'it''s'", "it's"),
+        ("tags.t = 'it\\'s'", "it's"),
+        ('tags.t = "say \\"hi\\""', 'say "hi"'),
+        ("tags.t = 'a\\\\b'", "a\\b"),
+        ("tags.t = 'a\\%'", "a%"),
+    ],
+)
+def test_quoted_values_unescape(text: str, value: str) -> None:
+    tree = parse_filter(text)
+    assert tree is not None and tree.values == (value,)  # type: ignore[union-attr]
