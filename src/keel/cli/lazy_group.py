@@ -30,13 +30,20 @@ GROUPS: dict[str, str] = {
     "token": "keel.cli.token_cmd",
     "audit": "keel.cli.audit_cmd",
     "pipeline": "keel.cli.pipeline_cmd",
+    "deploy": "keel.cli.deploy_cmd",
+    "serve": "keel.cli.serve_cmd",
 }
 
 
 def build_group(name: str, module: str) -> Any:
     """The click group for one noun, built the way ``add_typer`` would (same help, same settings)."""
+    loaded = importlib.import_module(module)
+    if getattr(loaded, "SINGLE_COMMAND", False):  # ``keel serve NAME``: one command, not a group
+        command = typer.main.get_command(loaded.app)
+        command.name = name
+        return command
     holder = typer.Typer(add_completion=False, pretty_exceptions_enable=False, rich_markup_mode=None)
-    holder.add_typer(importlib.import_module(module).app, name=name)
+    holder.add_typer(loaded.app, name=name)
     return typer.main.get_command(holder).commands[name]  # type: ignore[attr-defined]
 
 

@@ -1,0 +1,52 @@
+"""Starting the model server: uvicorn on one deployment, one process per worker.
+
+Each worker builds its own app (and loads the model itself) from the
+environment, so ``--workers N`` needs no shared state: replicas are
+stateless. uvloop and httptools are used when installed. asyncio (and
+uvloop) set TCP_NODELAY on every accepted TCP socket, so a small answer is
+never held back waiting for a delayed ACK, with one worker or several.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from typing import Final
+
+from starlette.applications import Starlette
+
+DEPLOYMENT_ENV: Final = "KEEL_SERVE_DEPLOYMENT"
+POLL_ENV: Final = "KEEL_SERVE_POLL_S"
+
+
+def app_from_env() -> Starlette:
+    """The app for ``$KEEL_SERVE_DEPLOYMENT`` on the workspace the settings find (uvicorn's factory)."""
+    from keel.context import Context
+    from keel.core.settings import load_settings
+    from keel.serving.app import create_app
+
+    return create_app(
+        Context(load_settings()),
+        os.environ[DEPLOYMENT_ENV],
+        poll_s=float(os.environ.get(POLL_ENV, "2")),
+    )
+
+
+def serve(name: str, *, host: str = "127.0.0.1", port: int = 8080, workers: int = 1, poll_s: float = 2.0) -> None:
+    """Serve deployment ``name`` until interrupted (blocks)."""
+    import uvicorn
+
+    os.environ[DEPLOYMENT_ENV] = name
+    os.environ[POLL_ENV] = str(poll_s)
+    fast = importlib.util.find_spec("uvloop") is not None and importlib.util.find_spec("httptools") is not None
+    uvicorn.run(
+        "keel.serving.run:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        loop="uvloop" if fast else "asyncio",
+        http="httptools" if fast else "h11",
+        access_log=False,
+        log_level="warning",
+    )
