@@ -147,3 +147,17 @@ def test_another_minor_version_warns_and_another_major_is_refused(package: Path)
 def test_a_package_folder_is_written_only_once(package: Path, logreg: Any) -> None:
     with pytest.raises(InvalidInput, match=r"exists already"):
         km.save(logreg, package)
+
+
+def test_a_skops_file_with_an_untrusted_type_is_refused_on_load(package: Path) -> None:
+    import skops.io as sio
+
+    from keel.artifacts.files import hash_file
+
+    model_file = package / "model.skops"
+    model_file.write_bytes(sio.dumps(Custom()))  # a crafted package, re-sealed so its digests match
+    doc = json.loads((package / MANIFEST_NAME).read_text())
+    doc["files"]["model.skops"] = {"digest": hash_file(model_file), "size": model_file.stat().st_size}
+    (package / MANIFEST_NAME).write_text(json.dumps(doc))
+    with pytest.raises(InvalidInput, match=r"model.skops holds types Keel does not trust: .*Custom"):
+        km.load(package)

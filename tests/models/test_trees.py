@@ -17,7 +17,8 @@ from sklearn.ensemble import (
 from sklearn.tree import DecisionTreeClassifier
 
 import keel.models as km
-from keel.models.trees import UnsafeTree, vouch
+from keel.core.errors import UnsafeTree
+from keel.models.trees import vouch
 
 pytestmark = pytest.mark.timeout(60)  # a cycle that slipped through would hang predict
 
