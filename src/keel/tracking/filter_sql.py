@@ -101,7 +101,11 @@ class _Compiler:
                 escaped = value.replace("\\", "\\\\")  # backslash is PostgreSQL's escape; make it literal
                 matched = column.ilike(escaped) if "ilike" in op else column.like(escaped)
             else:
-                matched = column.ilike(value) if "ilike" in op else column.op("GLOB", is_comparison=True)(_glob(value))
+                matched = (
+                    column.ilike(value)
+                    if "ilike" in op
+                    else column.op("GLOB", is_comparison=True)(_glob(value))
+                )
             return not_(matched) if op.startswith("not") else matched  # type: ignore[no-any-return]
         if op == "=":
             return column == value  # type: ignore[no-any-return]
