@@ -32,13 +32,17 @@ def app_from_env() -> Starlette:
     )
 
 
-def serve(name: str, *, host: str = "127.0.0.1", port: int = 8080, workers: int = 1, poll_s: float = 2.0) -> None:
+def serve(
+    name: str, *, host: str = "127.0.0.1", port: int = 8080, workers: int = 1, poll_s: float = 2.0
+) -> None:
     """Serve deployment ``name`` until interrupted (blocks)."""
     import uvicorn
 
     os.environ[DEPLOYMENT_ENV] = name
     os.environ[POLL_ENV] = str(poll_s)
-    fast = importlib.util.find_spec("uvloop") is not None and importlib.util.find_spec("httptools") is not None
+    fast = (
+        importlib.util.find_spec("uvloop") is not None and importlib.util.find_spec("httptools") is not None
+    )
     uvicorn.run(
         "keel.serving.run:app_from_env",
         factory=True,
