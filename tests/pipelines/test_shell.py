@@ -139,3 +139,19 @@ def test_a_lock_file_that_is_not_keels_is_refused(client: Any, folder: Path) -> 
     (folder / "keel.lock").write_text("stages: {}\n")
     with pytest.raises(InvalidInput, match="is not a Keel lock file"):
         run_pipeline(text, client, project="pipes", lock="keel.lock")
+    assert client.pipelines.list(project="pipes") == [] and not (folder / "data" / "upper.txt").exists()
+
+
+def test_a_cached_re_run_with_a_lock_looks_the_cache_up_once(client: Any, folder: Path) -> None:
+    run_pipeline(text, client, project="pipes", lock="keel.lock")
+    calls: list[list[str]] = []
+    real = client.pipelines.cache_lookup
+
+    def counting(**kwargs: Any) -> Any:
+        calls.append(kwargs["keys"])
+        return real(**kwargs)
+
+    client.pipelines.cache_lookup = counting
+    result = run_pipeline(text, client, project="pipes", lock="keel.lock")
+    assert all(s.cached for s in result.steps.values())
+    assert len(calls) == 1 and len(calls[0]) == 3

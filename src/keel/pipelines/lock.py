@@ -35,6 +35,15 @@ def read_lock(path: Path) -> dict[str, Any]:
     return data
 
 
+def locked_keys(path: Path, pipeline: str) -> list[str]:
+    """The cache keys the lock file holds for ``pipeline`` (none if there is no usable lock)."""
+    try:
+        steps = read_lock(path)["pipelines"].get(pipeline, {}).get("steps", {})
+    except InvalidInput:
+        return []
+    return [str(e["key"]) for e in steps.values() if isinstance(e, dict) and e.get("key")]
+
+
 def write_lock(path: Path, pipeline: str, steps: Mapping[str, Mapping[str, Any]]) -> None:
     """Replace ``pipeline``'s entry in the lock file at ``path`` (atomically), keeping the others."""
     data = read_lock(path)

@@ -34,9 +34,9 @@ from keel.pipelines.check import check_output
 from keel.pipelines.define import Node
 from keel.pipelines.encode import decode, encode
 from keel.pipelines.executors import Outcome, make_executor
-from keel.pipelines.lock import write_lock
+from keel.pipelines.lock import locked_keys, read_lock, write_lock
 from keel.pipelines.pipeline import Pipeline, Plan
-from keel.pipelines.schemas import StepPlan
+from keel.pipelines.schemas import StepPlan, StepUpdate
 from keel.pipelines.shell import ShellStep, input_digests, restore
 
 
@@ -120,6 +120,10 @@ class _Driver:
         self.started: dict[str, float] = {}
         self.failed: StepResult | None = None
         self.lock: Path | None = None
+        self.pending: list[StepUpdate] = []
+        #: Cache answers already fetched: key -> (digest, format); keys asked and not found.
+        self.known: dict[str, tuple[str, str]] = {}
+        self.asked: set[str] = set()
 
     def code(self, node: Node) -> str:
         key = id(node.step)
@@ -148,30 +152,47 @@ class _Driver:
             self.values[name] = decode(_download(self.client, self.project, res.digest), res.format)
         return self.values[name]
 
-    def record(self, res: StepResult, inputs: Iterable[str] = ()) -> None:
-        self.client.pipelines.record_step(
-            project=self.project,
-            pipeline_run_id=self.pipeline_run_id,
-            name=res.name,
-            status=res.status,
-            cached=res.cached,
-            cache_key=res.cache_key,
-            output_digest=res.digest,
-            output_format=res.format,
-            run_id=res.run_id,
-            duration_s=res.duration_s,
-            error=res.error,
-            inputs=sorted(set(inputs)),
+    def record(self, res: StepResult, inputs: Iterable[str] = (), *, now: bool = True) -> None:
+        """Queue what became of a step; sent at once (``now``) or with the next batch (cached steps)."""
+        self.pending.append(
+            StepUpdate(
+                name=res.name,
+                status=res.status,
+                cached=res.cached,
+                cache_key=res.cache_key,
+                output_digest=res.digest,
+                output_format=res.format,
+                run_id=res.run_id,
+                duration_s=res.duration_s,
+                error=res.error,
+                inputs=sorted(set(inputs)),
+            )
         )
+        if now:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.pending:
+            batch, self.pending = self.pending, []
+            self.client.pipelines.record_steps(
+                project=self.project, pipeline_run_id=self.pipeline_run_id, steps=batch
+            )
+
+    def prefetch(self, keys: Iterable[str]) -> None:
+        """Look up, in one call, the keys the lock file predicts (a cached re-run then asks nothing more)."""
+        wanted = sorted(set(keys))
+        if wanted and not self.no_cache:
+            for entry in self.client.pipelines.cache_lookup(project=self.project, keys=wanted):
+                self.known[entry.cache_key] = (entry.output_digest, entry.output_format)
+            self.asked.update(wanted)
 
     def cached_entry(self, key: str) -> tuple[str, str] | None:
-        entries = self.client.pipelines.cache_lookup(project=self.project, keys=[key])
-        if not entries:
+        if key in self.known:
+            return self.known[key]
+        if key in self.asked:
             return None
-        entry = entries[0]
-        if not self.client.artifacts.exists(project=self.project, digests=[entry.output_digest]):
-            return None  # the object was collected: compute again
-        return entry.output_digest, entry.output_format
+        entries = self.client.pipelines.cache_lookup(project=self.project, keys=[key])
+        return (entries[0].output_digest, entries[0].output_format) if entries else None
 
     def start_step(self, node: Node, executor: Any) -> None:
         res = self.results[node.name]
@@ -187,7 +208,7 @@ class _Driver:
                     res.files = dict(self.value_of(node.name))
                     restore(res.files, lambda d: _download(self.client, self.project, d))
                 res.status, res.cached, res.duration_s = "CACHED", True, 0.0
-                self.record(res)
+                self.record(res, now=False)
                 self.done.put((node.name, ("cached", None)))
                 return
         run = self.client.runs.create(
@@ -275,6 +296,8 @@ class _Driver:
             ],
         )
         self.pipeline_run_id = record.id
+        if self.lock is not None:
+            self.prefetch(locked_keys(self.lock, plan.pipeline))
         executor = make_executor(self.executor_kind, self.jobs, {n: plan.nodes[n].step for n in plan.nodes})
         sorter = TopologicalSorter({n.name: n.depends_on() for n in plan.nodes.values()})
         sorter.prepare()
@@ -314,6 +337,7 @@ class _Driver:
         )
 
     def _end(self, status: str, failed_step: str | None, error: str | None) -> None:
+        self.flush()
         for res in self.results.values():
             if res.status == "PENDING":
                 res.status = "SKIPPED"
@@ -361,4 +385,6 @@ def run_pipeline(
         raise InvalidInput(f"unknown executor {executor!r}: this Keel runs pipelines with 'local'")
     driver = _Driver(client, project, plan, no_cache=no_cache, rerun=rerun_set, jobs=jobs, executor=executor)
     driver.lock = Path(lock) if lock is not None else None
+    if driver.lock is not None:
+        read_lock(driver.lock)  # a file that is not a Keel lock is refused before anything runs
     return driver.run(target or pipeline.name)

@@ -19,6 +19,22 @@ class StepPlan(BaseModel):
     params: dict[str, Any] = {}
 
 
+class StepUpdate(BaseModel):
+    """What became of one step, as the driver reports it."""
+
+    name: str
+    status: StepStatus
+    cached: bool = False
+    cache_key: str | None = None
+    output_digest: str | None = None
+    output_format: str | None = None
+    run_id: str | None = None
+    duration_s: float | None = None
+    error: str | None = None
+    #: Digests of the artifacts the step read (lineage edges from its run).
+    inputs: list[str] = []
+
+
 class StepRecord(BaseModel):
     """One step of a pipeline run as recorded."""
 

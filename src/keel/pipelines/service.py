@@ -19,7 +19,7 @@ from keel.core.operations import Action, operation, project_from
 from keel.core.timeutil import utcnow
 from keel.lineage import add_edges
 from keel.pipelines.models import PipelineRunRow, PipelineStepRow, StepCacheRow
-from keel.pipelines.schemas import CacheEntry, PipelineRun, RunStatus, StepPlan, StepRecord, StepStatus
+from keel.pipelines.schemas import CacheEntry, PipelineRun, RunStatus, StepPlan, StepRecord, StepUpdate
 from keel.projects.service import find_project
 
 _PREFIX = "/api/v1/projects/{project}/pipeline-runs"
@@ -137,7 +137,7 @@ class PipelineService(Service):
 
     @operation("POST", _PREFIX + "/cache", action=Action.READ, project=project_from("project"))
     def cache_lookup(self, project: str, keys: list[str]) -> list[CacheEntry]:
-        """The cached outputs for those of ``keys`` that have one."""
+        """The cached outputs for those of ``keys`` that have one whose object the artifact store still holds."""
         if len(keys) > MAX_STEPS:
             raise InvalidInput(f"look up at most {MAX_STEPS} cache keys at once")
         with self.store.read() as session:
@@ -147,65 +147,72 @@ class PipelineService(Service):
                     StepCacheRow.project_id == project_row.id, StepCacheRow.cache_key.in_(keys)
                 )
             ).scalars()
-            return [
+            entries = [
                 CacheEntry(
                     cache_key=r.cache_key, output_digest=r.output_digest, output_format=r.output_format
                 )
                 for r in rows
             ]
+        held = self.ctx.artifacts.exists(sorted({e.output_digest for e in entries})) if entries else set()
+        return [e for e in entries if e.output_digest in held]  # a collected object is computed again
 
     @operation(
         "POST", _PREFIX + "/{pipeline_run_id}/steps", action=Action.WRITE, project=project_from("project")
     )
-    def record_step(
-        self,
-        project: str,
-        pipeline_run_id: str,
-        name: str,
-        status: StepStatus,
-        cached: bool = False,
-        cache_key: str | None = None,
-        output_digest: str | None = None,
-        output_format: str | None = None,
-        run_id: str | None = None,
-        duration_s: float | None = None,
-        error: str | None = None,
-        inputs: list[str] | None = None,
-    ) -> StepRecord:
-        """Record what became of one step; a freshly computed output enters the cache, and lineage
-        edges tie the step's run to its inputs' and output's artifacts."""
+    def record_steps(self, project: str, pipeline_run_id: str, steps: list[StepUpdate]) -> list[StepRecord]:
+        """Record what became of some steps in one transaction (a cached re-run records all of them at once).
+
+        A freshly computed output enters the cache, and lineage edges tie the
+        step's run to its inputs' and output's artifacts.
+        """
+        if not steps or len(steps) > MAX_STEPS:
+            raise InvalidInput(f"record 1 to {MAX_STEPS} steps at once, not {len(steps)}")
         with self.store.write() as session:
             project_row = find_project(session, project)
             run = self._find(session, project_row.id, pipeline_run_id)
-            row = session.get(PipelineStepRow, (run.id, name))
-            if row is None:
-                raise NotFound(f"pipeline run {run.id} has no step {name!r}")
-            row.status, row.cached, row.cache_key = status, cached, cache_key
-            row.output_digest, row.output_format = output_digest, output_format
-            row.run_id, row.duration_s, row.error = run_id, duration_s, error
-            if status == "FINISHED" and not cached and cache_key and output_digest and output_format:
-                entry = session.get(StepCacheRow, (project_row.id, cache_key))
-                if entry is None:
-                    session.add(
-                        StepCacheRow(
-                            project_id=project_row.id,
-                            cache_key=cache_key,
-                            step=name,
-                            output_digest=output_digest,
-                            output_format=output_format,
-                            pipeline_run_id=run.id,
-                            created_at=utcnow(),
-                        )
-                    )
-                else:
-                    entry.output_digest, entry.output_format = output_digest, output_format
-            if run_id is not None:
-                edges = [(f"run:{run_id}", "used", f"artifact:{d}") for d in sorted(set(inputs or []))]
-                if output_digest is not None:
-                    edges.append((f"artifact:{output_digest}", "produced_by", f"run:{run_id}"))
+            query = select(PipelineStepRow).where(PipelineStepRow.pipeline_run_id == run.id)
+            rows = {r.name: r for r in session.execute(query).scalars()}
+            done: list[StepRecord] = []
+            edges: list[tuple[str, str, str]] = []
+            for up in steps:
+                row = rows.get(up.name)
+                if row is None:
+                    raise NotFound(f"pipeline run {run.id} has no step {up.name!r}")
+                row.status, row.cached, row.cache_key = up.status, up.cached, up.cache_key
+                row.output_digest, row.output_format = up.output_digest, up.output_format
+                row.run_id, row.duration_s, row.error = up.run_id, up.duration_s, up.error
+                if up.status == "FINISHED" and not up.cached:
+                    self._cache(session, project_row.id, run.id, up)
+                if up.run_id is not None:
+                    edges += [(f"run:{up.run_id}", "used", f"artifact:{d}") for d in sorted(set(up.inputs))]
+                    if up.output_digest is not None:
+                        edges.append((f"artifact:{up.output_digest}", "produced_by", f"run:{up.run_id}"))
+                done.append(_step(row))
+            if edges:
                 add_edges(session, edges)
             session.flush()
-            return _step(row)
+            return done
+
+    @staticmethod
+    def _cache(session: Session, project_id: str, pipeline_run_id: str, up: StepUpdate) -> None:
+        """Enter a freshly computed output in the project's cache (the newest wins)."""
+        if not (up.cache_key and up.output_digest and up.output_format):
+            return
+        entry = session.get(StepCacheRow, (project_id, up.cache_key))
+        if entry is None:
+            session.add(
+                StepCacheRow(
+                    project_id=project_id,
+                    cache_key=up.cache_key,
+                    step=up.name,
+                    output_digest=up.output_digest,
+                    output_format=up.output_format,
+                    pipeline_run_id=pipeline_run_id,
+                    created_at=utcnow(),
+                )
+            )
+        else:
+            entry.output_digest, entry.output_format = up.output_digest, up.output_format
 
     @operation(
         "POST", _PREFIX + "/{pipeline_run_id}/end", action=Action.WRITE, project=project_from("project")
