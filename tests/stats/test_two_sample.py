@@ -34,7 +34,7 @@ def test_ks_is_scipys_and_its_distance_is_the_effect() -> None:
     rng = np.random.default_rng(1)
     a, b = rng.normal(0, 1, 500), rng.normal(0.3, 1, 400)
     result = ks_two_sample(a, b)
-    expected = sps.ks_2samp(a, b)
+    expected = sps.ks_2samp(a, b, method="asymp")
     assert result.statistic == pytest.approx(expected.statistic)
     assert result.p_value == pytest.approx(expected.pvalue)
     assert result.effect == result.statistic

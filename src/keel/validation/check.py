@@ -245,7 +245,7 @@ def _decide(pending: list[tuple[CheckResult, TestResult]], suite: Suite) -> None
 
 def _anomalies(table: pa.Table, suite: Suite) -> list[Anomaly]:
     found: list[Anomaly] = []
-    for name in table.column_names:
+    for name in table.column_names if suite.anomalies.outliers else []:
         column = as_array(table.column(name))
         if column_kind(column.type) not in _NUMERIC or pa.types.is_boolean(column.type):
             continue

@@ -58,6 +58,7 @@ class AnomalyRules(_Strict):
     """What the report lists as anomalies (they inform; they do not fail a report)."""
 
     z: float = Field(default=5.0, gt=0)
+    outliers: bool = True
     duplicate_rows: bool = True
 
 
