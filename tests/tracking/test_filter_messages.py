@@ -52,3 +52,25 @@ def test_order_by_messages() -> None:
 def test_quoted_values_unescape(text: str, value: str) -> None:
     tree = parse_filter(text)
     assert tree is not None and tree.values == (value,)  # type: ignore[union-attr]
+
+
+def test_true_and_false_are_values() -> None:
+    assert parse_filter("params.b = true").values == (True,)  # type: ignore[union-attr]
+    assert parse_filter("params.b != FALSE").values == (False,)  # type: ignore[union-attr]
+
+
+def test_limit_errors_quote_the_filter_and_name_the_field() -> None:
+    from keel.tracking.filter import Limits
+
+    text = "metrics.a > 1 and metrics.b > 2"
+    with pytest.raises(InvalidInput) as info:
+        parse_filter(text, Limits(terms=1))
+    assert info.value.message.splitlines()[1:] == ["  " + text, "  " + " " * text.index("2") + "^"]
+    with pytest.raises(InvalidInput) as info:
+        parse_order_by(["metrics.a", "metrics.b"], Limits(order_keys=1))
+    assert info.value.details == {"field": "order_by"}
+
+
+def test_order_by_refuses_words_after_the_direction() -> None:
+    with pytest.raises(InvalidInput, match="found 'junk'"):
+        parse_order_by(["metrics.a desc junk"])
