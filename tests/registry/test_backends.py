@@ -15,9 +15,17 @@ from keel.sdk import register_model
 
 
 def test_register_alias_promote_and_load_on_each_backend(
-    keel_client: Client, unique: Callable[[str], str], package: Path, fitted: Any
+    keel_client: Client, unique: Callable[[str], str], package: Path, fitted: Any, tmp_path: Path
 ) -> None:
     model, X, _ = fitted
+    settings = keel_client.settings
+    if settings is not None and not settings.server_url and not settings.artifacts_url:
+        # the PostgreSQL client is a bare database URL: give it an artifact store, as a team's config would
+        from keel.client import connect
+        from keel.core.settings import load_settings
+
+        values = {"db_url": settings.db_url, "artifacts_url": str(tmp_path / "objects")}
+        keel_client = connect(settings=load_settings(values, env={}, cwd=tmp_path))
     project = unique("reg")
     keel_client.projects.create(name=project, kpis=["accuracy >= 0.9"])
     version = register_model(package, "churn", project=project, client=keel_client)
