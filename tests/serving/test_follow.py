@@ -116,3 +116,24 @@ def test_a_canary_gets_its_share_fixed_by_request_id(world: AuthWorld) -> None:
         for _ in range(5)
     )
     assert server.pick("iris", "2", "any").version == 2  # a version named in the path is that version
+
+
+def test_a_revoked_predict_token_stops_within_the_cache_bound(world: AuthWorld) -> None:
+    admin = world.client(world.admin_token)
+    admin.deployments.create(project="churn", name="rev", model="iris@live")
+    admin.users.add(name="svc")
+    issued = admin.tokens.create(user="svc", scope="predict", deployment="rev")
+    body = {"dataframe_records": [ROW]}
+    headers = {"Authorization": f"Bearer {issued.secret}"}
+    with TestClient(create_app(Context(world.settings), "rev", poll_s=0)) as http:
+        assert http.post("/invocations", json=body, headers=headers).status_code == 200
+        assert http.get("/v2/models/iris", headers=headers).status_code == 200  # its own status
+        admin.tokens.revoke(id=issued.token.id)
+        deadline = (
+            time.monotonic() + 10
+        )  # the verifier's bound is 5 s; twice that before calling it a failure
+        while http.post("/invocations", json=body, headers=headers).status_code == 200:
+            assert time.monotonic() < deadline
+            time.sleep(0.25)
+        answer = http.post("/invocations", json=body, headers=headers)
+        assert answer.status_code == 401 and answer.json()["error_code"] == "UNAUTHENTICATED"

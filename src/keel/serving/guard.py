@@ -8,13 +8,12 @@
 Token verification and role checks go through the workspace's
 :class:`~keel.auth.authorizer.RoleAuthorizer`, so revocation and role changes
 behave as on ``keel server``. A decision is remembered for at most the
-authorizer's cache bound (five seconds), so the common request does no
-database read and a revoked token stops working within that bound.
+authorizer's cache bound (five seconds): the common request does no
+database read, and a revoked token stops working within that bound.
 """
 
 from __future__ import annotations
 
-import hashlib
 import threading
 import time
 from typing import Final
@@ -22,7 +21,7 @@ from typing import Final
 from keel.auth.authorizer import RoleAuthorizer, is_serving
 from keel.auth.verify import MAX_CACHE_S
 from keel.core.errors import NotFound, PermissionDenied, Unauthenticated
-from keel.core.operations import Action
+from keel.core.operations import Action, Caller
 
 PREDICT: Final = "predict"
 READ: Final = "read"
@@ -39,27 +38,31 @@ class Guard:
         self._lock = threading.Lock()
 
     def check(self, header: str | None, need: str) -> None:
-        """Raise Unauthenticated (401), PermissionDenied (403) or NotFound unless the caller may ``need``."""
+        """Raise Unauthenticated (401) or PermissionDenied (403) unless the caller may ``need``.
+
+        The token is verified on every request (the verifier's cache holds a
+        verification at most five seconds, so a revoked token stops within
+        that); only the role decision for a user is remembered, as long.
+        """
         if not header or not header.lower().startswith("bearer "):
             raise Unauthenticated(
                 "this endpoint needs a token", hint="send Authorization: Bearer <token> (keel token create)"
             )
-        token = header[7:].strip()
-        key = (hashlib.sha256(token.encode()).hexdigest(), need)
+        caller = self.authorizer.verify_token(header[7:].strip())
+        if is_serving(caller):
+            self.authorizer.authorize(caller, Action.PREDICT, self.deployment)
+            return
+        key = (caller.user_id or "", need)
         now = time.monotonic()
         if self._ok.get(key, 0.0) > now:
             return
-        self._decide(token, need)
+        self._decide(caller, need)
         with self._lock:
             if len(self._ok) > 10_000:
                 self._ok.clear()
             self._ok[key] = now + MAX_CACHE_S
 
-    def _decide(self, token: str, need: str) -> None:
-        caller = self.authorizer.verify_token(token)
-        if is_serving(caller):
-            self.authorizer.authorize(caller, Action.PREDICT, self.deployment)
-            return
+    def _decide(self, caller: Caller, need: str) -> None:
         action = Action.WRITE if need == PREDICT else Action.READ
         try:
             self.authorizer.authorize(caller, action, self.project)
