@@ -74,3 +74,21 @@ def test_limit_errors_quote_the_filter_and_name_the_field() -> None:
 def test_order_by_refuses_words_after_the_direction() -> None:
     with pytest.raises(InvalidInput, match="found 'junk'"):
         parse_order_by(["metrics.a desc junk"])
+
+
+def test_a_stray_closing_parenthesis_is_not_an_opening_one() -> None:
+    with pytest.raises(InvalidInput) as info:
+        parse_filter("metrics.a = 1 and )")
+    assert info.value.message.splitlines()[0] == (
+        "filter error at position 19: expected a field such as metrics.auc, params.lr, tags.team or "
+        "attributes.status, found ')'"
+    )
+
+
+def test_depth_errors_quote_the_filter() -> None:
+    from keel.tracking.filter import Limits
+
+    text = "((metrics.a = 1))"
+    with pytest.raises(InvalidInput) as info:
+        parse_filter(text, Limits(depth=1))
+    assert info.value.message.splitlines()[1:] == ["  " + text, "   ^"]
