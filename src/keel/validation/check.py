@@ -11,6 +11,7 @@ rules are skipped (comparing text with a numeric range means nothing).
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import numpy as np
@@ -54,29 +55,41 @@ def run_suite(
                 message=f"columns not in the suite: {', '.join(extra)}" if extra else "",
             )
         )
+    # Columns are checked in a thread pool: Arrow's kernels release the GIL, so columns run side by side.
+    from concurrent.futures import ThreadPoolExecutor
+
+    names = list(suite.columns)
+    with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
+        per_column = list(pool.map(lambda n: _one_column(n, suite.columns[n], table, reference), names))
     pending: list[tuple[CheckResult, TestResult]] = []
-    for name, rules in suite.columns.items():
-        if name not in table.column_names:
-            results.append(
-                CheckResult(
-                    check="present",
-                    column=name,
-                    verdict="fail",
-                    observed="missing",
-                    threshold="present",
-                    message=f"the data has no column {name!r}",
-                )
-            )
-            continue
-        column = as_array(table.column(name))
-        results.extend(_column_checks(name, column, rules))
-        if rules.distribution and rules.kind in (None, column_kind(column.type)):
-            found = _distribution(name, column, rules, reference)
-            results.append(found[0])
-            if found[1] is not None:
-                pending.append((found[0], found[1]))
+    for checks, test in per_column:
+        results.extend(checks)
+        if test is not None:
+            pending.append((checks[-1], test))
     _decide(pending, suite)
     return results, _anomalies(table, suite)
+
+
+def _one_column(
+    name: str, rules: ColumnRules, table: pa.Table, reference: pa.Table | None
+) -> tuple[list[CheckResult], TestResult | None]:
+    """One column's checks, its distribution check last, with its test when one ran."""
+    if name not in table.column_names:
+        missing_column = CheckResult(
+            check="present",
+            column=name,
+            verdict="fail",
+            observed="missing",
+            threshold="present",
+            message=f"the data has no column {name!r}",
+        )
+        return [missing_column], None
+    column = as_array(table.column(name))
+    checks = _column_checks(name, column, rules)
+    if rules.distribution and rules.kind in (None, column_kind(column.type)):
+        result, test = _distribution(name, column, rules, reference)
+        return [*checks, result], test
+    return checks, None
 
 
 def _rows(rows: int, suite: Suite) -> CheckResult:
