@@ -92,3 +92,24 @@ def test_depth_errors_quote_the_filter() -> None:
     with pytest.raises(InvalidInput) as info:
         parse_filter(text, Limits(depth=1))
     assert info.value.message.splitlines()[1:] == ["  " + text, "   ^"]
+
+
+def test_negated_operators_keep_their_negation() -> None:
+    """Issue 10.13: a mutant dropping the negation of ``not like`` survived; here each form is pinned."""
+    for text, op in [
+        ("tags.t not like 'a%'", "not like"),
+        ("tags.t NOT ILIKE 'a%'", "not ilike"),
+        ("tags.t not in ('a')", "not in"),
+        ("tags.t like 'a%'", "like"),
+        ("tags.t in ('a')", "in"),
+    ]:
+        tree = parse_filter(text)
+        assert tree is not None and (str(tree.field), tree.op) == ("tags.t", op)  # type: ignore[union-attr]
+    with pytest.raises(InvalidInput, match="expected ',' or '\\)', found \"'b'\""):
+        parse_filter("tags.t in ('a' 'b')")
+
+
+def test_depth_counts_nesting_not_groups() -> None:
+    from keel.tracking.filter import Limits
+
+    parse_filter("(metrics.a = 1) and (metrics.b = 1) or ((metrics.c = 1))", Limits(depth=2))
