@@ -113,3 +113,8 @@ def test_depth_counts_nesting_not_groups() -> None:
     from keel.tracking.filter import Limits
 
     parse_filter("(metrics.a = 1) and (metrics.b = 1) or ((metrics.c = 1))", Limits(depth=2))
+
+
+def test_a_closing_parenthesis_must_be_one() -> None:
+    with pytest.raises(InvalidInput, match="expected '\\)', found ','"):
+        parse_filter("(metrics.a = 1, metrics.b = 2)")
