@@ -17,13 +17,18 @@ from keel.core.errors import InvalidInput
 
 SCHEMA = "keel-lock/1"
 
+# libyaml's C loader and dumper where PyYAML has them: the pure-Python parser spends seconds on a
+# 100-step lock, more than the cached re-run it serves.
+_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+
 
 def read_lock(path: Path) -> dict[str, Any]:
     """The lock file's content, or an empty one; a file that is not a Keel lock is refused."""
     if not path.exists():
         return {"schema": SCHEMA, "pipelines": {}}
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        data = yaml.load(path.read_text(), Loader=_Loader) or {}
     except yaml.YAMLError as exc:
         raise InvalidInput(f"{path} is not valid YAML: {exc}") from exc
     if (
@@ -48,7 +53,9 @@ def write_lock(path: Path, pipeline: str, steps: Mapping[str, Mapping[str, Any]]
     """Replace ``pipeline``'s entry in the lock file at ``path`` (atomically), keeping the others."""
     data = read_lock(path)
     data["pipelines"][pipeline] = {"steps": {name: dict(entry) for name, entry in steps.items()}}
-    text = yaml.safe_dump(data, sort_keys=True, default_flow_style=False)
+    text = yaml.dump(data, Dumper=_Dumper, sort_keys=True, default_flow_style=False)
+    if path.exists() and path.read_text() == text:
+        return  # unchanged: leave the file (and its mtime) alone
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(text)
     tmp.replace(path)
