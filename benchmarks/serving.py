@@ -27,7 +27,6 @@ import json
 import os
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -40,7 +39,12 @@ PEERS = ROOT / "benchmarks" / ".venv-peers" / "bin" / "python"
 KEEL = ROOT / ".venv" / "bin" / "python"
 COLUMNS = ["sepal_length", "sepal_width", "petal_length", "petal_width"]
 BODY = {"dataframe_split": {"columns": COLUMNS, "data": [[5.1, 3.5, 1.4, 0.2]]}}
-OIP = {"inputs": [{"name": c, "shape": [1], "datatype": "FP64", "data": [v]} for c, v in zip(COLUMNS, [5.1, 3.5, 1.4, 0.2], strict=True)]}
+OIP = {
+    "inputs": [
+        {"name": c, "shape": [1], "datatype": "FP64", "data": [v]}
+        for c, v in zip(COLUMNS, [5.1, 3.5, 1.4, 0.2], strict=True)
+    ]
+}
 
 
 def load(url: str, body: str, token: str, concurrency: int, duration: float) -> dict[str, Any]:
@@ -161,14 +165,37 @@ def start(tool: str, ctx: dict[str, Any], workers: int) -> tuple[subprocess.Pope
     port = free_port()
     if tool == "keel":
         env = {**os.environ, "KEEL_HOME": ctx["home"]}
-        cmd = [str(KEEL), "-m", "keel.cli.main", "serve", "iris-prod", "--port", str(port), "--workers", str(workers)]
+        cmd = [
+            str(KEEL),
+            "-m",
+            "keel.cli.main",
+            "serve",
+            "iris-prod",
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ]
     else:
         env = {**os.environ, "PATH": f"{PEERS.parent}:{os.environ.get('PATH', '')}"}
         cmd = [
-            str(PEERS.parent / "mlflow"), "models", "serve", "-m", ctx["mlflow_model"], "--env-manager", "local",
-            "-p", str(port), "-h", "127.0.0.1", "--workers", str(workers),
+            str(PEERS.parent / "mlflow"),
+            "models",
+            "serve",
+            "-m",
+            ctx["mlflow_model"],
+            "--env-manager",
+            "local",
+            "-p",
+            str(port),
+            "-h",
+            "127.0.0.1",
+            "--workers",
+            str(workers),
         ]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    proc = subprocess.Popen(
+        cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     url = f"http://127.0.0.1:{port}"
     wait(url + "/ping")
     return proc, url
@@ -185,13 +212,26 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 def drive(url: str, body: Any, token: str, concurrency: int, duration: float) -> dict[str, Any]:
     out = subprocess.run(
-        [str(PEERS), __file__, "--load", url, json.dumps(body) if body else "", token, str(concurrency), str(duration)],
-        check=True, capture_output=True, text=True,
+        [
+            str(PEERS),
+            __file__,
+            "--load",
+            url,
+            json.dumps(body) if body else "",
+            token,
+            str(concurrency),
+            str(duration),
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     return dict(json.loads(out))
 
 
-def measure(tool: str, ctx: dict[str, Any], workers: int, concurrency: int, duration: float, path: str, body: Any) -> dict[str, Any]:
+def measure(
+    tool: str, ctx: dict[str, Any], workers: int, concurrency: int, duration: float, path: str, body: Any
+) -> dict[str, Any]:
     proc, url = start(tool, ctx, workers)
     try:
         drive(url + path, body, ctx["token"], concurrency, min(duration, 1.0))  # warm-up, not counted
@@ -205,7 +245,11 @@ def measure(tool: str, ctx: dict[str, Any], workers: int, concurrency: int, dura
             t0 = time.perf_counter()
             import urllib.request
 
-            req = urllib.request.Request(url + "/invocations", data=json.dumps(big).encode(), headers={"Content-Type": "application/json", "Authorization": f"Bearer {ctx['token']}"})
+            req = urllib.request.Request(
+                url + "/invocations",
+                data=json.dumps(big).encode(),
+                headers={"Content-Type": "application/json", "Authorization": f"Bearer {ctx['token']}"},
+            )
             with urllib.request.urlopen(req) as answer:
                 answer.read()
             result["rows1000_ms"] = 1000 * (time.perf_counter() - t0)
@@ -230,27 +274,41 @@ def main() -> None:
             ceiling = drive(url + "/ping", None, "", max(args.concurrency), args.duration)
         finally:
             stop(proc)
-        print(f"# {time.strftime('%Y-%m-%d')}, {platform.python_version()}, {os.cpu_count()} CPUs; load generator ceiling (GET /ping on keel serve): {ceiling['rps']:.0f} req/s")
+        print(
+            f"# {time.strftime('%Y-%m-%d')}, {platform.python_version()}, {os.cpu_count()} CPUs; load generator ceiling (GET /ping on keel serve): {ceiling['rps']:.0f} req/s"
+        )
         print("| workers | conc | server | path | req/s | p50 ms | p99 ms | CPU ms/req | PSS MB | errors |")
         print("|---|---|---|---|---|---|---|---|---|---|")
         for workers in args.workers:
             for concurrency in args.concurrency:
                 rows: dict[str, list[dict[str, Any]]] = {"keel": [], "keel-oip": [], "mlflow": []}
                 for _ in range(args.runs):
-                    rows["keel"].append(measure("keel", ctx, workers, concurrency, args.duration, "/invocations", BODY))
-                    rows["mlflow"].append(measure("mlflow", ctx, workers, concurrency, args.duration, "/invocations", BODY))
-                    rows["keel-oip"].append(measure("keel", ctx, workers, concurrency, args.duration, "/v2/models/iris/infer", OIP))
+                    rows["keel"].append(
+                        measure("keel", ctx, workers, concurrency, args.duration, "/invocations", BODY)
+                    )
+                    rows["mlflow"].append(
+                        measure("mlflow", ctx, workers, concurrency, args.duration, "/invocations", BODY)
+                    )
+                    rows["keel-oip"].append(
+                        measure(
+                            "keel", ctx, workers, concurrency, args.duration, "/v2/models/iris/infer", OIP
+                        )
+                    )
                 medians = {k: sorted(v, key=lambda r: r["rps"])[len(v) // 2] for k, v in rows.items()}
                 for name, r in medians.items():
                     path = "/v2/.../infer" if name == "keel-oip" else "/invocations"
-                    print(f"| {workers} | {concurrency} | {name.split('-')[0]} | {path} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['cpu_ms_per_req']:.2f} | {r['pss_mb']:.0f} | {r['errors']} |")
+                    print(
+                        f"| {workers} | {concurrency} | {name.split('-')[0]} | {path} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['cpu_ms_per_req']:.2f} | {r['pss_mb']:.0f} | {r['errors']} |"
+                    )
                 k, m = medians["keel"], medians["mlflow"]
                 print(
                     f"|   | {concurrency} | keel/mlflow | /invocations | x{k['rps'] / m['rps']:.2f} | | x{k['p99_ms'] / m['p99_ms']:.2f} | "
                     f"x{m['cpu_ms_per_req'] / max(k['cpu_ms_per_req'], 1e-9):.2f} fewer | x{k['pss_mb'] / m['pss_mb']:.2f} | |"
                 )
-                print(f"# keel 1,000-row /invocations request: {k.get('rows1000_ms', float('nan')):.1f} ms", flush=True)
-                _ = statistics
+                print(
+                    f"# keel 1,000-row /invocations request: {k.get('rows1000_ms', float('nan')):.1f} ms",
+                    flush=True,
+                )
 
 
 if __name__ == "__main__":
