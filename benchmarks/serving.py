@@ -154,9 +154,9 @@ def setup(work: Path) -> dict[str, Any]:
     token = client.tokens.create(user="svc", scope="predict", deployment="iris-prod").secret
     (work / "model.pkl").write_bytes(pickle.dumps((model, X.head(3))))
     code = (
-        "import pickle, mlflow.sklearn; m, x = pickle.load(open(%r, 'rb')); "
-        "mlflow.sklearn.save_model(m, %r, input_example=x, serialization_format='cloudpickle')"
-    ) % (str(work / "model.pkl"), str(work / "mlflow-model"))
+        "import pickle, mlflow.sklearn; m, x = pickle.load(open({!r}, 'rb')); "
+        "mlflow.sklearn.save_model(m, {!r}, input_example=x, serialization_format='cloudpickle')"
+    ).format(str(work / "model.pkl"), str(work / "mlflow-model"))
     subprocess.run([str(PEERS), "-c", code], check=True, capture_output=True)
     return {"home": str(settings.home), "token": str(token), "mlflow_model": str(work / "mlflow-model")}
 
