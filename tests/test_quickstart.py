@@ -31,6 +31,13 @@ def test_quickstart_builds_a_workspace_project_and_table(
     lineage: dict[str, Any] = json.loads(keel_cli("data", "lineage", "churn/churn-train@v1", "--json").out)
     users = {e["src"] for e in lineage["downstream"] if e["relation"] == "used"}
     assert len(users) == 3 and all(u.startswith("run:") for u in users)  # the three training runs
+    # The registry stage: the winner is packaged and registered, and the KPI gate decides.
+    assert "6. Registered" in out and "as churn@1" in out
+    promoted = "Promoted churn@1 to 'production': KPIs 3/3 met" in out
+    assert promoted or "Promotion to 'candidate' refused by the KPI gate" in out
+    versions: list[dict[str, Any]] = json.loads(keel_cli("model", "ls", "churn", "--json").out)
+    assert [v["number"] for v in versions] == [1]
+    assert ("production" in versions[0]["aliases"]) is promoted
 
     monkeypatch.chdir(tmp_path)
     again = keel_cli("quickstart", "demo", "--rows", "800")

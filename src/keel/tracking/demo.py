@@ -87,11 +87,19 @@ def _train_gbm(run: ActiveRun, data: tuple[Any, ...], depth: int, stages: int) -
 
 
 def train_demo_runs(
-    runs: Any, project: str, table: Any, say: Callable[[str], None], number: int, uses: str | None = None
+    runs: Any,
+    project: str,
+    table: Any,
+    say: Callable[[str], None],
+    number: int,
+    uses: str | None = None,
+    models: dict[str, tuple[Any, Any]] | None = None,
 ) -> list[RunRecord]:
     """Train, log and compare three models; print what was done; return the ended runs.
 
     ``uses`` (a dataset address such as ``churn-train@v1``) is recorded as each run's input.
+    ``models``, when given, receives each run's fitted model and an input example by run id,
+    so the caller can package the winner without training it again.
     """
     data = _prepare(table)
     configs: list[tuple[str, dict[str, Any]]] = [
@@ -132,6 +140,8 @@ def train_demo_runs(
             f"accuracy {result.metrics['accuracy']:.3f}  KPIs {kpis}"
         )
         ended.append(result)
+        if models is not None:
+            models[result.id] = (model, data[1].head(5))
     comparison = compare(ended)
     differ = [key for key, _, differs in comparison.params if differs]
     say(f"   Compared the runs: params that differ: {', '.join(differ)}; final metrics:")
