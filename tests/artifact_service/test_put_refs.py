@@ -17,7 +17,7 @@ import pytest
 from keel.artifact_service import ArtifactService
 from keel.artifact_service.paths import upload_path
 from keel.artifacts.model import ObjectInfo
-from keel.artifacts.refs import ArtifactRef, add_refs, referenced_digests
+from keel.artifacts.references import ArtifactRef, add_refs, referenced_digests
 from keel.client import Client
 from keel.core.errors import InvalidInput, NotFound
 from keel.core.operations import ByteStream
@@ -146,7 +146,7 @@ def test_refs_of_runs_and_dataset_versions_with_the_project_id_are_readable(clie
 
 
 def test_a_run_referencing_a_recorded_tree_makes_its_files_readable(client: Client, tmp_path: Path) -> None:
-    from keel.artifacts.refs import record_tree
+    from keel.artifacts.references import record_tree
 
     svc = _service(client)
     tree = svc.artifacts.put_tree(_folder(tmp_path))

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from keel.artifact_service.visibility import visible
-from keel.artifacts.refs import TREE_OWNER, ArtifactRef
+from keel.artifacts.references import TREE_OWNER, ArtifactRef
 from keel.client import Client
 from keel.core.errors import NotFound
 from keel.data import add

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import keel.models
-from keel.artifacts.refs import refs_of
+from keel.artifacts.references import refs_of
 from keel.core.errors import Conflict, CorruptObject, InvalidInput, NotFound, PermissionDenied
 from keel.core.operations import ByteStream
 from keel.models.manifest import MANIFEST_NAME

@@ -24,7 +24,7 @@ from keel.artifacts.fsck import FsckReport
 from keel.artifacts.fsck import fsck as run_fsck
 from keel.artifacts.gc import DEFAULT_GRACE_S, GcReport, collect_garbage
 from keel.artifacts.model import ObjectInfo, TreeEntry
-from keel.artifacts.refs import (
+from keel.artifacts.references import (
     TREE_OWNER,
     ArtifactRef,
     add_refs,

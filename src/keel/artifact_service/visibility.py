@@ -3,7 +3,7 @@
 A reference counts for a project when its row carries the project's id,
 whatever its owner: ``project:<id>`` (``keel artifacts put``), a run's or a
 dataset version's references written with the project's id. A tree's
-contents are rows owned by ``artifact:<tree>`` (:func:`keel.artifacts.refs.record_tree`),
+contents are rows owned by ``artifact:<tree>`` (:func:`keel.artifacts.references.record_tree`),
 so the whole question is one query on indexed columns, however many objects
 the project references, and never a listing of the store:
 
@@ -19,7 +19,7 @@ from typing import Final
 from sqlalchemy import func, select, union
 from sqlalchemy.orm import Session, aliased
 
-from keel.artifacts.refs import TREE_OWNER, ArtifactRef
+from keel.artifacts.references import TREE_OWNER, ArtifactRef
 
 #: Digests per query (bound parameters stay well under every database's limit).
 _BATCH: Final = 500

@@ -57,7 +57,7 @@ __all__ = [
 ]
 
 _LAZY = {
-    "ArtifactRef": "keel.artifacts.refs",
+    "ArtifactRef": "keel.artifacts.references",
     "ArtifactStore": "keel.artifacts.store",
     "FsckReport": "keel.artifacts.fsck",
     "GcReport": "keel.artifacts.gc",
@@ -65,15 +65,15 @@ _LAZY = {
     "TransferReport": "keel.artifacts.transfer",
     "TreeEntry": "keel.artifacts.model",
     "TreeInfo": "keel.artifacts.model",
-    "add_refs": "keel.artifacts.refs",
+    "add_refs": "keel.artifacts.references",
     "check_digest": "keel.artifacts.digest",
     "collect_garbage": "keel.artifacts.gc",
     "hash_file": "keel.artifacts.files",
     "open_artifacts": "keel.artifacts.location",
-    "record_tree": "keel.artifacts.refs",
-    "referenced_digests": "keel.artifacts.refs",
-    "refs_of": "keel.artifacts.refs",
-    "remove_refs": "keel.artifacts.refs",
+    "record_tree": "keel.artifacts.references",
+    "referenced_digests": "keel.artifacts.references",
+    "refs_of": "keel.artifacts.references",
+    "remove_refs": "keel.artifacts.references",
 }
 
 if TYPE_CHECKING:
@@ -83,7 +83,7 @@ if TYPE_CHECKING:
     from keel.artifacts.gc import GcReport, collect_garbage
     from keel.artifacts.location import open_artifacts
     from keel.artifacts.model import ObjectInfo, TreeEntry, TreeInfo
-    from keel.artifacts.refs import (
+    from keel.artifacts.references import (
         ArtifactRef,
         add_refs,
         record_tree,

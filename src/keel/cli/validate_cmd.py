@@ -29,7 +29,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 def _resolve(address: str, project: str | None) -> tuple[Any, str, str, str]:
     """The client, project, dataset name and version selector an address means."""
     from keel.data.addresses import project_of
-    from keel.datasets.refs import split_address
+    from keel.datasets.address_syntax import split_address
 
     c = client()
     parsed = split_address(address)

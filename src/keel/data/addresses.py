@@ -15,8 +15,8 @@ from typing import Any, TypeVar
 from keel.client import Client
 from keel.core.errors import InvalidInput
 from keel.core.paging import Page
+from keel.datasets.address_syntax import Address, split_address
 from keel.datasets.pointer import SUFFIX, read_pointer
-from keel.datasets.refs import Address, split_address
 from keel.datasets.schemas import DatasetVersion
 
 T = TypeVar("T")

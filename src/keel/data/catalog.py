@@ -15,7 +15,7 @@ from keel.core.errors import InvalidInput
 from keel.core.paging import Page
 from keel.data.addresses import ANY_DATASET, all_pages, client_or_default, project_of, resolve
 from keel.data.handles import VersionHandle
-from keel.datasets.refs import split_address
+from keel.datasets.address_syntax import split_address
 from keel.datasets.schemas import Dataset, DatasetVersion, LineageView, VersionDiff
 
 

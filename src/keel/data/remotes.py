@@ -166,7 +166,7 @@ def _version_for(c: Client, versions: RemoteVersions, target: str, project: str 
         try:
             return resolve(target, project=project, client=c)
         except NotFound:
-            from keel.datasets.refs import selector_kind, split_address
+            from keel.datasets.address_syntax import selector_kind, split_address
 
             parsed = split_address(target)
             kind, number = selector_kind(parsed.selector)

@@ -17,9 +17,9 @@ from keel.data.addresses import client_or_default, project_of, resolve
 from keel.data.gitignore import ignore_beside
 from keel.data.handles import Added, Status
 from keel.data.staging import staging_for
+from keel.datasets.address_syntax import split_address
 from keel.datasets.heads import VersionHead, latest_head
 from keel.datasets.pointer import Pointer, pointer_path, read_pointer, write_pointer
-from keel.datasets.refs import split_address
 from keel.datasets.schemas import AddResult, DatasetKind, DatasetVersion
 from keel.services import preload
 

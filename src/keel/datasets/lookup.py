@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 from keel.core.errors import AlreadyExists, InvalidInput, NotFound
 from keel.core.ids import new_id
 from keel.core.timeutil import utcnow
+from keel.datasets.address_syntax import selector_kind
 from keel.datasets.models import DatasetRow, DatasetTagRow, DatasetVersionRow
-from keel.datasets.refs import selector_kind
 from keel.datasets.schemas import Dataset, DatasetKind, DatasetVersion, FileTypeSummary, NewVersion
 from keel.projects.service import find_project
 from keel.stats import ColumnSchema, TableProfile

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from keel.artifact_service.visibility import visible
-from keel.artifacts.refs import add_refs, record_tree, remove_refs
+from keel.artifacts.references import add_refs, record_tree, remove_refs
 from keel.context import Service
 from keel.core.errors import Conflict, InvalidInput, NotFound
 from keel.core.ids import new_id

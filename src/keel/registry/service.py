@@ -12,7 +12,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from keel.artifacts.refs import add_refs, record_tree, remove_refs
+from keel.artifacts.references import add_refs, record_tree, remove_refs
 from keel.core.errors import Conflict, InvalidInput
 from keel.core.ids import new_id
 from keel.core.operations import Action, current_caller, operation, project_from

@@ -20,7 +20,7 @@ from keel.core.operations import GLOBAL, Action, operation
 from keel.lineage import Edge, add_edges, downstream, upstream
 from keel.tracking.guard import RunGuard
 from keel.tracking.models import RunRow
-from keel.tracking.references import (
+from keel.tracking.resolve_refs import (
     artifact_labels,
     check_kind,
     readable_artifacts,
@@ -100,8 +100,8 @@ class RunLineageOps(RunGuard):
         text = text.strip()
         if "@" not in text or ":" in text:
             return _digest_or_ref(text)
+        from keel.datasets.address_syntax import split_address
         from keel.datasets.lookup import find_dataset, find_version
-        from keel.datasets.refs import split_address
 
         address = split_address(text)
         project = address.project or run.project_name

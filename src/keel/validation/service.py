@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from keel.artifacts.refs import add_refs
+from keel.artifacts.references import add_refs
 from keel.context import Service
 from keel.core.errors import InvalidInput, NotFound
 from keel.core.ids import new_id
@@ -198,7 +198,7 @@ class ValidationService(Service):
         """The suite's reference table when a column asks for a distribution test, else None."""
         if not suite.reference or not any(c.distribution for c in suite.columns.values()):
             return None
-        from keel.datasets.refs import split_address
+        from keel.datasets.address_syntax import split_address
 
         address = split_address(suite.reference)
         found = DataService(self.ctx).version(address.project or project, address.name, address.selector)

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import inspect
 
 from keel.artifacts import add_refs, referenced_digests, refs_of, remove_refs
-from keel.artifacts.refs import owners_of
+from keel.artifacts.references import owners_of
 from keel.core.errors import InvalidInput
 from keel.store.engine import Store
 
@@ -72,7 +72,7 @@ def test_table_matches_the_migration(db: Store) -> None:
 
 
 def test_project_id_is_kept_and_filled_in_but_never_overwritten(db: Store) -> None:
-    from keel.artifacts.refs import ArtifactRef
+    from keel.artifacts.references import ArtifactRef
 
     with db.write() as session:
         add_refs(session, [(A, "run:r1")])  # optional: capabilities that do not pass it yet
@@ -85,7 +85,7 @@ def test_project_id_is_kept_and_filled_in_but_never_overwritten(db: Store) -> No
 
 
 def test_tree_contents_are_not_gc_roots(db: Store) -> None:
-    from keel.artifacts.refs import forget_objects, record_tree
+    from keel.artifacts.references import forget_objects, record_tree
 
     tree = "c" * 64
     with db.write() as session:

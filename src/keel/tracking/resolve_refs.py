@@ -24,7 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from keel.artifact_service.visibility import visible
-from keel.artifacts.refs import ArtifactRef
+from keel.artifacts.references import ArtifactRef
 from keel.core.refs import parse_ref
 from keel.tracking.models import RunArtifactRow, RunRow
 
