@@ -18,7 +18,9 @@ if TYPE_CHECKING:
     from keel.access import AuditService, RoleService, TokenService, UserService
     from keel.artifact_service import ArtifactService
     from keel.datasets.service import DataService
+    from keel.pipelines.service import PipelineService
     from keel.projects.service import ProjectService
+    from keel.registry.deployments import DeploymentService
     from keel.registry.service import ModelService
     from keel.tracking.service import RunService
     from keel.validation.service import ValidationService
@@ -98,6 +100,8 @@ class Client:
     runs: RunService
     models: ModelService
     validation: ValidationService
+    deployments: DeploymentService
+    pipelines: PipelineService
 
     def __init__(self, backend: Backend, settings: Settings | None = None) -> None:
         self.backend = backend

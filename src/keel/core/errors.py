@@ -302,3 +302,10 @@ class UnsafeTree(InvalidInput):
 
     code = "unsafe_model"
     headline = "unsafe model"
+
+
+class StepFailed(CheckFailed):
+    """A pipeline step raised or returned the wrong type; the pipeline stopped there (exit 1)."""
+
+    code = "step_failed"
+    headline = "pipeline failed"

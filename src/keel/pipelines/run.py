@@ -27,7 +27,7 @@ from typing import Any
 
 from blake3 import blake3
 
-from keel.core.errors import CheckFailed, InvalidInput, KeelError
+from keel.core.errors import InvalidInput, KeelError, StepFailed
 from keel.core.operations import ByteStream
 from keel.pipelines.cache import cache_key, canonical, code_digest
 from keel.pipelines.check import check_output
@@ -38,13 +38,6 @@ from keel.pipelines.lock import locked_keys, read_lock, write_lock
 from keel.pipelines.pipeline import Pipeline, Plan
 from keel.pipelines.schemas import StepPlan, StepUpdate
 from keel.pipelines.shell import ShellStep, input_digests, restore
-
-
-class StepFailed(CheckFailed):
-    """A pipeline step raised or returned the wrong type; the pipeline stopped there (exit 1)."""
-
-    code = "step_failed"
-    headline = "pipeline failed"
 
 
 @dataclass
