@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from keel.cli import output
+from keel.cli.state import chosen_project as _project
 from keel.cli.state import client, settings
 
 app = typer.Typer(
@@ -31,17 +32,6 @@ ProjectOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 #: A zero grace period (collect even brand-new objects), which durations elsewhere never mean.
 _NO_GRACE = re.compile(r"^\s*0+\s*[smhdw]?\s*$")
-
-
-def _project(project: str | None) -> str:
-    from keel.core.errors import InvalidInput
-
-    name = project or settings().project
-    if not name:
-        raise InvalidInput(
-            "no project chosen", hint="choose one: `keel project use NAME`, --project NAME or KEEL_PROJECT"
-        )
-    return str(name)
 
 
 def grace_seconds(text: str) -> float:

@@ -7,7 +7,8 @@ from typing import Annotated, Any
 import typer
 
 from keel.cli import output
-from keel.cli.state import client, settings
+from keel.cli.state import chosen_project as _project
+from keel.cli.state import client
 
 app = typer.Typer(
     help="Deployments: which model alias (or version) `keel serve NAME` serves, canary and shadow.\n\n"
@@ -20,17 +21,6 @@ ProjectOption = Annotated[
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 NameArg = Annotated[str, typer.Argument(help="The deployment's name (unique across projects).")]
-
-
-def _project(project: str | None) -> str:
-    from keel.core.errors import InvalidInput
-
-    name = project or settings().project
-    if not name:
-        raise InvalidInput(
-            "no project chosen", hint="choose one: `keel project use NAME`, --project NAME or KEEL_PROJECT"
-        )
-    return str(name)
 
 
 def _ref(model: str, which: str | None) -> str:

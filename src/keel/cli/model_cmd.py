@@ -8,7 +8,8 @@ from typing import Annotated, Any
 import typer
 
 from keel.cli import output
-from keel.cli.state import client, settings
+from keel.cli.state import chosen_project as _project
+from keel.cli.state import client
 
 app = typer.Typer(
     help="Models: versions, aliases, the KPI-gated promotion, rollback, safe download.\n\n"
@@ -21,17 +22,6 @@ ProjectOption = Annotated[
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 RefArg = Annotated[str, typer.Argument(help="NAME, NAME@VERSION, NAME@ALIAS or model_version:<id>.")]
-
-
-def _project(project: str | None) -> str:
-    from keel.core.errors import InvalidInput
-
-    name = project or settings().project
-    if not name:
-        raise InvalidInput(
-            "no project chosen", hint="choose one: `keel project use NAME`, --project NAME or KEEL_PROJECT"
-        )
-    return str(name)
 
 
 def _version_row(v: Any) -> list[Any]:

@@ -7,7 +7,8 @@ from typing import Annotated, Any
 import typer
 
 from keel.cli import output
-from keel.cli.state import client, settings
+from keel.cli.state import chosen_project as _project
+from keel.cli.state import client
 
 app = typer.Typer(
     help="Pipelines: cached, tracked DAGs of Python steps.\n\nExample: keel pipeline run churn.py:churn --jobs 2",
@@ -18,17 +19,6 @@ ProjectOption = Annotated[
     str | None, typer.Option("--project", help="Project (default: the `project` setting).")
 ]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-
-
-def _project(project: str | None) -> str:
-    from keel.core.errors import InvalidInput
-
-    name = project or settings().project
-    if not name:
-        raise InvalidInput(
-            "no project chosen", hint="choose one: `keel project use NAME`, --project NAME or KEEL_PROJECT"
-        )
-    return str(name)
 
 
 def _params(pairs: list[str]) -> dict[str, Any]:

@@ -9,7 +9,8 @@ from typing import Annotated, Any
 import typer
 
 from keel.cli import output
-from keel.cli.state import client, settings
+from keel.cli.state import chosen_project as _project
+from keel.cli.state import client
 
 app = typer.Typer(
     help="Runs: params, metrics, artifacts, KPIs and cost of experiments.\n\nExample: keel run ls --project churn",
@@ -23,17 +24,6 @@ app.add_typer(artifacts_app, name="artifacts")
 ProjectOption = Annotated[
     str | None, typer.Option("--project", "-p", help="Project (default: the `project` setting).")
 ]
-
-
-def _project(project: str | None) -> str:
-    from keel.core.errors import InvalidInput
-
-    name = project or settings().project
-    if not name:
-        raise InvalidInput(
-            "no project chosen", hint="choose one: `keel project use NAME`, --project NAME or KEEL_PROJECT"
-        )
-    return str(name)
 
 
 def _num(value: Any) -> str:

@@ -24,6 +24,18 @@ def settings() -> Any:
     return load_settings(STATE.overrides)
 
 
+def chosen_project(project: str | None) -> str:
+    """``--project`` if given, else the current project (the ``project`` setting); never an empty name."""
+    from keel.core.errors import InvalidInput
+
+    name = project or settings().project
+    if not name:
+        raise InvalidInput(
+            "no project chosen", hint="choose one: `keel project use NAME`, --project NAME or KEEL_PROJECT"
+        )
+    return str(name)
+
+
 def client() -> Any:
     """A Client by the settings: remote with KEEL_SERVER_URL, else the local workspace."""
     from keel.client import connect
