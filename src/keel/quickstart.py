@@ -1,12 +1,16 @@
 """``keel quickstart``: Keel's main job, end to end, on data Keel generates.
 
-Each lifecycle stage adds a step here as it lands. Every line printed
-describes something that was actually done.
+Each lifecycle stage adds a step here as it lands: a function taking the shared
+:class:`Quickstart` state, listed in :data:`STAGES` in the order of the lifecycle
+(data, validation, training, pipeline, registry, serving, drift, retraining, hot swap).
+Steps number themselves, so a stage added in the middle renumbers the rest. Every line
+printed describes something that was actually done.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,18 +29,47 @@ KPIS = [
 ]
 
 
-def _data_stage(client: Any, directory: Path, path: Path, say: Callable[[str], None]) -> None:
-    """Step 4: version the customer table and a digits image folder, then diff two table versions."""
+@dataclass
+class Quickstart:
+    """What the stages share: the client, the folder, and what earlier stages made.
+
+    A stage reads what it needs from here and records what later stages need; ``step``
+    prints a numbered step and ``more`` an indented line under it.
+    """
+
+    client: Any
+    directory: Path
+    say: Callable[[str], None]
+    table_path: Path | None = None
+    dataset_versions: list[Any] = field(default_factory=list)  # churn-train versions, oldest first
+    ended_runs: list[Any] = field(default_factory=list)
+    fitted: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # run id -> (model, input example)
+    model_version: Any = None  # the registered churn version, once the registry stage ran
+    number: int = 0
+
+    def step(self, text: str) -> None:
+        self.number += 1
+        self.say(f"{self.number}. {text}")
+
+    def more(self, text: str) -> None:
+        self.say(f"   {text}")
+
+
+def _data_stage(qs: Quickstart) -> None:
+    """Version the customer table and a digits image folder, then diff two table versions."""
     import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     from keel.data import add, diff
 
+    client, directory, say = qs.client, qs.directory, qs.say
+    assert qs.table_path is not None, "the quickstart writes the table before the data stage"
+    path = qs.table_path
     first = add(path, "churn-train", message="generated export", project=PROJECT, client=client)
     v1 = first.version
     state = "Versioned" if first.created else "Unchanged, kept"
-    say(
-        f"4. {state} {path.name} as {v1.dataset}@v{v1.number}: {v1.rows:,} rows, "
+    qs.step(
+        f"{state} {path.name} as {v1.dataset}@v{v1.number}: {v1.rows:,} rows, "
         f"{len(v1.columns)} columns profiled; pointer {first.pointer.name if first.pointer else '-'}"
     )
     # A later export: the first 2 % of customers left, one plan's prices went up 5 %.
@@ -53,6 +86,7 @@ def _data_stage(client: Any, directory: Path, path: Path, say: Callable[[str], N
     pq.write_table(table, later)
     second = add(later, "churn-train", message="next month's export", project=PROJECT, client=client)
     v2 = second.version
+    qs.dataset_versions = [v1, v2]
     if second.created:
         say(f"   Versioned {later.name} as {v2.dataset}@v{v2.number}: {v2.rows:,} rows")
     else:
@@ -116,9 +150,26 @@ def _write_digits(folder: Path) -> int:
     return 500
 
 
-def _registry_stage(
-    client: Any, ended: list[Any], fitted: dict[str, tuple[Any, Any]], say: Callable[[str], None], number: int
-) -> None:
+def _training_stage(qs: Quickstart) -> None:
+    """Train three models on the first table version, each a tracked run checked against the KPIs."""
+    import pyarrow.parquet as pq
+
+    from keel.tracking.demo import train_demo_runs
+
+    assert qs.table_path is not None, "the quickstart writes the table before training"
+    qs.number += 1
+    qs.ended_runs = train_demo_runs(
+        qs.client.runs,
+        PROJECT,
+        pq.read_table(qs.table_path),
+        qs.say,
+        qs.number,
+        uses="churn-train@v1",
+        models=qs.fitted,
+    )
+
+
+def _registry_stage(qs: Quickstart) -> None:
     """Package the winning run's model, register it, and let the KPI gate decide its promotions.
 
     The winner is the run with the highest roc_auc among those that met the KPIs; when none
@@ -126,6 +177,8 @@ def _registry_stage(
     """
     from keel.core.errors import CheckFailed
     from keel.sdk import log_model
+
+    client, ended, fitted, say = qs.client, qs.ended_runs, qs.fitted, qs.say
 
     passing = [r for r in ended if r.kpi_report is not None and r.kpi_report.passed]
     best = max(passing or ended, key=lambda r: r.metrics["roc_auc"])
@@ -140,8 +193,9 @@ def _registry_stage(
         client=client,
         description=f"the quickstart's best run ({best.name})",
     )
-    say(
-        f"{number}. Registered {best.name}'s model as churn@{version.number} "
+    qs.model_version = version
+    qs.step(
+        f"Registered {best.name}'s model as churn@{version.number} "
         f"({version.flavor}, package {version.package_digest[:12]}, {version.size:,} bytes)"
     )
     for alias in ("candidate", "production"):
@@ -152,6 +206,14 @@ def _registry_stage(
             return
         say(f"   Promoted churn@{version.number} to '{alias}': KPIs {done.gate.kpi_report.summary()}")
     say("   Load it anywhere: keel.models.load('churn@production')")
+
+
+# The lifecycle in order. A capability adds its stage by inserting one line here.
+STAGES: list[Callable[[Quickstart], None]] = [
+    _data_stage,
+    _training_stage,
+    _registry_stage,
+]
 
 
 def run_quickstart(directory: Path, *, rows: int = 5000, say: Callable[[str], None] = print) -> Path:
@@ -194,12 +256,9 @@ def run_quickstart(directory: Path, *, rows: int = 5000, say: Callable[[str], No
         f"3. Generated {table.num_rows:,} customers x {table.num_columns} columns "
         f"(churn rate {churn_rate:.1%}, sensitive column 'gender') -> {path}"
     )
-    _data_stage(client, directory, path, say)
-    from keel.tracking.demo import train_demo_runs
-
-    fitted: dict[str, tuple[Any, Any]] = {}
-    ended = train_demo_runs(client.runs, PROJECT, table, say, 5, uses="churn-train@v1", models=fitted)
-    _registry_stage(client, ended, fitted, say, 6)
+    qs = Quickstart(client=client, directory=directory, say=say, table_path=path, number=3)
+    for stage in STAGES:
+        stage(qs)
     say("")
     say("Next:")
     say(f"  cd {directory} && keel project show {PROJECT}")
