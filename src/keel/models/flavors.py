@@ -1,30 +1,44 @@
 """Flavors: how one kind of model is written to files and read back, and what it needs installed.
 
-A flavor is an object with ``name``, ``accepts(model)``, ``save(model, folder)``
-and ``load(folder, manifest)``. Keel's own are looked up first; a third
-party adds one through the ``keel.model_flavors`` entry-point group (a
-``module:object`` naming a :class:`Flavor`), the same hook Keel's would use.
+A flavor is an object with ``name``, ``framework``, ``accepts(model)``,
+``packages()``, ``save(model, folder)`` and ``load(folder, manifest)``; a
+flavor whose models have no ``predict`` method (a torch module) also offers
+``predict(model, data)``, which :func:`keel.models.save` uses to answer the
+input example.
 
-``sklearn`` writes skops, a format that executes no code on load: only
-skops' default types, plus the tree classes :mod:`keel.models.trees` checks
-node by node, are trusted. ``pickle`` runs code on load, so it is used only
-when the caller says ``unsafe_pickle=True``, and that is recorded.
+Every flavor, Keel's own included, is found through the ``keel.model_flavors``
+entry-point group (STYLE.md habit 9): Keel's ``pyproject.toml`` declares
+
+    [project.entry-points."keel.model_flavors"]
+    sklearn = "keel.models.sklearn_flavor:FLAVOR"
+
+and a third party's distribution declares its own the same way. The group
+is scanned once per process; a flavor module is imported only when it is
+used, and imports its framework only inside its methods. To choose a flavor
+for a model, third parties' flavors are asked first (a plugin is more
+specific than Keel's general ones), then Keel's, each group by name.
+``pickle`` never volunteers: it is used only when the caller says
+``unsafe_pickle=True``, and that is recorded.
 """
 
 from __future__ import annotations
 
 import functools
-import importlib
-import pickle
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
-from keel.core.errors import InvalidInput
-from keel.models.trees import VOUCHED_TYPES, vouch
+from keel.core.errors import ConfigError, InvalidInput, MissingExtra
 
 if TYPE_CHECKING:
     from keel.models.manifest import Manifest
+
+#: The entry-point group every flavor registers in.
+GROUP: Final = "keel.model_flavors"
+#: The distribution whose flavors are the built-ins (asked after third parties').
+KEEL_DISTRIBUTION: Final = "keel"
+#: The built-ins' pip extras, for the "install keel[...]" hint when a framework is missing.
+EXTRAS: Final = {"torch": "torch", "onnx": "onnx"}
 
 
 class Flavor(Protocol):
@@ -34,7 +48,9 @@ class Flavor(Protocol):
     #: The distribution whose version decides compatibility ("scikit-learn").
     framework: str
 
-    def accepts(self, model: Any) -> bool: ...
+    def accepts(self, model: Any) -> bool:
+        """Whether this flavor stores ``model``; cheap, and never imports a framework not yet imported."""
+        ...
 
     def packages(self) -> list[str]:
         """Distributions the saved files need, pinned into the manifest's requirements."""
@@ -44,7 +60,9 @@ class Flavor(Protocol):
         """Write the model's files into ``folder``; returns the model file's name."""
         ...
 
-    def load(self, folder: Path, manifest: Manifest) -> Any: ...
+    def load(self, folder: Path, manifest: Manifest) -> Any:
+        """The model back from ``folder``: an object with ``predict`` (and ``predict_proba`` if it has one)."""
+        ...
 
 
 @functools.cache
@@ -60,113 +78,91 @@ def installed_version(dist: str) -> str | None:
         return None
 
 
-def _module_root(model: Any) -> str:
-    return type(model).__module__.split(".", 1)[0]
+def _origin(point: metadata.EntryPoint) -> str:
+    dist = point.dist
+    return dist.name if dist is not None else point.value.split(":", 1)[0]
 
 
-class SklearnFlavor:
-    """scikit-learn estimators, Pipelines and ColumnTransformers through skops, trees included."""
+@functools.cache
+def registered() -> dict[str, metadata.EntryPoint]:
+    """Every installed flavor's entry point by name: third parties' first, then Keel's, each by name.
 
-    name = "sklearn"
-    framework = "scikit-learn"
-    model_file: Final = "model.skops"
+    A name two distributions both claim is left out and reported by
+    :func:`get_flavor` (which of them is meant cannot be guessed).
+    """
+    found: dict[str, metadata.EntryPoint] = {}
+    for point in metadata.entry_points(group=GROUP):
+        other = found.get(point.name)
+        if other is None:
+            found[point.name] = point
+        elif _origin(other) != _origin(point):
+            _CLASHES[point.name] = sorted({_origin(other), _origin(point)})
+    for name in _CLASHES:
+        found.pop(name, None)
+    order = sorted(found.values(), key=lambda p: (_origin(p) == KEEL_DISTRIBUTION, p.name))
+    return {p.name: p for p in order}
 
-    def accepts(self, model: Any) -> bool:
-        if _module_root(model) == "sklearn":
-            return True
-        try:
-            from sklearn.base import BaseEstimator
-        except ImportError:
-            return False
-        return isinstance(model, BaseEstimator)
 
-    def packages(self) -> list[str]:
-        return ["scikit-learn", "skops", "numpy", "scipy"]
+_CLASHES: dict[str, list[str]] = {}
+_LOADED: dict[str, Flavor] = {}
 
-    def save(self, model: Any, folder: Path) -> str:
-        import skops.io as sio
 
-        data = sio.dumps(model)
-        untrusted = sorted(set(sio.get_untrusted_types(data=data)) - set(VOUCHED_TYPES))
-        if untrusted:
-            raise InvalidInput(
-                f"unsupported object: skops cannot store {', '.join(untrusted)} so that it loads "
-                "without running code",
-                hint="use scikit-learn's own classes, or pass unsafe_pickle=True to store a pickle "
-                "(loading it runs code, and the manifest says so)",
+def forget_flavors() -> None:
+    """Forget the scanned entry points and loaded flavors (after installing a plugin in-process; tests)."""
+    registered.cache_clear()
+    _CLASHES.clear()
+    _LOADED.clear()
+
+
+def _load(point: metadata.EntryPoint) -> Flavor:
+    if point.name in _LOADED:
+        return _LOADED[point.name]
+    try:
+        obj = point.load()
+    except ImportError as exc:
+        extra = EXTRAS.get(point.name) if _origin(point) == KEEL_DISTRIBUTION else None
+        hint = f"pip install 'keel[{extra}]'" if extra else f"install what {_origin(point)} needs"
+        raise MissingExtra(
+            f"model flavor {point.name!r} ({point.value}) cannot be imported: {exc}", hint=hint
+        ) from exc
+    flavor: Flavor = obj() if isinstance(obj, type) else obj
+    for attribute in ("name", "framework", "accepts", "packages", "save", "load"):
+        if not hasattr(flavor, attribute):
+            raise ConfigError(
+                f"model flavor {point.name!r} ({point.value}, from {_origin(point)}) has no {attribute!r}",
+                hint="a flavor needs name, framework, accepts, packages, save and load",
             )
-        (folder / self.model_file).write_bytes(data)
-        return self.model_file
-
-    def load(self, folder: Path, manifest: Manifest) -> Any:
-        import skops.io as sio
-
-        path = folder / manifest.model_file
-        try:  # one pass: skops refuses any type beyond its defaults and the two Keel vouches for
-            model = sio.load(path, trusted=list(VOUCHED_TYPES))
-        except sio.exceptions.UntrustedTypesFoundException as exc:
-            raise InvalidInput(f"{manifest.model_file} holds types Keel does not trust: {exc}") from None
-        except Exception as exc:
-            raise InvalidInput(
-                f"{manifest.model_file} could not be loaded: {type(exc).__name__}: {exc}"
-            ) from None
-        vouch(model)  # before anything can call predict
-        return model
+    _LOADED[point.name] = flavor
+    return flavor
 
 
-class PickleFlavor:
-    """Any picklable object; loading runs code, so both saving and loading must opt in."""
-
-    name = "pickle"
-    framework = "python"
-    model_file: Final = "model.pkl"
-
-    def accepts(self, model: Any) -> bool:
-        return True
-
-    def packages(self) -> list[str]:
-        return ["cloudpickle"] if installed_version("cloudpickle") else []
-
-    def save(self, model: Any, folder: Path) -> str:
-        dumper: Any = pickle
-        if installed_version("cloudpickle"):  # lambdas and local classes, as MLflow stores them
-            dumper = importlib.import_module("cloudpickle")
-        try:
-            data = dumper.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
-        except Exception as exc:
-            raise InvalidInput(
-                f"unsupported object: a {type(model).__name__} cannot be pickled: {exc}"
-            ) from None
-        (folder / self.model_file).write_bytes(data)
-        return self.model_file
-
-    def load(self, folder: Path, manifest: Manifest) -> Any:
-        with (folder / manifest.model_file).open("rb") as handle:
-            return pickle.load(handle)
-
-
-BUILTIN: Final[dict[str, Flavor]] = {"sklearn": SklearnFlavor(), "pickle": PickleFlavor()}
+def flavor_names() -> list[str]:
+    """The installed flavors' names, in the order they are asked to accept a model."""
+    return list(registered())
 
 
 def get_flavor(name: str) -> Flavor:
-    """The flavor called ``name``: Keel's own, else one registered in ``keel.model_flavors``."""
-    if name in BUILTIN:
-        return BUILTIN[name]
-    for ep in metadata.entry_points(group="keel.model_flavors"):
-        if ep.name == name:
-            flavor: Flavor = ep.load()
-            return flavor
-    raise InvalidInput(f"no model flavor {name!r} is installed", hint="install the package that provides it")
+    """The flavor registered as ``name``; InvalidInput if none is, ConfigError if two distributions claim it."""
+    points = registered()
+    if name in _CLASHES:
+        raise ConfigError(
+            f"model flavor {name!r} is registered by {' and '.join(_CLASHES[name])}",
+            hint="uninstall one of them",
+        )
+    if name not in points:
+        raise InvalidInput(
+            f"no model flavor {name!r} is installed (installed: {', '.join(points) or 'none'})",
+            hint=f"install the package that provides it (entry-point group {GROUP!r})",
+        )
+    return _load(points[name])
 
 
 def flavor_for(model: Any, *, unsafe_pickle: bool = False) -> Flavor:
     """The flavor that stores ``model`` without code on load; ``pickle`` only when asked for."""
     if unsafe_pickle:
-        return BUILTIN["pickle"]
-    if BUILTIN["sklearn"].accepts(model):
-        return BUILTIN["sklearn"]
-    for ep in metadata.entry_points(group="keel.model_flavors"):  # scanned only for other objects
-        flavor: Flavor = ep.load()
+        return get_flavor("pickle")
+    for point in registered().values():
+        flavor = _load(point)
         if flavor.accepts(model):
             return flavor
     raise InvalidInput(

@@ -9,6 +9,7 @@ MLflow's ``log_model`` take seconds).
 
 from __future__ import annotations
 
+import functools
 import json
 import platform
 import shutil
@@ -21,7 +22,7 @@ import numpy as np
 
 from keel.artifacts.files import hash_file
 from keel.core.errors import InvalidInput
-from keel.models.flavors import flavor_for, installed_version
+from keel.models.flavors import Flavor, flavor_for, installed_version
 from keel.models.manifest import MANIFEST_NAME, Manifest, PackageFile
 from keel.models.signature import Signature, infer_signature
 
@@ -54,8 +55,12 @@ def decode_example(data: bytes, signature: Signature | None) -> Any:
     return frame
 
 
-def _predict(model: Any, example: Any) -> Any:
+def _predict(flavor: Flavor, model: Any, example: Any) -> Any:
+    """The model's answer to its example: by the flavor's ``predict`` if it has one (a torch module has none)."""
+    by_flavor = getattr(flavor, "predict", None)
     predict = getattr(model, "predict", None)
+    if by_flavor is not None:
+        predict = functools.partial(by_flavor, model)
     if predict is None:
         raise InvalidInput(f"unsupported object: a {type(model).__name__} has no predict method")
     try:
@@ -95,7 +100,7 @@ def save(
     flavor = flavor_for(model, unsafe_pickle=unsafe_pickle)
     signature = None
     if input_example is not None:
-        signature = infer_signature(input_example, _predict(model, input_example))
+        signature = infer_signature(input_example, _predict(flavor, model, input_example))
     folder.mkdir(parents=True)
     try:
         model_file = flavor.save(model, folder)
