@@ -1,0 +1,315 @@
+"""The rules an operation's inputs must follow, each defined once so that it both checks and documents.
+
+An operation's input model is derived from its signature (``keel.core.operations``),
+and the REST spec from that model. A rule written inside a service body
+(``if not 1 <= limit <= 1000: raise InvalidInput(...)``) refuses input the spec
+calls valid: a client generated from ``/openapi.json`` cannot know it, and a
+fuzzer reports every such refusal. A rule written as one of these annotated
+types is checked by pydantic in the input model *and* stated in the spec
+(``pattern``, ``minLength``/``maxLength``, ``minimum``/``maximum``,
+``minItems``/``maxItems``), from the same definition::
+
+    def ls(self, limit: Limit = DEFAULT_PAGE_SIZE, page_token: PageToken | None = None): ...
+
+Each type words its refusal as the capability always has ("limit must be
+between 1 and 1000, got 5000"), so messages, hints in docs and tests keep their
+meaning; a value of the wrong type keeps pydantic's own message.
+
+Where a rule cannot be stated in JSON Schema (what a page token decodes to,
+whether a KPI names the same metric twice), the type states as much as a
+pattern can and the capability keeps its semantic check; ``tests/server/
+test_spec_constraints.py`` lists each such check with its reason.
+
+Patterns are written for three regex engines at once (pydantic's Rust engine,
+Python's ``re`` in Hypothesis, ECMA-262 in clients): ASCII classes spelt out,
+never ``\\d``, ``\\w`` or ``\\s``, whose meaning differs between them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Annotated, Any, Final, Literal, Union
+
+from annotated_types import Ge, Le, Len
+from pydantic import (
+    AfterValidator,
+    Discriminator,
+    Field,
+    StringConstraints,
+    Tag,
+    ValidationError,
+    WrapValidator,
+)
+from pydantic_core import PydanticCustomError
+
+from keel.core.kpi import KPI
+from keel.core.paging import MAX_PAGE_SIZE
+from keel.core.refs import KINDS
+
+__all__ = [
+    "AliasName",
+    "ArtifactPath",
+    "DatasetRef",
+    "Digest",
+    "Duration",
+    "Email",
+    "EndStatus",
+    "KeyName",
+    "KpiSpec",
+    "KpiText",
+    "Limit",
+    "PageToken",
+    "Percent",
+    "ProjectName",
+    "Reference",
+    "RunInput",
+    "Since1970",
+    "bounded",
+    "int_up_to",
+    "non_negative",
+    "worded",
+]
+
+#: The refusals a type rewords: a value of the right type that breaks the stated rule.
+_RULE_ERRORS: Final = frozenset(
+    {
+        "greater_than",
+        "greater_than_equal",
+        "less_than",
+        "less_than_equal",
+        "finite_number",
+        "string_too_short",
+        "string_too_long",
+        "string_pattern_mismatch",
+        "too_short",
+        "too_long",
+        "literal_error",
+    }
+)
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 82 else f"{text[:79]}..."
+
+
+def worded(message: Callable[[Any], str]) -> WrapValidator:
+    """Word a broken rule as ``message(value)`` (the capability's own wording); other errors pass."""
+
+    def reword(value: Any, handler: Callable[[Any], Any]) -> Any:
+        try:
+            return handler(value)
+        except ValidationError as exc:
+            if all(err["type"] in _RULE_ERRORS for err in exc.errors()):
+                raise PydanticCustomError("keel_rule", message(value)) from None
+            raise
+
+    return WrapValidator(reword)
+
+
+def bounded(what: str, low: float, high: float, *, kind: type[int] | type[float] = int) -> Any:
+    """A number from ``low`` to ``high`` (inclusive), refused as "``what`` must be between ..."."""
+    return Annotated[
+        kind,
+        Ge(low),
+        Le(high),
+        worded(lambda v: f"{what} must be between {low:g} and {high:g}, got {_shown(v)}"),
+    ]
+
+
+def int_up_to(high: int) -> str:
+    """A regex (no anchors) for the whole numbers 1..``high`` written without leading zeros."""
+    digits = str(high)
+    parts: list[str] = []
+    if len(digits) > 1:
+        parts.append(f"[1-9][0-9]{{0,{len(digits) - 2}}}")
+    for index, digit in enumerate(digits):
+        low = 1 if index == 0 else 0
+        top = int(digit) - 1
+        if top >= low:
+            rest = len(digits) - index - 1
+            tail = f"[0-9]{{{rest}}}" if rest else ""
+            parts.append(f"{digits[:index]}[{low}-{top}]{tail}")
+    parts.append(digits)
+    return "(?:" + "|".join(parts) + ")"
+
+
+# ---- paging ---------------------------------------------------------------------------------
+
+#: A page size.
+Limit = Annotated[
+    int,
+    Ge(1),
+    Le(MAX_PAGE_SIZE),
+    worded(lambda v: f"limit must be between 1 and {MAX_PAGE_SIZE}, got {_shown(v)}"),
+]
+#: An opaque next-page token as a listing returned it (URL-safe base64 without padding). What it
+#: decodes to can only be checked by decoding it: a well-formed but foreign token stays a 422.
+PageToken = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9_\-]*$", max_length=4096),
+    worded(lambda v: "page token is not valid; start again without it"),
+]
+
+# ---- names ----------------------------------------------------------------------------------
+
+_NAME_PATTERN: Final = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
+#: A project's name (also a dataset's, a model's, a deployment's).
+ProjectName = Annotated[str, StringConstraints(pattern=_NAME_PATTERN, min_length=1, max_length=100)]
+#: A model alias: a word, never a number (``churn@3`` always means version 3).
+AliasName = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_\-]{0,99}$"),
+    worded(
+        lambda v: (
+            f"alias {_shown(v)} is not a valid name: start with a letter; letters, digits, '_' and '-' only"
+        )
+    ),
+]
+#: A metric, param or tag key, or a lineage relation: 1-250 letters, digits or ``_./ -``.
+KeyName = Annotated[
+    str,
+    StringConstraints(pattern=r"^[A-Za-z0-9_./ \-]{1,250}$"),
+    worded(lambda v: f"key {_shown(v)} must be 1 to 250 letters, digits and '_./ -'"),
+]
+
+# ---- content addresses and references -------------------------------------------------------
+
+#: A BLAKE3 digest: 64 lowercase hex characters.
+Digest = Annotated[
+    str,
+    StringConstraints(pattern=r"^[0-9a-f]{64}$"),
+    worded(lambda v: f"not a BLAKE3 digest: {_shown(v)} (expected 64 lowercase hex characters)"),
+]
+#: Every kind but ``artifact``, whose id is a digest.
+_KINDS: Final = "|".join(sorted(KINDS - {"artifact"}))
+#: A typed reference ``kind:<id>`` (``keel.core.refs``); an artifact's id is its digest.
+Reference = Annotated[
+    str,
+    StringConstraints(pattern=rf"^(?:artifact:[0-9a-f]{{64}}|(?:{_KINDS}):[A-Za-z0-9._@/\-]{{1,200}})$"),
+    worded(lambda v: f"not a reference: {_shown(v)} (write kind:<id>, e.g. run:01J2...)"),
+]
+#: A dataset address ``[project/]name[@selector]``.
+_ADDRESS: Final = (
+    r"(?:[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}/)?[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}@[A-Za-z0-9_.\-]{1,100}"
+)
+DatasetRef = Annotated[str, StringConstraints(pattern=rf"^{_ADDRESS}$")]
+#: What a run may record as an input: an artifact digest, a typed reference or a dataset address.
+RunInput = Annotated[
+    str,
+    StringConstraints(
+        pattern=(
+            rf"^(?:[0-9a-f]{{64}}|artifact:[0-9a-f]{{64}}|"
+            rf"(?:{_KINDS}):[A-Za-z0-9._@/\-]{{1,200}}|{_ADDRESS})$"
+        )
+    ),
+    worded(lambda v: f"not a run input: {_shown(v)} (a digest, kind:<id>, or a dataset address name@v3)"),
+]
+
+# ---- paths ----------------------------------------------------------------------------------
+
+_SEGMENT: Final = r"(?:[^/\\.\x00][^/\\\x00]*|\.[^/\\.\x00][^/\\\x00]*|\.\.[^/\\\x00]+)"
+#: A relative POSIX path: ``/``-separated, no ``.``/``..`` segment, no backslash or NUL, at most
+#: 500 characters.
+ArtifactPath = Annotated[
+    str,
+    StringConstraints(pattern=rf"^{_SEGMENT}(?:/{_SEGMENT})*$", max_length=500),
+    worded(lambda v: f"artifact path {_shown(v)} must be relative, with '/' separators and no '..'"),
+]
+
+# ---- people, time -----------------------------------------------------------------------------
+
+#: An e-mail address as Keel checks it: one ``@``, something before it, at most 320 characters.
+Email = Annotated[
+    str,
+    StringConstraints(pattern=r"^[^@]+@[^@]*$", max_length=320),
+    worded(lambda v: f"email {_shown(v)} is not an email address"),
+]
+#: Ten years in seconds, the longest duration Keel takes (``keel.auth.durations``).
+MAX_DURATION_S: Final = 10 * 365 * 86_400
+_UNIT_S: Final = {"s": 1, "m": 60, "h": 3600, "d": 86_400, "w": 604_800}
+_DURATION: Final = (
+    "^ *(?:"
+    + "|".join(f"{int_up_to(min(999_999, MAX_DURATION_S // s))} *{u}" for u, s in _UNIT_S.items())
+    + ") *$"
+)
+#: A duration such as ``30d``, ``12h`` or ``2w``: longer than zero, at most ten years.
+Duration = Annotated[
+    str,
+    StringConstraints(pattern=_DURATION),
+    worded(
+        lambda v: (
+            f"{_shown(v)} is not a duration; write a number and a unit s, m, h, d or w, "
+            "e.g. 30d (more than zero, at most ten years)"
+        )
+    ),
+]
+_SINCE_1970: Final = r"^(?:19[7-9][0-9]|[2-9][0-9]{3})-"
+
+
+def _not_before_1970(value: datetime) -> datetime:
+    if value.year < 1970:
+        raise ValueError(f"{value.isoformat()} is before 1970")
+    return value
+
+
+#: A moment from 1970 on, in ISO 8601 (the pattern states the year; an offset that moves
+#: 1970-01-01 into 1969 is still refused).
+Since1970 = Annotated[
+    datetime, AfterValidator(_not_before_1970), Field(json_schema_extra={"pattern": _SINCE_1970})
+]
+
+
+def non_negative(what: str) -> Any:
+    """A number of seconds (a grace period) that cannot be negative, refused naming ``what``."""
+    return Annotated[float, Ge(0), worded(lambda v: f"{what} must not be negative, got {_shown(v)}")]
+
+
+#: A share in percent.
+Percent = Annotated[
+    int,
+    Ge(0),
+    Le(100),
+    worded(lambda v: f"canary_percent is {_shown(v)}; a canary share must be from 0 to 100 (percent)"),
+]
+#: How a run or a pipeline run may be ended.
+EndStatus = Literal["FINISHED", "FAILED", "KILLED"]
+
+# ---- KPIs -------------------------------------------------------------------------------------
+
+_KPI_NAME: Final = r"[A-Za-z_][A-Za-z0-9_./\-]*"
+_NUMBER: Final = r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+\-]?[0-9]+)?"
+#: Not a separator in any of the three engines: no control character, no Unicode space.
+_NOT_SPACE: Final = r"[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
+_GROUP_OR_SLICE: Final = rf"(?:group={_KPI_NAME}|slice=[A-Za-z0-9_.\-]+:{_NOT_SPACE}+)"
+_STAGE: Final = "stage=(?:offline|online)"
+KPI_PATTERN: Final = (
+    rf"^ *[A-Za-z_][A-Za-z0-9_./\-]{{0,249}} *(?:>=|<=|==|>|<) *{_NUMBER}"
+    rf"(?: +{_GROUP_OR_SLICE}(?: +{_STAGE})?| +{_STAGE}(?: +{_GROUP_OR_SLICE})?)? *$"
+)
+#: A KPI written as text: ``<metric> <comparator> <number> [group=<col> | slice=<col>:<value>]
+#: [stage=offline|online]``; the pattern is the whole grammar (``keel.core.kpi.parse_kpi``).
+KpiText = Annotated[
+    str,
+    StringConstraints(pattern=KPI_PATTERN),
+    Len(1, 1000),
+    worded(
+        lambda v: (
+            f"malformed KPI {_shown(v)}: write '<metric> <comparator> <number> "
+            "[group=..|slice=col:value] [stage=offline|online]'"
+        )
+    ),
+]
+
+
+def _kpi_form(value: Any) -> str:
+    return "text" if isinstance(value, str) else "object"
+
+
+#: A KPI as an object or as text; text must follow the grammar above and never reaches the
+#: object's own parser unchecked.
+KpiSpec = Annotated[
+    Union[Annotated[KPI, Tag("object")], Annotated[KpiText, Tag("text")]],  # noqa: UP007 - tagged members
+    Discriminator(_kpi_form),
+]
