@@ -17,6 +17,7 @@ from typing import Any
 from keel.client import connect
 from keel.core.errors import AlreadyExists, InvalidInput
 from keel.core.workspace import set_config_value
+from keel.pipelines.quickstart_stage import training_pipeline_stage
 from keel.samples import customers_table
 from keel.sdk import create_local_workspace
 
@@ -150,25 +151,6 @@ def _write_digits(folder: Path) -> int:
     return 500
 
 
-def _training_stage(qs: Quickstart) -> None:
-    """Train three models on the first table version, each a tracked run checked against the KPIs."""
-    import pyarrow.parquet as pq
-
-    from keel.tracking.demo import train_demo_runs
-
-    assert qs.table_path is not None, "the quickstart writes the table before training"
-    qs.number += 1
-    qs.ended_runs = train_demo_runs(
-        qs.client.runs,
-        PROJECT,
-        pq.read_table(qs.table_path),
-        qs.say,
-        qs.number,
-        uses="churn-train@v1",
-        models=qs.fitted,
-    )
-
-
 def _registry_stage(qs: Quickstart) -> None:
     """Package the winning run's model, register it, and let the KPI gate decide its promotions.
 
@@ -211,7 +193,7 @@ def _registry_stage(qs: Quickstart) -> None:
 # The lifecycle in order. A capability adds its stage by inserting one line here.
 STAGES: list[Callable[[Quickstart], None]] = [
     _data_stage,
-    _training_stage,
+    training_pipeline_stage,
     _registry_stage,
 ]
 

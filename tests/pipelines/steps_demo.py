@@ -81,18 +81,41 @@ def needs_text(s: str) -> str:
 
 @kp.pipeline
 def mismatch() -> object:
-    return needs_text(count(load()))  # type: ignore[arg-type]
+    return needs_text(count(load()))
 
 
 @kp.pipeline
 def missing_input() -> object:
-    return report(total(load()))  # type: ignore[call-arg]
+    return report(total(load()))
 
 
 @kp.pipeline
 def cyclic() -> object:
     a = count(load())
     b = total(load())
-    a.after(b)  # type: ignore[attr-defined]
-    b.after(a)  # type: ignore[attr-defined]
+    a.after(b)
+    b.after(a)
     return a
+
+
+@kp.step
+def fit(rows: list[float], lr: float = 0.1) -> float:
+    """Logs a learning curve and a final score to its child run."""
+    CALLS.append("fit")
+    for epoch in range(3):
+        kp.log_metrics({"loss": 1.0 / (epoch + 1)}, step=epoch)
+    kp.log_metric("score", lr * len(rows))
+    return lr * len(rows)
+
+
+@kp.step
+def best(**scores: float) -> str:
+    CALLS.append("best")
+    return max(scores, key=lambda k: scores[k])
+
+
+@kp.pipeline
+def grid(n: int = 3) -> object:
+    rows = load(n)
+    fits = {f"fit-{lr}": fit.named(f"fit-{lr}")(rows, lr=lr) for lr in (0.1, 0.5)}
+    return best(**fits)

@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from keel.core.errors import InvalidInput
-from keel.pipelines.run import StepFailed, run_pipeline
+from keel.core.errors import InvalidInput, StepFailed
+from keel.pipelines.run import run_pipeline
 from pipelines import steps_demo as demo
 
 

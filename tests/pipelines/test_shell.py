@@ -10,8 +10,8 @@ import pytest
 import yaml
 
 import keel.pipelines as kp
-from keel.core.errors import InvalidInput
-from keel.pipelines.run import StepFailed, run_pipeline
+from keel.core.errors import InvalidInput, StepFailed
+from keel.pipelines.run import run_pipeline
 from keel.pipelines.shell import file_digest
 
 

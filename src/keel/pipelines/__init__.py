@@ -13,11 +13,25 @@ The map:
   ``executors``: in-process and a forked process pool.
 - ``shell``: shell steps with declared files; ``lock``: the ``keel.lock`` file for git.
 - ``load``: a pipeline from ``FILE.py:NAME``.
+- :func:`log_metric` / :func:`log_metrics` (``steplog``): metrics a step logs to its child run.
 - ``service``: the operations that record pipeline runs and the step cache.
 """
 
 from keel.pipelines.define import Output, Resources, Step, step
 from keel.pipelines.pipeline import Pipeline, Plan, pipeline
 from keel.pipelines.shell import ShellStep, shell
+from keel.pipelines.steplog import log_metric, log_metrics
 
-__all__ = ["Output", "Pipeline", "Plan", "Resources", "ShellStep", "Step", "pipeline", "shell", "step"]
+__all__ = [
+    "Output",
+    "Pipeline",
+    "Plan",
+    "Resources",
+    "ShellStep",
+    "Step",
+    "log_metric",
+    "log_metrics",
+    "pipeline",
+    "shell",
+    "step",
+]

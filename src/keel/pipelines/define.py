@@ -61,6 +61,20 @@ class Step(Generic[P, R]):
         """The declared return type, or ``inspect.Parameter.empty``."""
         return self.hints.get("return", inspect.Parameter.empty)
 
+    def named(self, name: str) -> Step[P, R]:
+        """The same step under another name, for one call (``train.named("gbm-depth2")(data)``).
+
+        The name is the node's, its child run's and its cache key's, so two
+        calls of one function read as what they are in listings.
+        """
+        if type(self) is not Step:
+            raise InvalidInput(f"{self!r}: name a shell step with shell(..., name=...)")
+        if not name or not name.strip() or ":" in name or "/" in name:
+            raise InvalidInput(f"step name {name!r} must be non-empty, without ':' or '/'")
+        twin: Step[P, R] = Step(self.fn, resources=self.resources, env=self.env)
+        twin.name = name
+        return twin
+
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
         tracer = _TRACER.get()
         if tracer is None:
@@ -149,7 +163,18 @@ class Tracer:
         bound.apply_defaults()
         params: dict[str, Any] = {}
         inputs: dict[str, str] = {}
+        arguments: dict[str, Any] = {}
         for arg, value in bound.arguments.items():
+            kind = st.signature.parameters[arg].kind
+            if kind is inspect.Parameter.VAR_KEYWORD:
+                arguments.update(value)  # **kwargs: each keyword is an argument of its own
+            elif kind is inspect.Parameter.VAR_POSITIONAL:
+                if not value:
+                    continue
+                raise InvalidInput(f"step {name}: *{arg} cannot be passed by name; use **kwargs or name each")
+            else:
+                arguments[arg] = value
+        for arg, value in arguments.items():
             if isinstance(value, Output):
                 inputs[arg] = value.node
             elif _holds_output(value):

@@ -1,7 +1,7 @@
 """Where step functions run: in this process, or a local pool of processes (``--jobs``).
 
 An executor takes a step call and reports its outcome to a callback:
-``("ok", value)`` or ``("error", "ValueError: message")``. Everything around
+``("ok", (value, metric_points))`` or ``("error", ("ValueError: message", traceback))``. Everything around
 the call (cache, storage, tracking) stays in the driver, so every executor
 gives the same outputs, byte for byte. The pool forks its workers after the
 plan's steps are registered, so steps defined anywhere (a test, a file loaded
@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from keel.core.errors import InvalidInput
 from keel.pipelines.define import Step
+from keel.pipelines.steplog import collecting
 
 Outcome = tuple[str, Any]
 Callback = Callable[[str, Outcome], None]
@@ -26,9 +27,14 @@ _STEPS: dict[str, Step[Any, Any]] = {}
 
 
 def call_step(node: str, kwargs: dict[str, Any]) -> Outcome:
-    """Run one step's function; an exception becomes an error outcome with its type and message."""
+    """Run one step's function; an exception becomes an error outcome with its type and message.
+
+    The metrics the step logged (:mod:`keel.pipelines.steplog`) come back beside its value.
+    """
     try:
-        return "ok", _STEPS[node].fn(**kwargs)
+        with collecting() as points:
+            value = _STEPS[node].fn(**kwargs)
+        return "ok", (value, points)
     except Exception as exc:
         tb = traceback.format_exc(limit=-3)
         return "error", (f"{type(exc).__name__}: {exc}", tb)

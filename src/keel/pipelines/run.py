@@ -38,6 +38,7 @@ from keel.pipelines.lock import locked_keys, read_lock, write_lock
 from keel.pipelines.pipeline import Pipeline, Plan
 from keel.pipelines.schemas import StepPlan, StepUpdate
 from keel.pipelines.shell import ShellStep, input_digests, restore
+from keel.pipelines.steplog import final_metrics
 
 
 @dataclass
@@ -53,6 +54,10 @@ class StepResult:
     run_id: str | None = None
     duration_s: float | None = None
     error: str | None = None
+    #: For a cached step, the run that computed the output it reuses (its metrics and models live there).
+    source_run_id: str | None = None
+    #: The metrics the step logged in this run, each key's last value.
+    metrics: dict[str, float] = field(default_factory=dict)
     #: What the lock file records: input digests by argument (or file path), and the step's files.
     inputs: dict[str, str] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
@@ -114,8 +119,8 @@ class _Driver:
         self.failed: StepResult | None = None
         self.lock: Path | None = None
         self.pending: list[StepUpdate] = []
-        #: Cache answers already fetched: key -> (digest, format); keys asked and not found.
-        self.known: dict[str, tuple[str, str]] = {}
+        #: Cache answers already fetched: key -> (digest, format, run that made it); keys asked and not found.
+        self.known: dict[str, tuple[str, str, str | None]] = {}
         self.asked: set[str] = set()
 
     def code(self, node: Node) -> str:
@@ -176,16 +181,16 @@ class _Driver:
         wanted = sorted(set(keys))
         if wanted and not self.no_cache:
             for entry in self.client.pipelines.cache_lookup(project=self.project, keys=wanted):
-                self.known[entry.cache_key] = (entry.output_digest, entry.output_format)
+                self.known[entry.cache_key] = (entry.output_digest, entry.output_format, entry.run_id)
             self.asked.update(wanted)
 
-    def cached_entry(self, key: str) -> tuple[str, str] | None:
+    def cached_entry(self, key: str) -> tuple[str, str, str | None] | None:
         if key in self.known:
             return self.known[key]
         if key in self.asked:
             return None
         entries = self.client.pipelines.cache_lookup(project=self.project, keys=[key])
-        return (entries[0].output_digest, entries[0].output_format) if entries else None
+        return (entries[0].output_digest, entries[0].output_format, entries[0].run_id) if entries else None
 
     def start_step(self, node: Node, executor: Any) -> None:
         res = self.results[node.name]
@@ -196,7 +201,7 @@ class _Driver:
         if not self.no_cache and node.name not in self.rerun:
             hit = self.cached_entry(res.cache_key)
             if hit is not None:
-                res.digest, res.format = hit
+                res.digest, res.format, res.source_run_id = hit
                 if isinstance(node.step, ShellStep):
                     res.files = dict(self.value_of(node.name))
                     restore(res.files, lambda d: _download(self.client, self.project, d))
@@ -232,6 +237,10 @@ class _Driver:
         try:
             if kind == "error":
                 raise _StepError(payload[0])
+            payload, points = payload
+            if points:
+                self.client.runs.log_batch(run_id=res.run_id, metrics=points)
+                res.metrics = final_metrics(points)
             check_output(node, payload)
             if isinstance(node.step, ShellStep):
                 payload = res.files = self.store_files(sorted(payload))

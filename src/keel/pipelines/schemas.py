@@ -75,3 +75,5 @@ class CacheEntry(BaseModel):
     cache_key: str
     output_digest: str
     output_format: str
+    #: The step run that computed it (None when that record is gone).
+    run_id: str | None = None

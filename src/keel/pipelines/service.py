@@ -143,15 +143,22 @@ class PipelineService(Service):
         with self.store.read() as session:
             project_row = find_project(session, project)
             rows = session.execute(
-                select(StepCacheRow).where(
-                    StepCacheRow.project_id == project_row.id, StepCacheRow.cache_key.in_(keys)
+                select(StepCacheRow, PipelineStepRow.run_id)
+                .outerjoin(
+                    PipelineStepRow,
+                    (PipelineStepRow.pipeline_run_id == StepCacheRow.pipeline_run_id)
+                    & (PipelineStepRow.name == StepCacheRow.step),
                 )
-            ).scalars()
+                .where(StepCacheRow.project_id == project_row.id, StepCacheRow.cache_key.in_(keys))
+            ).all()
             entries = [
                 CacheEntry(
-                    cache_key=r.cache_key, output_digest=r.output_digest, output_format=r.output_format
+                    cache_key=r.cache_key,
+                    output_digest=r.output_digest,
+                    output_format=r.output_format,
+                    run_id=run_id,
                 )
-                for r in rows
+                for r, run_id in rows
             ]
         held = self.ctx.artifacts.exists(sorted({e.output_digest for e in entries})) if entries else set()
         return [e for e in entries if e.output_digest in held]  # a collected object is computed again
@@ -213,6 +220,7 @@ class PipelineService(Service):
             )
         else:
             entry.output_digest, entry.output_format = up.output_digest, up.output_format
+            entry.step, entry.pipeline_run_id = up.name, pipeline_run_id
 
     @operation(
         "POST", _PREFIX + "/{pipeline_run_id}/end", action=Action.WRITE, project=project_from("project")
