@@ -32,6 +32,7 @@ GROUPS: dict[str, str] = {
     "pipeline": "keel.cli.pipeline_cmd",
     "deploy": "keel.cli.deploy_cmd",
     "serve": "keel.cli.serve_cmd",
+    "predictions": "keel.cli.predictions_cmd",
 }
 
 

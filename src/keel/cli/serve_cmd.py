@@ -27,6 +27,10 @@ def serve(
         float,
         typer.Option("--poll-s", help="Seconds between checks that the followed alias moved (0: never)."),
     ] = 2.0,
+    log: Annotated[
+        bool,
+        typer.Option("--log/--no-log", help="Log each prediction (inputs, outputs, version, latency)."),
+    ] = True,
 ) -> None:
     """Serve deployment NAME; every route but health needs a token (predict token, or project editor).
 
@@ -43,4 +47,4 @@ def serve(
             "keel serve reads the registry directly: run it where the workspace is, or set KEEL_DB_URL"
         )
     locate(Context(s), name)  # an unknown deployment is an error here, not in each worker
-    run(name, host=host, port=port, workers=workers, poll_s=poll_s)
+    run(name, host=host, port=port, workers=workers, poll_s=poll_s, log=log)

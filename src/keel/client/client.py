@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from keel.artifact_service import ArtifactService
     from keel.datasets.service import DataService
     from keel.pipelines.service import PipelineService
+    from keel.predictions.service import PredictionService
     from keel.projects.service import ProjectService
     from keel.registry.deployments import DeploymentService
     from keel.registry.service import ModelService
@@ -102,6 +103,7 @@ class Client:
     validation: ValidationService
     deployments: DeploymentService
     pipelines: PipelineService
+    predictions: PredictionService
 
     def __init__(self, backend: Backend, settings: Settings | None = None) -> None:
         self.backend = backend

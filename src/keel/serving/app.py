@@ -27,6 +27,9 @@ from starlette.routing import Route
 from keel.context import Context
 from keel.core.errors import InvalidInput, KeelError, NotFound, PayloadTooLarge
 from keel.core.version import __version__
+from keel.predictions.segment import Logged
+from keel.predictions.writer import PredictionLog
+from keel.registry.deployment_schemas import Deployment
 from keel.registry.deployments import locate
 from keel.serving import frames, inputs, tensors
 from keel.serving.follow import Follower, Live, refresh
@@ -47,7 +50,9 @@ class Unready(Exception):
 class Server:
     """The state one worker serves from: the deployment, its loaded versions, its guard and metrics."""
 
-    def __init__(self, ctx: Context, name: str, *, poll_s: float = 2.0, max_body: int = 16 << 20) -> None:
+    def __init__(
+        self, ctx: Context, name: str, *, poll_s: float = 2.0, max_body: int = 16 << 20, log: bool = True
+    ) -> None:
         from keel.access.wiring import enable_auth
 
         self.ctx = ctx
@@ -59,6 +64,7 @@ class Server:
         self.poll_s = poll_s
         self.max_body = max_body
         self.follower: Follower | None = None
+        self.log = prediction_log(ctx, deployment) if log else None
 
     # --- choosing who answers -------------------------------------------------------------
 
@@ -123,7 +129,8 @@ class Server:
             request_id = body_id or request_id or uuid.uuid4().hex
             served = self.pick(name, version, request_id)
             checked = inputs.check(signature.inputs, batch) if signature else batch
-            predictions = served.predict(checked)
+            predictions = np.asarray(served.predict(checked))
+            self._record(request_id, served, checked, predictions, started)
             out = {
                 "model_name": name,
                 "model_version": str(served.version),
@@ -211,6 +218,7 @@ class Server:
                 )
             checked = inputs.check(signature.inputs, batch) if signature else batch
             predictions = np.asarray(served.predict(checked))
+            self._record(request_id, served, checked, predictions, started)
             answer = Response(
                 dumps(
                     {"predictions": predictions if predictions.dtype.kind in "biuf" else predictions.tolist()}
@@ -242,6 +250,23 @@ class Server:
 
     # --- helpers --------------------------------------------------------------------------
 
+    def _record(
+        self, request_id: str, served: Served, batch: inputs.Batch, outputs: np.ndarray, started: float
+    ) -> None:
+        """Hand the answered request to the prediction log (a list append; written off this path)."""
+        if self.log is not None:
+            self.log.record(
+                Logged(
+                    request_id=request_id,
+                    at=time.time(),
+                    model_version=served.version,
+                    latency_ms=(time.perf_counter() - started) * 1000.0,
+                    columns=batch.columns if batch.tensor is None else None,
+                    tensor=batch.tensor,
+                    outputs=outputs,
+                )
+            )
+
     def _signature(self) -> Any:
         target = self.live.target or next(iter(self.live.served()), None)
         return target.model.signature if target is not None else None
@@ -251,6 +276,8 @@ class Server:
         return target.model.manifest.flavor if target is not None else "none"
 
     def start(self) -> None:
+        if self.log is not None:
+            self.log.start()
         refresh(self.ctx, self.live, self.metrics, first=True)
         if self.poll_s > 0:
             self.follower = Follower(self.ctx, self.live, self.metrics, self.poll_s)
@@ -259,6 +286,8 @@ class Server:
     def stop(self) -> None:
         if self.follower is not None:
             self.follower.stop()
+        if self.log is not None:
+            self.log.close()
 
 
 def _bucket(request_id: str) -> int:
@@ -280,9 +309,33 @@ def _reply(body: dict[str, Any], status: int, request_id: str) -> Response:
     return Response(dumps(body), status_code=status, media_type=JSON, headers=headers)
 
 
-def create_app(ctx: Context, name: str, *, poll_s: float = 2.0, max_body: int = 16 << 20) -> Starlette:
-    """The app serving deployment ``name``; it loads the versions when it starts (NotFound for no such deployment)."""
-    server = Server(ctx, name, poll_s=poll_s, max_body=max_body)
+def prediction_log(ctx: Context, deployment: Deployment) -> PredictionLog | None:
+    """The deployment's prediction log as its settings ask (``log: false`` turns it off).
+
+    Settings read: ``log_flush_s`` (seconds between segments, 2), ``log_segment_rows``
+    (rows that start a segment sooner, 10,000) and ``sensitive`` (input columns
+    logged as a digest, not a value).
+    """
+    settings = deployment.settings
+    if settings.get("log") is False:
+        return None
+    return PredictionLog(
+        ctx,
+        deployment.name,
+        flush_s=float(settings.get("log_flush_s", 2.0)),
+        segment_rows=int(settings.get("log_segment_rows", 10_000)),
+        sensitive=[str(c) for c in settings.get("sensitive", [])],
+    )
+
+
+def create_app(
+    ctx: Context, name: str, *, poll_s: float = 2.0, max_body: int = 16 << 20, log: bool = True
+) -> Starlette:
+    """The app serving deployment ``name``; it loads the versions when it starts (NotFound for no such deployment).
+
+    ``log=False`` turns the prediction log off whatever the deployment's settings say.
+    """
+    server = Server(ctx, name, poll_s=poll_s, max_body=max_body, log=log)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

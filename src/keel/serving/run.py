@@ -17,6 +17,7 @@ from starlette.applications import Starlette
 
 DEPLOYMENT_ENV: Final = "KEEL_SERVE_DEPLOYMENT"
 POLL_ENV: Final = "KEEL_SERVE_POLL_S"
+LOG_ENV: Final = "KEEL_SERVE_LOG"
 
 
 def app_from_env() -> Starlette:
@@ -29,17 +30,25 @@ def app_from_env() -> Starlette:
         Context(load_settings()),
         os.environ[DEPLOYMENT_ENV],
         poll_s=float(os.environ.get(POLL_ENV, "2")),
+        log=os.environ.get(LOG_ENV, "1") != "0",
     )
 
 
 def serve(
-    name: str, *, host: str = "127.0.0.1", port: int = 8080, workers: int = 1, poll_s: float = 2.0
+    name: str,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    workers: int = 1,
+    poll_s: float = 2.0,
+    log: bool = True,
 ) -> None:
-    """Serve deployment ``name`` until interrupted (blocks)."""
+    """Serve deployment ``name`` until interrupted (blocks); ``log=False`` turns the prediction log off."""
     import uvicorn
 
     os.environ[DEPLOYMENT_ENV] = name
     os.environ[POLL_ENV] = str(poll_s)
+    os.environ[LOG_ENV] = "1" if log else "0"
     fast = (
         importlib.util.find_spec("uvloop") is not None and importlib.util.find_spec("httptools") is not None
     )
