@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from keel.access import AuditService, RoleService, TokenService, UserService
     from keel.artifact_service import ArtifactService
     from keel.datasets.service import DataService
+    from keel.monitoring.service import MonitorService
     from keel.pipelines.service import PipelineService
     from keel.predictions.service import PredictionService
     from keel.projects.service import ProjectService
@@ -103,6 +104,7 @@ class Client:
     validation: ValidationService
     deployments: DeploymentService
     pipelines: PipelineService
+    monitors: MonitorService
     predictions: PredictionService
 
     def __init__(self, backend: Backend, settings: Settings | None = None) -> None:

@@ -25,6 +25,7 @@ KINDS: Final = frozenset(
         "pipeline_run",
         "deployment",
         "monitor",
+        "monitor_evaluation",
         "user",
         "validation_report",
     }
