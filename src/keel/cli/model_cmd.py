@@ -95,6 +95,13 @@ def show(ref: RefArg, project: ProjectOption = None, json_out: JsonOption = Fals
             "UNSAFE:       a pickle: loading it runs code (servers refuse it unless the deployment opts in)"
         )
     output.line(f"run:          {version.run_id or '- (registered from files)'}")
+    origin = m.get("converted_from")
+    if origin:
+        parity = origin.get("parity", {})
+        output.line(
+            f"converted:    from {origin.get('version', origin.get('flavor'))}: {parity.get('rows', 0)} example rows "
+            f"agree (max difference {parity.get('max_abs_diff', 0.0):.3g}, tolerance {parity.get('tolerance')})"
+        )
     output.line(f"requirements: {' '.join(m['requirements'])}")
     signature = m.get("signature")
     if signature:
@@ -232,6 +239,59 @@ def register(
     output.done(f"registered {version.model}@{version.number} ({version.package_digest[:12]})")
 
 
+@app.command("convert")
+def convert(
+    ref: RefArg,
+    to: Annotated[str, typer.Option("--to", help="The format to convert to: onnx.")],
+    name: Annotated[
+        str | None, typer.Option("--name", "-n", help="Register under this model (default: the same).")
+    ] = None,
+    tolerance: Annotated[
+        float, typer.Option("--tolerance", help="How far converted probabilities or values may differ.")
+    ] = 1e-5,
+    project: ProjectOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Convert a scikit-learn version (skl2onnx) and register it as a new version, if both answer alike.
+
+    The converted graph must give the same labels, and probabilities or values
+    within --tolerance, on the version's input example (exit 1 if not); the
+    new version records the figures and a converted_from lineage edge.
+
+    Example: keel model convert churn@3 --to onnx --project churn
+    """
+    import tempfile
+
+    from keel.core.errors import InvalidInput
+    from keel.models.convert import TARGETS, to_onnx
+    from keel.sdk import fetch_model, register_model
+
+    if to not in TARGETS:
+        raise InvalidInput(f"--to {to!r} is not a format Keel converts to (choose: {', '.join(TARGETS)})")
+    c = client()
+    proj = _project(project)
+    source = c.models.get(project=proj, ref=ref)
+    folder = fetch_model(source.ref, project=proj, client=c)
+    with tempfile.TemporaryDirectory(prefix="keel-convert-") as tmp:
+        manifest = to_onnx(folder, Path(tmp, "package"), source_ref=source.ref, tolerance=tolerance)
+        version = register_model(
+            Path(tmp, "package"),
+            name or source.model,
+            project=proj,
+            run_id=source.run_id,
+            description=f"{to} conversion of {source.model}@{source.number}",
+            client=c,
+        )
+    if json_out:
+        output.print_json(version)
+        return
+    parity = (manifest.converted_from or {}).get("parity", {})
+    output.done(
+        f"registered {version.model}@{version.number} ({to}) from {source.model}@{source.number}; "
+        f"{parity.get('rows', 0)} example rows agree (max difference {parity.get('max_abs_diff', 0.0):.3g})"
+    )
+
+
 @app.command("archive")
 def archive(
     name: Annotated[str, typer.Argument(help="The model.")],
@@ -259,3 +319,9 @@ def rm(
     """
     client().models.delete(project=_project(project), name=name, version=version)
     output.done(f"deleted {name}@{version}")
+
+
+# `keel model validate`, `check-parity` and `policy` are the validation capability's (keel.cli.validate_model_cmd).
+from keel.cli.validate_model_cmd import register as _register_validation  # noqa: E402
+
+_register_validation(app)

@@ -50,6 +50,10 @@ class Manifest(BaseModel):
         default=None, description="filled by the validation stage: the fingerprint of the data preparation"
     )
     unsafe_pickle: bool = Field(default=False, description="the model file is a pickle: loading runs code")
+    converted_from: dict[str, Any] | None = Field(
+        default=None,
+        description="for a converted package: the source (its model_version ref) and the parity figures",
+    )
     created_at: datetime
 
     def dumps(self) -> str:

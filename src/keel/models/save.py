@@ -87,6 +87,7 @@ def save(
     metrics: Mapping[str, float] | None = None,
     kpi_report: Mapping[str, Any] | None = None,
     extra_requirements: list[str] | None = None,
+    converted_from: Mapping[str, Any] | None = None,
 ) -> Manifest:
     """Write ``model`` as a package into the new folder ``path``; returns its manifest.
 
@@ -128,6 +129,7 @@ def save(
             metrics=dict(metrics or {}),
             kpi_report=dict(kpi_report) if kpi_report is not None else None,
             unsafe_pickle=flavor.name == "pickle",
+            converted_from=dict(converted_from) if converted_from is not None else None,
             created_at=datetime.now(UTC),
         )
         (folder / MANIFEST_NAME).write_text(manifest.dumps())

@@ -22,7 +22,14 @@ from keel.lineage import add_edges, downstream, upstream
 from keel.projects.service import find_project
 from keel.registry.aliases import BASE, AliasOperations
 from keel.registry.gate import evaluate_gate
-from keel.registry.lookup import aliases_of, find_model, find_version, model_schema, version_schema
+from keel.registry.lookup import (
+    VERSION_PREFIX,
+    aliases_of,
+    find_model,
+    find_version,
+    model_schema,
+    version_schema,
+)
 from keel.registry.models import ModelRow, ModelVersionRow
 from keel.registry.package import read_package
 from keel.registry.schemas import GateReport, ModelLineage, ModelName, ModelVersion, RegisteredModel
@@ -53,7 +60,10 @@ class ModelService(AliasOperations):
         """Record a new version of model ``name`` from package ``package`` (a tree digest already stored).
 
         ``run_id`` is the run that made it (same project); the package's files
-        are checked against its manifest before anything is written.
+        are checked against its manifest before anything is written. A
+        converted package (``keel model convert``) names its source version in
+        its manifest; that version must be in the project, and becomes an edge
+        ``converted_from``.
         """
         if run_id is not None:
             run = RunService(self.ctx).get(run_id)
@@ -105,6 +115,14 @@ class ModelService(AliasOperations):
                 record_tree(session, package, {e.digest for e in entries})
                 if run_id is not None:
                     add_edges(session, [(ref, "produced_by", f"run:{run_id}")])
+                source = (manifest.converted_from or {}).get("version")
+                if source is not None:  # a converted package: lineage to the version it came from
+                    if not (isinstance(source, str) and source.startswith(VERSION_PREFIX)):
+                        raise InvalidInput(
+                            f"package {package}: converted_from.version {source!r} is not a model_version:<id>"
+                        )
+                    _, origin = find_version(session, project_row.id, project, source)
+                    add_edges(session, [(ref, "converted_from", f"{VERSION_PREFIX}{origin.id}")])
                 return version_schema(session, model, row, project)
         except IntegrityError:
             raise Conflict(
