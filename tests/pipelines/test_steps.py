@@ -53,3 +53,19 @@ def test_bad_metric_and_bad_names_are_refused() -> None:
 def test_final_metrics_take_each_keys_highest_step() -> None:
     points = [("a", 1.0, 0, 0), ("a", 3.0, 2, 0), ("a", 2.0, 1, 0), ("b", 5.0, 0, 0)]
     assert final_metrics(points) == {"a": 3.0, "b": 5.0}
+
+
+def test_any_annotations_accept_every_input_and_output(client: Any) -> None:
+    @kp.step
+    def anything() -> Any:
+        return {"a": 1}
+
+    @kp.step
+    def takes(x: Any) -> Any:
+        return x
+
+    @kp.pipeline
+    def loose() -> object:
+        return takes(anything())
+
+    assert run_pipeline(loose, client, project="pipes").value("takes") == {"a": 1}

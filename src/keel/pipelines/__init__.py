@@ -12,6 +12,8 @@ The map:
 - ``run``: the driver (cache, executors, artifact store, tracking, lineage);
   ``executors``: in-process and a forked process pool.
 - ``shell``: shell steps with declared files; ``lock``: the ``keel.lock`` file for git.
+- ``gates`` (``from keel.pipelines import gates``): built-in steps that register,
+  promote and validate data; a failed gate stops the pipeline.
 - ``load``: a pipeline from ``FILE.py:NAME``.
 - :func:`log_metric` / :func:`log_metrics` (``steplog``): metrics a step logs to its child run.
 - ``service``: the operations that record pipeline runs and the step cache.

@@ -80,7 +80,7 @@ def check_types(nodes: Mapping[str, Node]) -> None:
         for arg, producer in node.inputs.items():
             wanted = node.step.hints.get(arg)
             given = nodes[producer].step.returns
-            if wanted is None or given is inspect.Parameter.empty:
+            if wanted is None or wanted is Any or given is inspect.Parameter.empty or given is Any:
                 continue
             want_cls, give_cls = _plain(wanted), _plain(given)
             if want_cls is None or give_cls is None or want_cls is object:
@@ -128,7 +128,7 @@ def order(nodes: Mapping[str, Node]) -> list[str]:
 def check_output(node: Node, value: Any) -> None:
     """A step's result against its declared return type; raises InvalidInput naming the step."""
     declared = node.step.returns
-    if declared is inspect.Parameter.empty or (declared is None and value is None):
+    if declared is inspect.Parameter.empty or declared is Any or (declared is None and value is None):
         return
     cls = declared if isinstance(declared, type) else None
     if cls is not None:

@@ -34,6 +34,7 @@ from keel.pipelines.check import check_output
 from keel.pipelines.define import Node
 from keel.pipelines.encode import decode, encode
 from keel.pipelines.executors import Outcome, make_executor
+from keel.pipelines.gates import GateContext, GateStep
 from keel.pipelines.lock import locked_keys, read_lock, write_lock
 from keel.pipelines.pipeline import Pipeline, Plan
 from keel.pipelines.schemas import StepPlan, StepUpdate
@@ -198,7 +199,8 @@ class _Driver:
         digests.update({f"file:{path}": d for path, d in input_digests(node).items()})
         res.inputs = digests
         res.cache_key = cache_key(node, self.code(node), digests)
-        if not self.no_cache and node.name not in self.rerun:
+        gate = node.step if isinstance(node.step, GateStep) else None
+        if not self.no_cache and node.name not in self.rerun and (gate is None or gate.cacheable):
             hit = self.cached_entry(res.cache_key)
             if hit is not None:
                 res.digest, res.format, res.source_run_id = hit
@@ -225,7 +227,34 @@ class _Driver:
         for arg, src in node.inputs.items():
             kwargs[arg] = self.value_of(src)
         self.started[node.name] = time.perf_counter()
+        if gate is not None:  # gates act through this process's client, never in a worker
+            self.done.put((node.name, self.run_gate(node, gate, run.id, kwargs)))
+            return
         executor.submit(node.name, kwargs, lambda name, outcome: self.done.put((name, outcome)))
+
+    def run_gate(self, node: Node, gate: GateStep, run_id: str, kwargs: dict[str, Any]) -> Outcome:
+        producers: dict[str, tuple[str | None, dict[str, float]]] = {}
+        for arg, src in node.inputs.items():
+            made = self.results[src]
+            source = made.run_id or made.source_run_id
+            metrics = made.metrics or (
+                {k: float(v) for k, v in self.client.runs.get(source).metrics.items()} if source else {}
+            )
+            producers[arg] = (source, metrics)
+        ctx = GateContext(
+            client=self.client,
+            project=self.project,
+            pipeline=self.plan.pipeline,
+            pipeline_run_id=self.pipeline_run_id,
+            run_id=run_id,
+            producers=producers,
+        )
+        try:
+            return "ok", (gate.run_gate(ctx, kwargs), [])
+        except KeelError as exc:
+            return "error", (exc.message, "")
+        except Exception as exc:
+            return "error", (f"{type(exc).__name__}: {exc}", "")
 
     def finish_step(self, node: Node, outcome: Outcome) -> None:
         res = self.results[node.name]
