@@ -120,8 +120,9 @@ def test_every_digest_the_pattern_allows_is_a_digest(text: str) -> None:
         (c.ArtifactPath, "../x", "must be relative"),
         (c.ArtifactPath, "/etc/passwd", "must be relative"),
         (c.Reference, "run", "not a reference"),
-        (c.non_negative("grace_s"), -1.0, "grace_s must not be negative, got -1.0"),
-        (c.bounded("depth", 1, 50), 51, "depth must be between 1 and 50, got 51"),
+        (c.GraceSeconds, -1.0, "grace_s must not be negative, got -1.0"),
+        (c.LineageDepth, 51, "depth must be between 1 and 50, got 51"),
+        (c.DiffExamples, -1, "examples must be between 0 and 100, got -1"),
     ],
 )
 def test_each_type_refuses_in_the_capabilitys_words(tp: Any, value: Any, wording: str) -> None:

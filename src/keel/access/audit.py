@@ -10,6 +10,7 @@ from keel.access.schemas import AuditEvent
 from keel.auth.durations import parse_duration
 from keel.auth.models import AuditEventRow
 from keel.context import Service
+from keel.core.constraints import Duration, Limit, PageToken
 from keel.core.operations import Action, operation, project_from
 from keel.core.paging import DEFAULT_PAGE_SIZE, Page, check_page_size, encode_token, token_position
 from keel.core.timeutil import utcnow
@@ -37,11 +38,11 @@ class AuditService(Service):
     def ls(
         self,
         project: str | None = None,
-        since: str | None = None,
+        since: Duration | None = None,
         actor: str | None = None,
         action: str | None = None,
-        limit: int = DEFAULT_PAGE_SIZE,
-        page_token: str | None = None,
+        limit: Limit = DEFAULT_PAGE_SIZE,
+        page_token: PageToken | None = None,
     ) -> Page[AuditEvent]:
         """List audit events, newest first: one project's (its admins) or all (global admins).
 

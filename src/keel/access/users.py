@@ -14,6 +14,7 @@ from keel.auth import audit
 from keel.auth.issue import issue_token
 from keel.auth.models import UserRow
 from keel.context import Service
+from keel.core.constraints import Email, Limit, PageToken
 from keel.core.errors import AlreadyExists, Conflict, InvalidInput
 from keel.core.ids import new_id
 from keel.core.operations import GLOBAL, Action, current_caller, operation
@@ -45,7 +46,7 @@ class UserService(Service):
     def add(
         self,
         name: UserName,
-        email: str | None = None,
+        email: Email | None = None,
         admin: bool = False,
         can_create_projects: bool = False,
     ) -> NewUser:
@@ -84,7 +85,7 @@ class UserService(Service):
         return NewUser(user=user_schema(row), token=token_schema(token, name), secret=secret)
 
     @operation("GET", "/api/v1/users", action=Action.GLOBAL_ADMIN, project=GLOBAL)
-    def ls(self, limit: int = DEFAULT_PAGE_SIZE, page_token: str | None = None) -> Page[User]:
+    def ls(self, limit: Limit = DEFAULT_PAGE_SIZE, page_token: PageToken | None = None) -> Page[User]:
         """List users by name, a page at a time."""
         check_page_size(limit)
         query = select(UserRow).order_by(UserRow.name).limit(limit + 1)
@@ -107,7 +108,7 @@ class UserService(Service):
     def edit(
         self,
         name: str,
-        email: str | None = None,
+        email: Email | None = None,
         admin: bool | None = None,
         can_create_projects: bool | None = None,
         disabled: bool | None = None,

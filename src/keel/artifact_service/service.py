@@ -36,6 +36,7 @@ from keel.artifacts.references import (
 from keel.artifacts.store import ArtifactStore
 from keel.artifacts.tree import decode_tree
 from keel.context import Service
+from keel.core.constraints import Digest, GraceSeconds, Limit, PageToken
 from keel.core.errors import CorruptObject, InvalidInput, NotFound
 from keel.core.operations import GLOBAL, Action, ByteStream, operation, project_from
 from keel.core.paging import DEFAULT_PAGE_SIZE, Page, check_page_size, encode_token, token_position
@@ -151,7 +152,7 @@ class ArtifactService(Service):
     @operation(
         "POST", _PREFIX + "/artifacts", action=Action.WRITE, project=project_from("project"), status_code=201
     )
-    def upload(self, project: str, data: ByteStream, tree: str | None = None) -> ObjectInfo:
+    def upload(self, project: str, data: ByteStream, tree: Digest | None = None) -> ObjectInfo:
         """Store the request body as an object and reference it from the project.
 
         A tree manifest is accepted only if every object it names is already
@@ -176,7 +177,7 @@ class ArtifactService(Service):
         return info
 
     @operation("GET", _PREFIX + "/artifacts/{digest}", action=Action.READ, project=project_from("project"))
-    def download(self, project: str, digest: str) -> ByteStream:
+    def download(self, project: str, digest: Digest) -> ByteStream:
         """Stream an object's bytes, verified against its digest.
 
         An object up to :data:`VERIFY_FIRST` bytes is verified before a byte is
@@ -199,7 +200,7 @@ class ArtifactService(Service):
     @operation(
         "GET", _PREFIX + "/artifacts/{digest}/stat", action=Action.READ, project=project_from("project")
     )
-    def stat(self, project: str, digest: str, verify: bool = False) -> ArtifactStat:
+    def stat(self, project: str, digest: Digest, verify: bool = False) -> ArtifactStat:
         """An object's size and whether it is a tree; with ``verify``, whether its bytes are intact (a full read).
 
         A corrupt object found so is set aside, so putting the intact file again repairs it.
@@ -217,7 +218,7 @@ class ArtifactService(Service):
         return stat.model_copy(update={"intact": intact})
 
     @operation("POST", _PREFIX + "/artifacts/exists", action=Action.READ, project=project_from("project"))
-    def exists(self, project: str, digests: list[str]) -> list[str]:
+    def exists(self, project: str, digests: list[Digest]) -> list[str]:
         """Which of ``digests`` the project can read already (so a client skips uploading them)."""
         wanted = check_digests(digests)
         if len(wanted) > 10_000:
@@ -227,14 +228,14 @@ class ArtifactService(Service):
         return sorted(self.artifacts.exists(sorted(readable)))
 
     @operation("GET", _PREFIX + "/trees/{digest}", action=Action.READ, project=project_from("project"))
-    def ls_tree(self, project: str, digest: str) -> list[TreeEntry]:
+    def ls_tree(self, project: str, digest: Digest) -> list[TreeEntry]:
         """The files of a tree: path, digest, size and mode, sorted by path."""
         self._require_visible(project, digest)
         return self.artifacts.read_tree(digest)
 
     @operation("GET", _PREFIX + "/artifacts", action=Action.READ, project=project_from("project"))
     def refs(
-        self, project: str, limit: int = DEFAULT_PAGE_SIZE, page_token: str | None = None
+        self, project: str, limit: Limit = DEFAULT_PAGE_SIZE, page_token: PageToken | None = None
     ) -> Page[StoredRef]:
         """The objects the project references (by digest), a page at a time."""
         check_page_size(limit)
@@ -257,7 +258,7 @@ class ArtifactService(Service):
         project=project_from("project"),
         status_code=204,
     )
-    def remove(self, project: str, digest: str) -> None:
+    def remove(self, project: str, digest: Digest) -> None:
         """Drop the project's reference to an object; gc reclaims it once nothing else references it."""
         check_digest(digest)
         project_id = self._project_id(project)
@@ -269,7 +270,7 @@ class ArtifactService(Service):
             )
 
     @operation("POST", "/api/v1/artifacts/gc", action=Action.GLOBAL_ADMIN, project=GLOBAL)
-    def gc(self, grace_s: float = DEFAULT_GRACE_S, dry_run: bool = False) -> GcReport:
+    def gc(self, grace_s: GraceSeconds = DEFAULT_GRACE_S, dry_run: bool = False) -> GcReport:
         """Delete objects that no reference reaches and that are older than the grace period."""
         if grace_s < 0:
             raise InvalidInput(f"grace_s must not be negative, got {grace_s}")

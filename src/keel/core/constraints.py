@@ -48,26 +48,40 @@ from keel.core.paging import MAX_PAGE_SIZE
 from keel.core.refs import KINDS
 
 __all__ = [
+    "KEY_PATTERN",
+    "KPI_PATTERN",
+    "POINT_KEYS",
     "AliasName",
     "ArtifactPath",
     "DatasetRef",
+    "DiffExamples",
     "Digest",
     "Duration",
     "Email",
     "EndStatus",
+    "EnergyKwh",
+    "GraceSeconds",
+    "HourlyPrice",
     "KeyName",
     "KpiSpec",
     "KpiText",
     "Limit",
+    "LineageDepth",
+    "MetricKey",
     "PageToken",
+    "ParamKey",
     "Percent",
+    "PointKey",
     "ProjectName",
     "Reference",
+    "Relation",
     "RunInput",
+    "RunName",
     "Since1970",
-    "bounded",
+    "TagKey",
+    "VersionRef",
+    "between",
     "int_up_to",
-    "non_negative",
     "worded",
 ]
 
@@ -108,14 +122,10 @@ def worded(message: Callable[[Any], str]) -> WrapValidator:
     return WrapValidator(reword)
 
 
-def bounded(what: str, low: float, high: float, *, kind: type[int] | type[float] = int) -> Any:
-    """A number from ``low`` to ``high`` (inclusive), refused as "``what`` must be between ..."."""
-    return Annotated[
-        kind,
-        Ge(low),
-        Le(high),
-        worded(lambda v: f"{what} must be between {low:g} and {high:g}, got {_shown(v)}"),
-    ]
+def between(what: str, low: float, high: float) -> WrapValidator:
+    """Word a number outside ``low``..``high`` as "``what`` must be between ...": pair it with the
+    ``Ge(low), Le(high)`` that state the range (``Annotated[int, Ge(1), Le(50), between(...)]``)."""
+    return worded(lambda v: f"{what} must be between {low:g} and {high:g}, got {_shown(v)}")
 
 
 def int_up_to(high: int) -> str:
@@ -148,7 +158,7 @@ Limit = Annotated[
 #: decodes to can only be checked by decoding it: a well-formed but foreign token stays a 422.
 PageToken = Annotated[
     str,
-    StringConstraints(pattern=r"^[A-Za-z0-9_\-]*$", max_length=4096),
+    StringConstraints(pattern=r"^[A-Za-z0-9_\-]*$", max_length=32768),
     worded(lambda v: "page token is not valid; start again without it"),
 ]
 
@@ -167,12 +177,45 @@ AliasName = Annotated[
         )
     ),
 ]
-#: A metric, param or tag key, or a lineage relation: 1-250 letters, digits or ``_./ -``.
-KeyName = Annotated[
-    str,
-    StringConstraints(pattern=r"^[A-Za-z0-9_./ \-]{1,250}$"),
-    worded(lambda v: f"key {_shown(v)} must be 1 to 250 letters, digits and '_./ -'"),
-]
+#: What a metric, param or tag key, a run's name or a lineage relation may be (``keel.tracking``).
+KEY_PATTERN: Final = r"^[A-Za-z0-9_./ \-]{1,250}$"
+_KEY_RULE: Final = StringConstraints(pattern=KEY_PATTERN)
+
+
+def _key_words(what: str) -> WrapValidator:
+    return worded(lambda v: f"{what} {_shown(v)} must be 1 to 250 letters, digits and '_./ -'")
+
+
+#: A key of any kind.
+KeyName = Annotated[str, _KEY_RULE, _key_words("key")]
+MetricKey = Annotated[str, _KEY_RULE, _key_words("metric key")]
+ParamKey = Annotated[str, _KEY_RULE, _key_words("param key")]
+TagKey = Annotated[str, _KEY_RULE, _key_words("tag key")]
+RunName = Annotated[str, _KEY_RULE, _key_words("run name")]
+Relation = Annotated[str, _KEY_RULE, _key_words("relation")]
+#: A metric key in a batch's points: the same rule, checked without a Python call per point (a
+#: batch carries up to 100,000); :data:`POINT_KEYS` on the list words a refusal.
+PointKey = Annotated[str, _KEY_RULE]
+
+
+def _reword_point_keys(value: Any, handler: Callable[[Any], Any]) -> Any:
+    try:
+        return handler(value)
+    except ValidationError as exc:
+        errors = exc.errors()
+        if not all(e["type"] == "string_pattern_mismatch" for e in errors):
+            raise
+        where = "; ".join(
+            f"{'.'.join(map(str, e['loc']))}: metric key {_shown(e['input'])} must be 1 to 250 letters, "
+            "digits and '_./ -'"
+            for e in errors[:5]
+        )
+        raise PydanticCustomError("keel_rule", where) from None
+
+
+#: On a list of points whose keys are :data:`PointKey`: one Python call per batch, and only a
+#: refusal pays for the wording.
+POINT_KEYS: Final = WrapValidator(_reword_point_keys)
 
 # ---- content addresses and references -------------------------------------------------------
 
@@ -190,6 +233,12 @@ Reference = Annotated[
     StringConstraints(pattern=rf"^(?:artifact:[0-9a-f]{{64}}|(?:{_KINDS}):[A-Za-z0-9._@/\-]{{1,200}})$"),
     worded(lambda v: f"not a reference: {_shown(v)} (write kind:<id>, e.g. run:01J2...)"),
 ]
+#: A dataset version's reference (a version's parents).
+VersionRef = Annotated[
+    str,
+    StringConstraints(pattern=r"^dataset_version:[A-Za-z0-9._@/\-]{1,200}$"),
+    worded(lambda v: f"parents must be dataset_version:<id> references, got {_shown(v)}"),
+]
 #: A dataset address ``[project/]name[@selector]``.
 _ADDRESS: Final = (
     r"(?:[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}/)?[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}@[A-Za-z0-9_.\-]{1,100}"
@@ -204,7 +253,13 @@ RunInput = Annotated[
             rf"(?:{_KINDS}):[A-Za-z0-9._@/\-]{{1,200}}|{_ADDRESS})$"
         )
     ),
-    worded(lambda v: f"not a run input: {_shown(v)} (a digest, kind:<id>, or a dataset address name@v3)"),
+    worded(
+        lambda v: (
+            f"not a dataset address: {_shown(v)} (write name@v3, name@latest or project/name@v3)"
+            if isinstance(v, str) and "@" in v and ":" not in v
+            else f"not a reference: {_shown(v)} (a digest, kind:<id>, or a dataset address name@v3)"
+        )
+    ),
 ]
 
 # ---- paths ----------------------------------------------------------------------------------
@@ -261,11 +316,20 @@ Since1970 = Annotated[
 ]
 
 
-def non_negative(what: str) -> Any:
-    """A number of seconds (a grace period) that cannot be negative, refused naming ``what``."""
-    return Annotated[float, Ge(0), worded(lambda v: f"{what} must not be negative, got {_shown(v)}")]
-
-
+#: How long unreferenced objects are kept before garbage collection may remove them.
+GraceSeconds = Annotated[float, Ge(0), worded(lambda v: f"grace_s must not be negative, got {_shown(v)}")]
+#: How many example rows a dataset diff shows.
+DiffExamples = Annotated[int, Ge(0), Le(100), between("examples", 0, 100)]
+#: How many edges a lineage walk follows.
+LineageDepth = Annotated[int, Ge(1), Le(50), between("depth", 1, 50)]
+#: A GPU's energy use (kWh) and an hourly price: finite, from zero to far above any real figure,
+#: small enough that a project's sum never overflows (``keel.tracking.values``).
+EnergyKwh = Annotated[
+    float, Ge(0), Le(1e9), worded(lambda v: f"energy_kwh must be a number from 0 to 1e+09, got {_shown(v)}")
+]
+HourlyPrice = Annotated[
+    float, Ge(0), Le(1e6), worded(lambda v: f"hourly_price must be a number from 0 to 1e+06, got {_shown(v)}")
+]
 #: A share in percent.
 Percent = Annotated[
     int,

@@ -30,7 +30,7 @@ import typing
 from typing import Annotated, Any, Final, Union, get_args, get_origin
 
 from annotated_types import Ge, Gt, Le, Lt
-from pydantic import AfterValidator, BaseModel
+from pydantic import AfterValidator, BaseModel, Discriminator
 
 INT64_MIN: Final = -(2**63)
 INT64_MAX: Final = 2**63 - 1
@@ -98,6 +98,8 @@ def edge_checked(tp: Any) -> Any:
             return Annotated[(int, *meta, Ge(INT64_MIN), Le(INT64_MAX))]
         if base in (str, int):
             return tp
+        if any(isinstance(m, Discriminator) for m in meta):  # a tagged union: check its value whole
+            return Annotated[tp, _CHECKED_UNION]
         return Annotated[(edge_checked(base), *meta)]
     if origin is None or not args or origin is typing.Literal:
         return tp

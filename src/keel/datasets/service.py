@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from keel.artifact_service.visibility import visible
 from keel.artifacts.references import add_refs, record_tree, remove_refs
 from keel.context import Service
+from keel.core.constraints import DiffExamples, Limit, LineageDepth, PageToken, VersionRef
 from keel.core.errors import Conflict, InvalidInput, NotFound
 from keel.core.ids import new_id
 from keel.core.operations import Action, current_caller, operation, project_from
@@ -69,7 +70,7 @@ class DataService(Service):
         content: NewVersion,
         message: str = "",
         description: str = "",
-        parents: list[str] | None = None,
+        parents: list[VersionRef] | None = None,
     ) -> AddResult:
         """Record a version whose objects are in the store; identical content to the latest makes none.
 
@@ -259,8 +260,8 @@ class DataService(Service):
     def ls(
         self,
         project: str,
-        limit: int = DEFAULT_PAGE_SIZE,
-        page_token: str | None = None,
+        limit: Limit = DEFAULT_PAGE_SIZE,
+        page_token: PageToken | None = None,
         deleted: bool = False,
     ) -> Page[Dataset]:
         """List a project's datasets by name, a page at a time (removed ones with ``deleted``)."""
@@ -295,7 +296,7 @@ class DataService(Service):
 
     @operation("GET", _BASE + "/{name}/versions", action=Action.READ, project=project_from("project"))
     def log(
-        self, project: str, name: str, limit: int = DEFAULT_PAGE_SIZE, page_token: str | None = None
+        self, project: str, name: str, limit: Limit = DEFAULT_PAGE_SIZE, page_token: PageToken | None = None
     ) -> Page[DatasetVersion]:
         """A dataset's versions, newest first, a page at a time."""
         check_page_size(limit)
@@ -387,7 +388,7 @@ class DataService(Service):
         after: str = "latest",
         after_dataset: str | None = None,
         key: list[str] | None = None,
-        examples: int = 5,
+        examples: DiffExamples = 5,
     ) -> VersionDiff:
         """Compare two versions: files, schema, row counts, column statistics; rows too with ``key``."""
         if not 0 <= examples <= 100:
@@ -404,7 +405,9 @@ class DataService(Service):
         action=Action.READ,
         project=project_from("project"),
     )
-    def lineage(self, project: str, name: str, version: str = "latest", depth: int = 5) -> LineageView:
+    def lineage(
+        self, project: str, name: str, version: str = "latest", depth: LineageDepth = 5
+    ) -> LineageView:
         """What a version came from and what used it (runs, later models and deployments), both ways."""
         if not 1 <= depth <= 50:
             raise InvalidInput(f"depth must be between 1 and 50, got {depth}")

@@ -9,9 +9,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from keel.context import Service
+from keel.core.constraints import KpiSpec, Limit, PageToken
 from keel.core.errors import AlreadyExists, InvalidInput, NotFound
 from keel.core.ids import new_id
-from keel.core.kpi import KPI, KPIReport, KPISpec, Stage, as_kpis, evaluate_kpis
+from keel.core.kpi import KPI, KPIReport, Stage, as_kpis, evaluate_kpis
 from keel.core.operations import GLOBAL, Action, current_caller, operation, project_from
 from keel.core.paging import DEFAULT_PAGE_SIZE, Page, check_page_size, encode_token, token_position
 from keel.core.timeutil import utcnow
@@ -79,7 +80,7 @@ class ProjectService(Service):
         name: ProjectName,
         description: str = "",
         objectives: list[str] | None = None,
-        kpis: Sequence[KPISpec] | None = None,
+        kpis: Sequence[KpiSpec] | None = None,
     ) -> Project:
         """Create a project; its creator becomes its owner."""
         parsed = as_kpis(kpis or [])
@@ -107,7 +108,7 @@ class ProjectService(Service):
         return _to_schema(row)
 
     @operation("GET", "/api/v1/projects", action=Action.AUTHENTICATED, project=GLOBAL)
-    def ls(self, limit: int = DEFAULT_PAGE_SIZE, page_token: str | None = None) -> Page[Project]:
+    def ls(self, limit: Limit = DEFAULT_PAGE_SIZE, page_token: PageToken | None = None) -> Page[Project]:
         """List projects by name, a page at a time."""
         check_page_size(limit)
         query = select(ProjectRow).order_by(ProjectRow.name).limit(limit + 1)
@@ -135,7 +136,7 @@ class ProjectService(Service):
         name: str,
         description: str | None = None,
         objectives: list[str] | None = None,
-        kpis: Sequence[KPISpec] | None = None,
+        kpis: Sequence[KpiSpec] | None = None,
         remove_kpis: list[str] | None = None,
     ) -> Project:
         """Change a project: a KPI replaces the one with the same metric, group, slice and stage.

@@ -35,6 +35,31 @@ def _no_auth(request: Request, op: Operation | None) -> Caller:
     return Caller(name=caller.name, is_admin=True, can_create_projects=True, address=host)
 
 
+def exact_integer_bounds(node: Any) -> Any:
+    """Integer bounds as the integers the server enforces (in place; returns ``node``).
+
+    FastAPI's OpenAPI model holds ``minimum``/``maximum`` as floats, so the
+    64-bit bound ``2**63 - 1`` came out as ``9.223372036854776e+18`` (2**63):
+    the spec promised one value the server refuses. Keel bounds every integer
+    to 64 bits (``keel.core.edge``), so a rounded bound is clamped back into
+    that range.
+    """
+    from keel.core.edge import INT64_MAX, INT64_MIN
+
+    if isinstance(node, dict):
+        if node.get("type") == "integer":
+            for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+                value = node.get(key)
+                if isinstance(value, float) and value.is_integer():
+                    node[key] = min(max(int(value), INT64_MIN), INT64_MAX)
+        for item in node.values():
+            exact_integer_bounds(item)
+    elif isinstance(node, list):
+        for item in node:
+            exact_integer_bounds(item)
+    return node
+
+
 def create_app(
     ctx: Context,
     *,
@@ -115,6 +140,7 @@ def create_app(
         spec = describe()
         schemes = spec.setdefault("components", {}).setdefault("securitySchemes", {})
         schemes[BEARER] = {"type": "http", "scheme": "bearer", "description": "A Keel API token."}
+        exact_integer_bounds(spec)
         return spec
 
     app.openapi = openapi  # type: ignore[method-assign]
