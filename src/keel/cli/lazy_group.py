@@ -33,6 +33,7 @@ GROUPS: dict[str, str] = {
     "deploy": "keel.cli.deploy_cmd",
     "serve": "keel.cli.serve_cmd",
     "predictions": "keel.cli.predictions_cmd",
+    "monitor": "keel.cli.monitor_cmd",
 }
 
 

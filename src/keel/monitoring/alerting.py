@@ -184,11 +184,12 @@ class AlertOperations(Service):
         """The project's alert events, newest first (of one monitor, or in one state, when asked)."""
         with self.store.read() as session:
             project_id = find_project(session, project).id
-            names = dict(
-                session.execute(
+            names = {
+                row.id: row.name
+                for row in session.execute(
                     select(MonitorRow.id, MonitorRow.name).where(MonitorRow.project_id == project_id)
-                ).tuples()
-            )
+                )
+            }
             query = select(AlertEventRow).where(AlertEventRow.project_id == project_id)
             if monitor is not None:
                 query = query.where(

@@ -12,8 +12,6 @@ events are operations of this service too (:class:`AlertOperations`).
 from __future__ import annotations
 
 import json
-import threading
-from collections import OrderedDict
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -31,16 +29,12 @@ from keel.datasets.service import DataService
 from keel.lineage import add_edges
 from keel.monitoring.alerting import AlertOperations, events_of_evaluation, run_rules
 from keel.monitoring.evaluate import (
-    LABEL,
-    PREDICTION,
     build_monitor_reference,
-    figures,
     from_batch,
     from_prediction_log,
-    judge,
-    live_kpis,
 )
 from keel.monitoring.models import EvaluationRow, MonitorRow
+from keel.monitoring.record import judge_and_store, remember
 from keel.monitoring.schemas import (
     Correction,
     EvaluationSummary,
@@ -51,9 +45,9 @@ from keel.monitoring.schemas import (
     MonitorReport,
 )
 from keel.monitoring.window import parse_duration
-from keel.projects.service import ProjectService, find_project
+from keel.projects.service import find_project
 from keel.stats.drift import check_tests
-from keel.stats.drift_reference import ColumnReference, decode_reference, default_kind, encode_reference
+from keel.stats.drift_reference import default_kind, encode_reference
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -63,9 +57,6 @@ if TYPE_CHECKING:
 
 BASE = "/api/v1/projects/{project}/monitors"
 _ONE = BASE + "/{name}"
-_CACHE_SIZE = 8
-_cache: OrderedDict[str, dict[str, ColumnReference]] = OrderedDict()
-_cache_lock = threading.Lock()
 
 
 def monitor_schema(row: MonitorRow, project: str) -> Monitor:
@@ -193,7 +184,7 @@ class MonitorService(AlertOperations):
         blob = encode_reference(refs)
         digest = self.ctx.artifacts.put_bytes(blob)
         self.ctx.artifacts.sync()
-        _remember(digest, refs)
+        remember(digest, refs)
         now = utcnow()
         settings: dict[str, Any] = {
             "features": features,
@@ -427,70 +418,11 @@ class MonitorService(AlertOperations):
         until: datetime | None = None,
         infra: InfraFigures | None = None,
     ) -> MonitorReport:
-        refs = self._references(monitor.reference_digest)
-        drift, prediction, label, notes = judge(refs, batch, monitor)
-        kpis = None
-        if LABEL in refs and PREDICTION in batch.column_names and LABEL in batch.column_names:
-            kpis = live_kpis(batch, ProjectService(self.ctx).get(project).kpis)
-        found = figures(drift, prediction, label, kpis, infra)
-        report = MonitorReport(
-            id=new_id(),
-            project=project,
-            monitor=monitor.name,
-            source=source,
-            window_start=since,
-            window_end=until,
-            rows=batch.num_rows,
-            drifted=bool(drift.drifted) or bool(prediction and prediction.drifted),
-            drift_share=drift.share,
-            figures=found,
-            report_digest="0" * 64,
-            created_by=current_caller().name,
-            created_at=utcnow(),
-            reference_address=monitor.reference_address,
-            drift=drift,
-            prediction=prediction,
-            label=label,
-            kpis=kpis,
-            infra=infra,
-            notes=notes,
+        report = judge_and_store(
+            self.ctx, project, monitor, batch, source, since=since, until=until, infra=infra
         )
-        body = report.model_dump_json(exclude={"report_digest", "alerts"}).encode()
-        report.report_digest = self.ctx.artifacts.put_bytes(body)
-        self.ctx.artifacts.sync()
-        with self.store.write() as session:
-            project_id = find_project(session, project).id
-            session.add(
-                EvaluationRow(
-                    id=report.id,
-                    monitor_id=monitor.id,
-                    project_id=project_id,
-                    source=source,
-                    window_start=since,
-                    window_end=until,
-                    rows=report.rows,
-                    drifted=report.drifted,
-                    drift_share=report.drift_share,
-                    figures=found,
-                    report_digest=report.report_digest,
-                    created_by=report.created_by,
-                    created_at=report.created_at,
-                )
-            )
-            add_refs(session, [(report.report_digest, report.ref)], project_id=project_id)
-            add_edges(session, [(report.ref, "evaluates", monitor.ref)])
         report.alerts = run_rules(self, project, monitor, report)
         return report
-
-    def _references(self, digest: str) -> dict[str, ColumnReference]:
-        with _cache_lock:
-            found = _cache.get(digest)
-            if found is not None:
-                _cache.move_to_end(digest)
-                return found
-        refs = decode_reference(self.ctx.artifacts.read_bytes(digest))
-        _remember(digest, refs)
-        return refs
 
     def _table(self, version: DatasetVersion) -> pa.Table:
         """A table version's rows, read from its Parquet parts."""
@@ -528,11 +460,3 @@ class MonitorService(AlertOperations):
         settings = DeploymentService(self.ctx).get(project, monitor.deployment).settings
         value = settings.get("replicas")
         return int(value) if isinstance(value, int) else None
-
-
-def _remember(digest: str, refs: dict[str, ColumnReference]) -> None:
-    with _cache_lock:
-        _cache[digest] = refs
-        _cache.move_to_end(digest)
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
