@@ -17,6 +17,7 @@ from keel.auth.durations import parse_duration
 from keel.auth.issue import issue_token
 from keel.auth.models import TokenRow, UserRow
 from keel.context import Service
+from keel.core.constraints import Duration
 from keel.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from keel.core.operations import GLOBAL, Action, Caller, current_caller, operation
 from keel.core.timeutil import utcnow
@@ -43,7 +44,7 @@ class TokenService(Service):
         self,
         name: TokenName | None = None,
         user: UserName | None = None,
-        expires: str | None = None,
+        expires: Duration | None = None,
         scope: Scope | None = None,
         deployment: str | None = None,
     ) -> IssuedToken:

@@ -15,6 +15,7 @@ import posixpath
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from keel.core.constraints import ArtifactPath
 from keel.core.errors import InvalidInput, NotFound
 from keel.core.operations import GLOBAL, Action, ByteStream, operation
 from keel.core.timeutil import utcnow
@@ -60,7 +61,7 @@ class RunArtifactOps(RunGuard):
     """The artifact operations of the runs service."""
 
     @operation("PUT", "/api/v1/runs/{run_id}/artifacts", action=Action.AUTHENTICATED, project=GLOBAL)
-    def upload_artifact(self, run_id: str, path: str, body: ByteStream) -> RunArtifact:
+    def upload_artifact(self, run_id: str, path: ArtifactPath, body: ByteStream) -> RunArtifact:
         """Store a file as an artifact of a run (the body is the file's bytes, streamed)."""
         path = clean_path(path)
         with self.store.read() as session:
@@ -91,7 +92,7 @@ class RunArtifactOps(RunGuard):
             ]
 
     @operation("GET", "/api/v1/runs/{run_id}/artifacts/file", action=Action.AUTHENTICATED, project=GLOBAL)
-    def download_artifact(self, run_id: str, path: str) -> ByteStream:
+    def download_artifact(self, run_id: str, path: ArtifactPath) -> ByteStream:
         """The bytes of one artifact of a run, streamed and verified against its digest."""
         path = clean_path(path)
         with self.store.read() as session:

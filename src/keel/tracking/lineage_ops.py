@@ -11,10 +11,13 @@ walking no further than what it can read. Each reference comes with a label
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Annotated
 
+from annotated_types import Len
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
+from keel.core.constraints import Relation, RunInput
 from keel.core.errors import InvalidInput, NotFound
 from keel.core.operations import GLOBAL, Action, operation
 from keel.lineage import Edge, add_edges, downstream, upstream
@@ -74,7 +77,9 @@ class RunLineageOps(RunGuard):
     """The lineage operations of the runs service."""
 
     @operation("POST", "/api/v1/runs/{run_id}/inputs", action=Action.AUTHENTICATED, project=GLOBAL)
-    def use(self, run_id: str, refs: list[str], relation: str = "used") -> list[Edge]:
+    def use(
+        self, run_id: str, refs: Annotated[list[RunInput], Len(1, MAX_INPUTS)], relation: Relation = "used"
+    ) -> list[Edge]:
         """Record what a run used: a dataset address (``name@v2``), ``dataset_version:<id>``, ``run:<id>``, or an artifact digest.
 
         Addresses resolve in the run's project (``other/name@golden`` names

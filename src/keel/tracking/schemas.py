@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, Field, field_serializer
 
+from keel.core.constraints import PointKey
 from keel.core.kpi import KPIReport
 from keel.tracking.values import Int64, Number, json_safe
 
@@ -14,7 +15,7 @@ RunStatus = Literal["RUNNING", "FINISHED", "FAILED", "KILLED"]
 END_STATUSES: tuple[str, ...] = ("FINISHED", "FAILED", "KILLED")
 
 #: One metric point as it travels in a batch: (key, value, step, timestamp in Unix ms).
-PointTuple = tuple[str, Number, Int64, Int64]
+PointTuple = tuple[PointKey, Number, Int64, Int64]
 #: One key's points as columns: ([steps], [timestamps in Unix ms], [values]).
 SeriesColumns = tuple[list[Int64], list[Int64], list[Number]]
 #: A logging client's id, as it names its batches (the SDK sends 32 hex digits).

@@ -14,10 +14,25 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any, get_args
 
 from sqlalchemy.orm import Session
 
+from keel.core.constraints import (
+    POINT_KEYS,
+    ArtifactPath,
+    Digest,
+    EndStatus,
+    EnergyKwh,
+    HourlyPrice,
+    Limit,
+    MetricKey,
+    PageToken,
+    ParamKey,
+    RunName,
+    Since1970,
+    TagKey,
+)
 from keel.core.errors import Conflict, InvalidInput, NotFound
 from keel.core.ids import new_id
 from keel.core.kpi import KPI, evaluate_kpis
@@ -47,7 +62,6 @@ from keel.tracking.schemas import (
     MetricPoint,
     PointTuple,
     RunRecord,
-    RunStatus,
     RunSummary,
     SeriesColumns,
 )
@@ -104,14 +118,14 @@ class RunService(RunLineageOps, RunArtifactOps):
     def create(
         self,
         project: str,
-        name: str | None = None,
-        params: dict[str, ParamValue] | None = None,
-        tags: dict[str, str] | None = None,
+        name: RunName | None = None,
+        params: dict[ParamKey, ParamValue] | None = None,
+        tags: dict[TagKey, str] | None = None,
         parent_id: str | None = None,
         environment: dict[str, Any] | None = None,
-        hourly_price: float | None = None,
-        start_time: datetime | None = None,
-        artifacts: dict[str, str] | None = None,
+        hourly_price: HourlyPrice | None = None,
+        start_time: Since1970 | None = None,
+        artifacts: dict[ArtifactPath, Digest] | None = None,
     ) -> RunRecord:
         """Start a run in a project, with its params, tags, captured environment and first artifacts.
 
@@ -183,12 +197,12 @@ class RunService(RunLineageOps, RunArtifactOps):
     def log_batch(
         self,
         run_id: str,
-        metrics: list[PointTuple] | None = None,
-        params: dict[str, ParamValue] | None = None,
-        tags: dict[str, str] | None = None,
+        metrics: Annotated[list[PointTuple], POINT_KEYS] | None = None,
+        params: dict[ParamKey, ParamValue] | None = None,
+        tags: dict[TagKey, str] | None = None,
         client_id: ClientId | None = None,
         seq: Int64 | None = None,
-        series: dict[str, SeriesColumns] | None = None,
+        series: dict[MetricKey, SeriesColumns] | None = None,
     ) -> BatchResult:
         """Store metric points (key, value, step, Unix ms), params and tags in one transaction.
 
@@ -224,16 +238,16 @@ class RunService(RunLineageOps, RunArtifactOps):
     def end(
         self,
         run_id: str,
-        status: RunStatus = "FINISHED",
-        energy_kwh: float | None = None,
-        end_time: datetime | None = None,
+        status: EndStatus = "FINISHED",
+        energy_kwh: EnergyKwh | None = None,
+        end_time: Since1970 | None = None,
     ) -> RunRecord:
         """End a run: duration, cost (duration x hourly price), GPU energy, and the KPI report.
 
         Points logged before the end and still on their way (a spool) are
         accepted after it.
         """
-        if status == "RUNNING":
+        if status not in get_args(EndStatus):  # the input model refuses it; a direct call too
             raise InvalidInput("status to end a run with must be FINISHED, FAILED or KILLED")
         check_amount(energy_kwh, "energy_kwh", MAX_ENERGY_KWH)
         end = _check_time(end_time, "end_time") or utcnow()
@@ -283,7 +297,7 @@ class RunService(RunLineageOps, RunArtifactOps):
             return to_record(session, row)
 
     @operation("GET", "/api/v1/runs/{run_id}/history", action=Action.AUTHENTICATED, project=GLOBAL)
-    def metric_history(self, run_id: str, key: str) -> list[MetricPoint]:
+    def metric_history(self, run_id: str, key: MetricKey) -> list[MetricPoint]:
         """Every point of one metric of a run, by step."""
         check_key(key, "metric key")
         with self.store.read() as session:
@@ -296,8 +310,8 @@ class RunService(RunLineageOps, RunArtifactOps):
         project: str,
         filter: str | None = None,
         order_by: list[str] | None = None,
-        limit: int = DEFAULT_PAGE_SIZE,
-        page_token: str | None = None,
+        limit: Limit = DEFAULT_PAGE_SIZE,
+        page_token: PageToken | None = None,
         include_deleted: bool = False,
     ) -> Page[RunSummary]:
         """Runs of a project matching a filter (``metrics.auc > 0.9 and params.depth = 6``), ordered, a page at a time."""
