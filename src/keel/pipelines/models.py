@@ -1,11 +1,11 @@
-"""The pipelines tables: pipeline runs, their step runs, and the step cache."""
+"""The pipelines tables: pipeline runs, their step runs, the step cache, triggers and their firings."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, String, Text
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from keel.store.base import Base, UTCDateTime
@@ -61,3 +61,44 @@ class StepCacheRow(Base):
     output_format: Mapped[str] = mapped_column(String(20))
     pipeline_run_id: Mapped[str] = mapped_column(String(26))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class TriggerRow(Base):
+    """A pipeline registered as a project's retraining target, and what starts it (``event``)."""
+
+    __tablename__ = "pipeline_triggers"
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    project_id: Mapped[str] = mapped_column(String(26), index=True)
+    target: Mapped[str] = mapped_column(Text)
+    event: Mapped[str] = mapped_column(String(300))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    cooldown_s: Mapped[int] = mapped_column()
+    #: What the worker last saw: the newest data version id, or the last scheduled minute checked.
+    state: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_by_id: Mapped[str | None] = mapped_column(String(26), nullable=True)
+    created_by_admin: Mapped[bool] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class FiringRow(Base):
+    """One firing of a trigger: queued, claimed by one worker under a lease, then done or failed."""
+
+    __tablename__ = "pipeline_firings"
+    __table_args__ = (UniqueConstraint("trigger_id", "dedup_key"),)
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    trigger_id: Mapped[str] = mapped_column(ForeignKey("pipeline_triggers.id"), index=True)
+    project_id: Mapped[str] = mapped_column(String(26), index=True)
+    event: Mapped[str] = mapped_column(String(300))
+    reason: Mapped[str] = mapped_column(Text)
+    dedup_key: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    claimed_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    pipeline_run_id: Mapped[str | None] = mapped_column(String(26), nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

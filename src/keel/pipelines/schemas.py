@@ -77,3 +77,46 @@ class CacheEntry(BaseModel):
     output_format: str
     #: The step run that computed it (None when that record is gone).
     run_id: str | None = None
+
+
+FiringStatus = Literal["PENDING", "CLAIMED", "DONE", "FAILED"]
+
+
+class Trigger(BaseModel):
+    """A pipeline registered as a project's retraining target, and the event that starts it."""
+
+    id: str
+    project: str
+    target: str
+    event: str
+    params: dict[str, Any]
+    cooldown_s: int
+    enabled: bool
+    created_by: str
+    created_at: datetime
+
+
+class Firing(BaseModel):
+    """One firing of a trigger: why, its state, and the pipeline run it started."""
+
+    id: str
+    trigger_id: str
+    project: str
+    event: str
+    reason: str
+    dedup_key: str
+    status: FiringStatus
+    claimed_by: str | None
+    pipeline_run_id: str | None
+    error: str | None
+    created_at: datetime
+    ended_at: datetime | None
+
+
+class FireResult(BaseModel):
+    """What one trigger did with an event: queued a firing, or why not (a duplicate, its cooldown)."""
+
+    trigger_id: str
+    fired: bool
+    firing: Firing | None = None
+    why_not: str | None = None

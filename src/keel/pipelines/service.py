@@ -12,7 +12,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from keel.context import Service
 from keel.core.errors import InvalidInput, NotFound
 from keel.core.ids import new_id
 from keel.core.operations import Action, operation, project_from
@@ -20,6 +19,7 @@ from keel.core.timeutil import utcnow
 from keel.lineage import add_edges
 from keel.pipelines.models import PipelineRunRow, PipelineStepRow, StepCacheRow
 from keel.pipelines.schemas import CacheEntry, PipelineRun, RunStatus, StepPlan, StepRecord, StepUpdate
+from keel.pipelines.triggers import TriggerOperations
 from keel.projects.service import find_project
 
 _PREFIX = "/api/v1/projects/{project}/pipeline-runs"
@@ -61,8 +61,8 @@ def _run(row: PipelineRunRow, project: str, steps: list[PipelineStepRow] | None 
     )
 
 
-class PipelineService(Service):
-    """ML pipelines: runs of step DAGs, their cache and their lineage."""
+class PipelineService(TriggerOperations):
+    """ML pipelines: runs of step DAGs, their cache and their lineage; triggers (:mod:`keel.pipelines.triggers`)."""
 
     name = "pipelines"
 
