@@ -152,7 +152,8 @@ class AliasOperations(Service):
         if not gate.passed and not force:
             raise CheckFailed(
                 f"{model_row.name}@{version.number} does not pass the promotion gate to {to!r}: "
-                f"KPIs {gate.kpi_report.summary()} (metrics from {gate.metrics_source})",
+                f"KPIs {gate.kpi_report.summary()} (metrics from {gate.metrics_source})"
+                + (f"; validation: {gate.validation}" if gate.validation else ""),
                 hint="improve the model, or a project admin may override with --force --reason",
             )
         with self.store.write() as session:

@@ -16,6 +16,7 @@ from keel.core.errors import NotFound
 from keel.core.kpi import KPI, evaluate_kpis
 from keel.registry.schemas import GateReport, ModelVersion
 from keel.tracking.service import RunService
+from keel.validation.evidence import Evidence, promotion_evidence
 
 
 def version_metrics(ctx: Context, version: ModelVersion) -> tuple[dict[str, float], str]:
@@ -34,6 +35,17 @@ def evaluate_gate(ctx: Context, version: ModelVersion, kpis: list[KPI]) -> GateR
     """The gate's verdict on ``version``; it passes only when every offline KPI is met."""
     metrics, source = version_metrics(ctx, version)
     report = evaluate_kpis(kpis, metrics, stage="offline")
+    evidence = validation_evidence(ctx, version)
     return GateReport(
-        version=version, metrics=metrics, metrics_source=source, kpi_report=report, passed=report.passed
+        version=version,
+        metrics=metrics,
+        metrics_source=source,
+        kpi_report=report,
+        passed=report.passed and evidence.passed,
+        validation=evidence.summary() if evidence.required else None,
     )
+
+
+def validation_evidence(ctx: Context, version: ModelVersion) -> Evidence:
+    """The validation capability's word on ``version`` (required only when the project's policy says so)."""
+    return promotion_evidence(ctx, version.project, version.ref, version.package_digest)

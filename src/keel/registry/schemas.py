@@ -84,6 +84,8 @@ class GateReport(BaseModel):
     metrics_source: str
     kpi_report: KPIReport
     passed: bool
+    #: What validation said, when the project's policy requires its evidence (None otherwise).
+    validation: str | None = None
 
 
 class Promotion(BaseModel):

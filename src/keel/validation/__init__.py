@@ -11,7 +11,14 @@ The map:
 - :class:`ValidationService` (:mod:`keel.validation.service`): the operations
   (``client.validation.infer_suite``, ``validate``, ``reports``, ``report``),
   each report stored and linked to the version it checked;
-- :func:`render_html` (:mod:`keel.validation.html`): one self-contained HTML file.
+- :func:`render_html` (:mod:`keel.validation.html`): one self-contained HTML file;
+- :func:`attach_preprocessing` / :func:`check_parity` (:mod:`keel.validation.parity`):
+  a package carries its preprocessing and a training-time fingerprint, replayed
+  as the model server loads it (``client.validation.check_parity``);
+- :mod:`keel.validation.evaluate` (metrics from :mod:`~keel.validation.metrics`,
+  fairness from :mod:`~keel.validation.fairness`): a package measured on labelled
+  rows against the KPIs, the champion, slices and sensitive groups
+  (``client.validation.validate_model``; the project's :class:`ValidationPolicy`).
 
 The statistics (two-sample tests, corrections, row checks) are in
 :mod:`keel.stats.tests` and :mod:`keel.stats.checks`, shared with monitoring.
@@ -25,15 +32,27 @@ from keel.core.lazy import lazy_getattr
 
 __all__ = [
     "CheckResult",
+    "ModelValidationReport",
+    "ParityReport",
     "Suite",
+    "ValidationPolicy",
     "ValidationReport",
     "ValidationService",
+    "attach_preprocessing",
+    "check_parity",
+    "fairness",
     "load_suite",
     "render_html",
 ]
 
 _LAZY = {
     "CheckResult": "keel.validation.schemas",
+    "ModelValidationReport": "keel.validation.model_schemas",
+    "ParityReport": "keel.validation.parity_schemas",
+    "ValidationPolicy": "keel.validation.model_schemas",
+    "attach_preprocessing": "keel.validation.parity",
+    "check_parity": "keel.validation.parity",
+    "fairness": "keel.validation.fairness",
     "Suite": "keel.validation.suite",
     "ValidationReport": "keel.validation.schemas",
     "ValidationService": "keel.validation.service",
@@ -42,7 +61,11 @@ _LAZY = {
 }
 
 if TYPE_CHECKING:
+    from keel.validation.fairness import fairness
     from keel.validation.html import render_html
+    from keel.validation.model_schemas import ModelValidationReport, ValidationPolicy
+    from keel.validation.parity import attach_preprocessing, check_parity
+    from keel.validation.parity_schemas import ParityReport
     from keel.validation.schemas import CheckResult, ValidationReport
     from keel.validation.service import ValidationService
     from keel.validation.suite import Suite, load_suite

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from keel.artifacts.references import add_refs
-from keel.context import Service
 from keel.core.errors import InvalidInput, NotFound
 from keel.core.ids import new_id
 from keel.core.operations import Action, current_caller, operation, project_from
@@ -25,10 +24,13 @@ from keel.core.paging import DEFAULT_PAGE_SIZE, Page, check_page_size, encode_to
 from keel.core.timeutil import utcnow
 from keel.datasets.service import DataService
 from keel.lineage import add_edges
+from keel.projects.idprefix import find_id
 from keel.projects.service import find_project
+from keel.validation.model_service import ModelValidationOperations
 from keel.validation.models import ReportRow
 from keel.validation.schemas import ReportSummary, ValidationReport
 from keel.validation.suite import Suite
+from keel.validation.tables import read_table
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -38,7 +40,7 @@ if TYPE_CHECKING:
 _BASE = "/api/v1/projects/{project}/validation"
 
 
-class ValidationService(Service):
+class ValidationService(ModelValidationOperations):
     """Data validation: suites inferred from a reference version, and stored reports with verdicts."""
 
     name = "validation"
@@ -169,10 +171,17 @@ class ValidationService(Service):
 
     @operation("GET", _BASE + "/reports/{report_id}", action=Action.READ, project=project_from("project"))
     def report(self, project: str, report_id: str) -> ValidationReport:
-        """One stored report with every check and anomaly."""
+        """One stored report (by id or unique id prefix) with every check and anomaly."""
         with self.store.read() as session:
-            row = session.get(ReportRow, report_id)
-            if row is None or row.project_id != find_project(session, project).id:
+            project_id = find_project(session, project).id
+            try:
+                full = find_id(
+                    session, ReportRow.id, report_id, "report", where=[ReportRow.project_id == project_id]
+                )
+            except NotFound:
+                full = None
+            row = session.get(ReportRow, full) if full is not None else None
+            if row is None:
                 raise NotFound(f"no validation report {report_id} in project {project!r}")
             digest = row.report_digest
         # The stored text leaves out its own digest (it cannot hold it); the row supplies it.
@@ -180,19 +189,7 @@ class ValidationService(Service):
         return ValidationReport.model_validate({**stored, "report_digest": digest})
 
     def _table(self, version: DatasetVersion) -> pa.Table:
-        """A table version's rows, read from its Parquet parts."""
-        if version.kind != "table":
-            raise InvalidInput(f"{version.address} is a folder of files; validation needs a table")
-        import pyarrow as pa
-        import pyarrow.parquet as pq
-
-        parts = []
-        for digest in version.table_parts:
-            with self.ctx.artifacts.open(digest) as handle:
-                parts.append(pq.read_table(handle))
-        if not parts:
-            raise InvalidInput(f"{version.address} has no table parts to read")
-        return pa.concat_tables(parts) if len(parts) > 1 else parts[0]
+        return read_table(self.ctx, version)
 
     def _reference(self, project: str, suite: Suite) -> pa.Table | None:
         """The suite's reference table when a column asks for a distribution test, else None."""
