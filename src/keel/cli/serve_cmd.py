@@ -31,10 +31,24 @@ def serve(
         bool,
         typer.Option("--log/--no-log", help="Log each prediction (inputs, outputs, version, latency)."),
     ] = True,
+    batch_max: Annotated[
+        int | None,
+        typer.Option(
+            "--batch-max", min=1, help="Merge concurrent requests up to this many rows (1: never merge)."
+        ),
+    ] = None,
+    batch_wait_ms: Annotated[
+        float | None,
+        typer.Option(
+            "--batch-wait-ms", min=0, max=1000, help="How long a request waits for others to join it."
+        ),
+    ] = None,
 ) -> None:
     """Serve deployment NAME; every route but health needs a token (predict token, or project editor).
 
-    Example: keel serve churn-prod --port 8080 --workers 2
+    Without --batch-max/--batch-wait-ms the deployment's settings decide (default: no merging).
+
+    Example: keel serve churn-prod --port 8080 --workers 2 --batch-max 64 --batch-wait-ms 2
     """
     from keel.context import Context
     from keel.core.errors import InvalidInput
@@ -47,4 +61,13 @@ def serve(
             "keel serve reads the registry directly: run it where the workspace is, or set KEEL_DB_URL"
         )
     locate(Context(s), name)  # an unknown deployment is an error here, not in each worker
-    run(name, host=host, port=port, workers=workers, poll_s=poll_s, log=log)
+    run(
+        name,
+        host=host,
+        port=port,
+        workers=workers,
+        poll_s=poll_s,
+        log=log,
+        batch_max=batch_max,
+        batch_wait_ms=batch_wait_ms,
+    )

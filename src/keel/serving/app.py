@@ -32,6 +32,7 @@ from keel.predictions.writer import PredictionLog
 from keel.registry.deployment_schemas import Deployment
 from keel.registry.deployments import locate
 from keel.serving import frames, inputs, tensors
+from keel.serving.batching import Batcher
 from keel.serving.follow import Follower, Live, refresh
 from keel.serving.guard import PREDICT, READ, Guard
 from keel.serving.jsonio import dumps, loads
@@ -51,7 +52,15 @@ class Server:
     """The state one worker serves from: the deployment, its loaded versions, its guard and metrics."""
 
     def __init__(
-        self, ctx: Context, name: str, *, poll_s: float = 2.0, max_body: int = 16 << 20, log: bool = True
+        self,
+        ctx: Context,
+        name: str,
+        *,
+        poll_s: float = 2.0,
+        max_body: int = 16 << 20,
+        log: bool = True,
+        batch_max: int | None = None,
+        batch_wait_ms: float | None = None,
     ) -> None:
         from keel.access.wiring import enable_auth
 
@@ -65,6 +74,15 @@ class Server:
         self.max_body = max_body
         self.follower: Follower | None = None
         self.log = prediction_log(ctx, deployment) if log else None
+        if self.log is not None:
+            written = self.log
+            self.metrics.logged = lambda: (written.written, written.dropped)
+        settings = deployment.settings
+        self.batcher = Batcher(
+            int(batch_max if batch_max is not None else settings.get("batch_max", 1)),
+            float(batch_wait_ms if batch_wait_ms is not None else settings.get("batch_wait_ms", 2.0)) / 1000,
+            observe=self.metrics.observe_batch,
+        )
 
     # --- choosing who answers -------------------------------------------------------------
 
@@ -129,7 +147,7 @@ class Server:
             request_id = body_id or request_id or uuid.uuid4().hex
             served = self.pick(name, version, request_id)
             checked = inputs.check(signature.inputs, batch) if signature else batch
-            predictions = np.asarray(served.predict(checked))
+            predictions = await self.batcher.predict(served, checked)
             self._record(request_id, served, checked, predictions, started)
             out = {
                 "model_name": name,
@@ -217,7 +235,7 @@ class Server:
                     f"content type {kind!r} is not accepted: send application/json or text/csv"
                 )
             checked = inputs.check(signature.inputs, batch) if signature else batch
-            predictions = np.asarray(served.predict(checked))
+            predictions = await self.batcher.predict(served, checked)
             self._record(request_id, served, checked, predictions, started)
             answer = Response(
                 dumps(
@@ -329,13 +347,30 @@ def prediction_log(ctx: Context, deployment: Deployment) -> PredictionLog | None
 
 
 def create_app(
-    ctx: Context, name: str, *, poll_s: float = 2.0, max_body: int = 16 << 20, log: bool = True
+    ctx: Context,
+    name: str,
+    *,
+    poll_s: float = 2.0,
+    max_body: int = 16 << 20,
+    log: bool = True,
+    batch_max: int | None = None,
+    batch_wait_ms: float | None = None,
 ) -> Starlette:
     """The app serving deployment ``name``; it loads the versions when it starts (NotFound for no such deployment).
 
     ``log=False`` turns the prediction log off whatever the deployment's settings say.
+    ``batch_max`` rows (1: no merging) and ``batch_wait_ms`` set micro-batching;
+    None takes the deployment's ``batch_max`` / ``batch_wait_ms`` settings (1 and 2 ms).
     """
-    server = Server(ctx, name, poll_s=poll_s, max_body=max_body, log=log)
+    server = Server(
+        ctx,
+        name,
+        poll_s=poll_s,
+        max_body=max_body,
+        log=log,
+        batch_max=batch_max,
+        batch_wait_ms=batch_wait_ms,
+    )
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:

@@ -14,9 +14,11 @@ import os
 import resource
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Final
 
 BUCKETS: Final = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+BATCH_BUCKETS: Final = (1, 2, 4, 8, 16, 32, 64, 128, 256, 1024)
 
 
 class Metrics:
@@ -31,12 +33,20 @@ class Metrics:
         self.swaps = 0
         self.swap_failures = 0
         self.versions: dict[str, int] = {}
+        self.batches = [0] * (len(BATCH_BUCKETS) + 1)
+        self.batch_rows = 0
+        self.logged: Callable[[], tuple[int, int]] | None = None  # (rows written, rows dropped)
 
     def observe(self, route: str, status: int, seconds: float, rows: int = 0) -> None:
         self.requests[(route, status)] += 1
         self.buckets[bisect.bisect_left(BUCKETS, seconds)] += 1
         self.latency_sum += seconds
         self.rows += rows
+
+    def observe_batch(self, rows: int) -> None:
+        """One ``predict`` call of ``rows`` rows (merged by the batcher, or a request alone)."""
+        self.batches[bisect.bisect_left(BATCH_BUCKETS, rows)] += 1
+        self.batch_rows += rows
 
     def render(self) -> str:
         """The exposition text (``text/plain; version=0.0.4``)."""
@@ -54,6 +64,19 @@ class Metrics:
         out.append(f"keel_serving_request_seconds_count{{{d}}} {total}")
         out.append("# TYPE keel_serving_rows_total counter")
         out.append(f"keel_serving_rows_total{{{d}}} {self.rows}")
+        out.append("# TYPE keel_serving_batch_rows histogram")
+        total = 0
+        for bound, count in zip((*BATCH_BUCKETS, float("inf")), self.batches, strict=True):
+            total += count
+            le = "+Inf" if bound == float("inf") else str(bound)
+            out.append(f'keel_serving_batch_rows_bucket{{{d},le="{le}"}} {total}')
+        out.append(f"keel_serving_batch_rows_sum{{{d}}} {self.batch_rows}")
+        out.append(f"keel_serving_batch_rows_count{{{d}}} {total}")
+        if self.logged is not None:
+            written, dropped = self.logged()
+            out.append("# TYPE keel_serving_logged_rows_total counter")
+            out.append(f'keel_serving_logged_rows_total{{{d},outcome="written"}} {written}')
+            out.append(f'keel_serving_logged_rows_total{{{d},outcome="dropped"}} {dropped}')
         out.append("# TYPE keel_serving_model_version gauge")
         for role, number in sorted(self.versions.items()):
             out.append(f'keel_serving_model_version{{{d},role="{role}"}} {number}')
