@@ -48,6 +48,12 @@ def add(
         list[str] | None, typer.Option("--parent", help="A version this one was made from (repeatable).")
     ] = None,
     no_pointer: Annotated[bool, typer.Option("--no-pointer", help="Do not write <path>.keel.")] = False,
+    require_valid: Annotated[
+        str | None,
+        typer.Option(
+            "--require-valid", help="A suite's YAML: refuse (exit 1, no version) a table that fails it."
+        ),
+    ] = None,
     project: ProjectOpt = None,
     json_out: JsonOpt = False,
 ) -> None:
@@ -72,6 +78,7 @@ def add(
             parents=parent or [],
             progress=progress,
             client=c,
+            require_valid=require_valid,
         )
     if json_out:
         pointer_text = str(added.pointer) if added.pointer else None

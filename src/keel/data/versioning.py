@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from keel.client import Client
 from keel.client.backends import InProcessBackend
@@ -53,8 +54,13 @@ def add(
     progress: Progress | None = None,
     gitignore: bool = True,
     client: Client | None = None,
+    require_valid: Any = None,
 ) -> Added:
     """Version a file or folder as ``name`` (default: the file's stem); identical content makes no new version.
+
+    ``require_valid`` (a validation Suite or its YAML file) refuses a new table
+    that fails it with CheckFailed, recording nothing; a passing one gets its
+    report stored against the new version.
 
     Writes ``<path>.keel`` beside the data unless ``pointer=False``, and inside
     a git work tree adds ``/<path>`` to the ``.gitignore`` beside it unless
@@ -107,10 +113,19 @@ def add(
         content = describe(snap, staging.store, kind=kind, scratch=scratch)
         staging.store.sync()
         staging.upload(proj, [e.digest for e in snap.entries] + content.object_digests())
+        if require_valid is not None:
+            from keel.validation.admission import admit, as_suite
+
+            require_valid = as_suite(require_valid)
+            admit(c, proj, dataset, list(content.table_parts), require_valid)
         result = c.data.add_version(
             project=proj, name=dataset, content=content, message=message, parents=parent_refs
         )
     v = result.version
+    if require_valid is not None and result.created:
+        from keel.validation.admission import record
+
+        record(c, proj, dataset, v.number, require_valid)
     head = VersionHead.of(v)
     written = _track(snap.path, head, gitignore) if pointer else None
     return Added(head, result.created, written, client=c, version=v)

@@ -78,8 +78,6 @@ class ValidationService(ModelValidationOperations):
         has other content than when it was inferred, NotFound for an unknown
         version or run.
         """
-        from keel.validation.check import run_suite
-
         found = DataService(self.ctx).version(project, dataset, version)
         table = self._table(found)
         reference = self._reference(project, suite)
@@ -89,26 +87,7 @@ class ValidationService(ModelValidationOperations):
             run_record = RunService(self.ctx).get(run)
             if run_record.project != project:
                 raise InvalidInput(f"run {run} belongs to project {run_record.project!r}, not {project!r}")
-        results, anomalies = run_suite(table, suite, reference)
-        failed = sum(1 for r in results if r.verdict == "fail")
-        report = ValidationReport(
-            id=new_id(),
-            project=project,
-            subject=found.ref,
-            address=found.address,
-            suite=suite.name,
-            suite_digest=suite.digest(),
-            passed=failed == 0,
-            checks=len(results),
-            failed=failed,
-            run=run,
-            report_digest="0" * 64,
-            author=current_caller().name,
-            created_at=utcnow(),
-            rows=table.num_rows,
-            results=results,
-            anomalies=anomalies,
-        )
+        report = _checked(project, found.ref, found.address, table, suite, reference, run)
         body = report.model_dump_json(exclude={"report_digest"}).encode()
         report.report_digest = self.ctx.artifacts.put_bytes(body)
         self.ctx.artifacts.sync()
@@ -136,6 +115,43 @@ class ValidationService(ModelValidationOperations):
                 edges.append((report.ref, "made_in", f"run:{run}"))
             add_edges(session, edges)
         return report
+
+    @operation("POST", _BASE + "/check", action=Action.WRITE, project=project_from("project"))
+    def check_parts(
+        self, project: str, parts: list[str], suite: Suite, address: str = "new data"
+    ) -> ValidationReport:
+        """Check Parquet parts already uploaded (not yet a version) against a suite; nothing is stored.
+
+        ``keel data add --require-valid`` calls it between uploading a table's
+        objects and recording the version, so a failing table never becomes a
+        version. Raises NotFound for a part this project cannot read,
+        InvalidInput for no parts.
+        """
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        from keel.artifact_service.visibility import visible
+        from keel.artifacts.digest import check_digest
+
+        if not parts:
+            raise InvalidInput("parts is empty: name the uploaded Parquet parts to check")
+        for digest in parts:
+            check_digest(digest)
+        with self.store.read() as session:
+            project_id = find_project(session, project).id
+            missing = set(parts) - self.ctx.artifacts.exists(parts)
+            if not current_caller().is_admin:
+                missing |= set(parts) - visible(session, project_id, parts)
+        if missing:
+            raise NotFound(f"no Parquet part {sorted(missing)[0]} readable by project {project!r}")
+        tables = []
+        for digest in parts:
+            with self.ctx.artifacts.open(digest) as handle:
+                tables.append(pq.read_table(handle))
+        table = pa.concat_tables(tables) if len(tables) > 1 else tables[0]
+        return _checked(
+            project, f"artifact:{parts[0]}", address, table, suite, self._reference(project, suite)
+        )
 
     @operation("GET", _BASE + "/reports", action=Action.READ, project=project_from("project"))
     def reports(
@@ -206,6 +222,40 @@ class ValidationService(ModelValidationOperations):
                 hint="point reference: at the version the suite was inferred from (name@vN)",
             )
         return self._table(found)
+
+
+def _checked(
+    project: str,
+    subject: str,
+    address: str,
+    table: pa.Table,
+    suite: Suite,
+    reference: pa.Table | None,
+    run: str | None = None,
+) -> ValidationReport:
+    """Run the suite over ``table``: the report, with its digest still to be filled."""
+    from keel.validation.check import run_suite
+
+    results, anomalies = run_suite(table, suite, reference)
+    failed = sum(1 for r in results if r.verdict == "fail")
+    return ValidationReport(
+        id=new_id(),
+        project=project,
+        subject=subject,
+        address=address,
+        suite=suite.name,
+        suite_digest=suite.digest(),
+        passed=failed == 0,
+        checks=len(results),
+        failed=failed,
+        run=run,
+        report_digest="0" * 64,
+        author=current_caller().name,
+        created_at=utcnow(),
+        rows=table.num_rows,
+        results=results,
+        anomalies=anomalies,
+    )
 
 
 def _summary(row: ReportRow, project: str) -> ReportSummary:
