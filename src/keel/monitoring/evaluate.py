@@ -145,12 +145,11 @@ def judge(
         prediction = _single(refs, PREDICTION, window.column(PREDICTION), monitor.alpha)
     elif PREDICTION in refs:
         notes.append("prediction drift not judged: the window carries no predictions")
-    if LABEL in refs and LABEL in window.column_names:
-        labels = window.column(LABEL).drop_null()
-        if len(labels):
-            label = _single(refs, LABEL, labels, monitor.alpha)
-        else:
-            notes.append("label drift not judged: no labels have arrived for this window")
+    labels = window.column(LABEL).drop_null() if LABEL in window.column_names else None
+    if LABEL in refs and labels is not None and len(labels):
+        label = _single(refs, LABEL, labels, monitor.alpha)
+    elif LABEL in refs:
+        notes.append("label drift and live KPIs not judged: no labels have arrived for this window")
     return drift, prediction, label, notes
 
 
