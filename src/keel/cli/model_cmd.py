@@ -292,6 +292,88 @@ def convert(
     )
 
 
+@app.command("protect")
+def protect(
+    aliases: Annotated[
+        str | None,
+        typer.Argument(help="Comma-separated aliases only admins move, by promote ('' for none)."),
+    ] = None,
+    project: ProjectOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Show the project's protected aliases, or set them (project admins; default: production).
+
+    Example: keel model protect production,staging --project churn
+    """
+    c = client()
+    proj = _project(project)
+    if aliases is None:
+        current = c.models.policy(project=proj)
+    else:
+        names = [a.strip() for a in aliases.split(",") if a.strip()]
+        current = c.models.set_policy(project=proj, protected_aliases=names)
+    if json_out:
+        output.print_json(current)
+        return
+    output.line(f"protected aliases: {', '.join(current.protected_aliases) or '-'}")
+
+
+@app.command("retention")
+def retention(
+    keep_last: Annotated[
+        int | None,
+        typer.Option("--keep-last", help="Set: keep this many newest unaliased versions per model (0: all)."),
+    ] = None,
+    apply: Annotated[
+        bool, typer.Option("--apply", help="Archive now what the policy says (every model, or NAME).")
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="With --apply: only say what it would archive.")
+    ] = False,
+    name: Annotated[str | None, typer.Option("--model", help="With --apply: only this model.")] = None,
+    project: ProjectOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Show or set the project's retention; --apply archives old unaliased versions (never an aliased one).
+
+    Registering a version applies the policy to its model; --apply is for every model at once, after a change.
+
+    Example: keel model retention --keep-last 5 --apply --dry-run --project churn
+    """
+    c = client()
+    proj = _project(project)
+    policy = (
+        c.models.set_policy(project=proj, keep_last=keep_last)
+        if keep_last is not None
+        else c.models.policy(project=proj)
+    )
+    if not apply:
+        if json_out:
+            output.print_json(policy)
+            return
+        kept = (
+            f"the newest {policy.keep_last} unaliased versions per model"
+            if policy.keep_last
+            else "every version"
+        )
+        output.line(f"retention: keep {kept}")
+        return
+    report = c.models.retain(project=proj, name=name, dry_run=dry_run)
+    if json_out:
+        output.print_json(report)
+        return
+    if report.keep_last is None:
+        output.line("no retention policy: every version is kept (set one with --keep-last N)")
+        return
+    verb = "would archive" if dry_run else "archived"
+    for model, numbers in report.archived.items():
+        output.line(f"{verb} {model}@{', '.join(str(n) for n in numbers)}")
+    if not report.archived:
+        output.line(
+            f"nothing to archive (keeping the newest {report.keep_last} unaliased versions per model)"
+        )
+
+
 @app.command("archive")
 def archive(
     name: Annotated[str, typer.Argument(help="The model.")],

@@ -21,7 +21,8 @@ from keel.projects.service import find_project
 from keel.registry.gate import evaluate_gate
 from keel.registry.lookup import find_model, find_version, version_schema
 from keel.registry.models import AliasMoveRow, ModelAliasRow, ModelRow, ModelVersionRow
-from keel.registry.schemas import PROTECTED_ALIASES, ModelVersion, Promotion, check_alias
+from keel.registry.policy import policy_of
+from keel.registry.schemas import ModelVersion, Promotion, check_alias
 
 BASE = "/api/v1/projects/{project}/models"
 
@@ -86,20 +87,22 @@ def rollback_target(session: Session, model_id: str, alias: str) -> str | None:
 class AliasOperations(Service):
     """The alias half of the registry: set, promote, rollback."""
 
-    def _protect(self, project_id: str, alias: str, label: str) -> None:
-        if alias in PROTECTED_ALIASES:
+    def _protect(self, session: Session, project_id: str, project: str, alias: str, label: str) -> None:
+        """A protected alias (the project's policy) moves only by a project admin."""
+        if alias in policy_of(session, project_id, project).protected_aliases:
             self.ctx.authorize_in_project(project_id, Action.ADMIN, label)
 
     @operation("PUT", BASE + "/{name}/aliases/{alias}", action=Action.WRITE, project=project_from("project"))
     def set_alias(self, project: str, name: str, alias: str, version: int) -> ModelVersion:
         """Point ``alias`` at version ``version`` of model ``name``; a protected alias needs ``promote``."""
         check_alias(alias)
-        if alias in PROTECTED_ALIASES:
-            raise InvalidInput(
-                f"alias {alias!r} is protected: move it with `keel model promote {name}@{version} --to {alias}`"
-            )
         with self.store.write() as session:
             project_row = find_project(session, project)
+            if alias in policy_of(session, project_row.id, project).protected_aliases:
+                raise InvalidInput(
+                    f"alias {alias!r} is protected in project {project!r}: move it with "
+                    f"`keel model promote {name}@{version} --to {alias}`"
+                )
             model, row = find_version(session, project_row.id, project, f"{name}@{version}")
             if row.status != "active":
                 raise Conflict(f"{name}@{version} is {row.status}; restore it before giving it an alias")
@@ -142,8 +145,8 @@ class AliasOperations(Service):
             if model is not None and model_row.name != model:
                 raise InvalidInput(f"{ref} is a version of model {model_row.name!r}, not of {model!r}")
             version = version_schema(session, model_row, row, project)
-        label = f"model {model_row.name!r}"
-        self._protect(project_row.id, to, label)
+            label = f"model {model_row.name!r}"
+            self._protect(session, project_row.id, project, to, label)
         if force:
             self.ctx.authorize_in_project(project_row.id, Action.ADMIN, label)
         if version.status != "active":
@@ -201,7 +204,7 @@ class AliasOperations(Service):
         check_alias(alias)
         with self.store.write() as session:
             project_row = find_project(session, project)
-            self._protect(project_row.id, alias, f"model {name!r}")
+            self._protect(session, project_row.id, project, alias, f"model {name!r}")
             model = find_model(session, project_row.id, project, name)
             target_id = rollback_target(session, model.id, alias)
             if target_id is None:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from keel.core.errors import InvalidInput, NotFound
 from keel.registry.models import ModelAliasRow, ModelRow, ModelVersionRow
 from keel.registry.schemas import ModelVersion, RegisteredModel, check_alias
+from keel.tracking.resolve_refs import Named
 
 VERSION_PREFIX = "model_version:"
 
@@ -119,3 +120,13 @@ def model_schema(session: Session, row: ModelRow, project: str) -> RegisteredMod
         created_at=row.created_at,
         updated_at=row.updated_at,
     )
+
+
+def versions_named(session: Session, ids: list[str]) -> dict[str, Named]:
+    """``model_version`` ids -> their project and address (``churn@3``), for lineage answers."""
+    rows = session.execute(
+        select(ModelVersionRow.id, ModelRow.project_id, ModelRow.name, ModelVersionRow.number)
+        .join(ModelRow, ModelRow.id == ModelVersionRow.model_id)
+        .where(ModelVersionRow.id.in_(ids))
+    )
+    return {vid: Named(pid, f"{name}@{number}") for vid, pid, name, number in rows}

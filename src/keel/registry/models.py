@@ -75,3 +75,15 @@ class AliasMoveRow(Base):
     action: Mapped[str] = mapped_column(String(10))  # "set" | "promote" | "rollback"
     moved_by: Mapped[str] = mapped_column(String(200))
     moved_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ModelPolicyRow(Base):
+    """A project's registry policy: which aliases only admins move, and how many unaliased versions to keep."""
+
+    __tablename__ = "model_policies"
+
+    project_id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    protected_aliases: Mapped[list[str]] = mapped_column(JSON)
+    keep_last: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    updated_by: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

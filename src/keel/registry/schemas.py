@@ -6,7 +6,7 @@ import re
 from datetime import datetime
 from typing import Annotated, Any, Final
 
-from pydantic import BaseModel, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
 from keel.core.errors import InvalidInput
 from keel.core.kpi import KPIReport
@@ -16,8 +16,9 @@ ModelName = Annotated[
     str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", min_length=1, max_length=100)
 ]
 _ALIAS: Final = re.compile(r"^[A-Za-z][A-Za-z0-9_\-]{0,99}$")
-#: Aliases only a project admin may move, and only through the KPI gate (or an override).
-PROTECTED_ALIASES: Final = frozenset({"production"})
+#: Aliases only a project admin may move, and only through the KPI gate (or an override), unless the
+#: project's policy (:mod:`keel.registry.policy`) names others.
+DEFAULT_PROTECTED: Final = frozenset({"production"})
 
 
 def check_alias(alias: str) -> str:
@@ -105,3 +106,24 @@ class ModelLineage(BaseModel):
     ref: str
     upstream: list[Edge]
     downstream: list[Edge]
+
+
+class ModelPolicy(BaseModel):
+    """A project's registry policy: aliases only admins move (by promote), and retention."""
+
+    project: str
+    protected_aliases: list[str]
+    keep_last: int | None = Field(
+        description="keep this many newest unaliased versions per model, archive older ones; None: keep all"
+    )
+    updated_by: str | None = None
+    updated_at: datetime | None = None
+
+
+class RetentionReport(BaseModel):
+    """What retention archived (or, in a dry run, would archive): version numbers by model."""
+
+    project: str
+    keep_last: int | None
+    archived: dict[str, list[int]]
+    dry_run: bool

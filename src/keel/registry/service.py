@@ -29,14 +29,20 @@ from keel.registry.lookup import (
     find_version,
     model_schema,
     version_schema,
+    versions_named,
 )
 from keel.registry.models import ModelRow, ModelVersionRow
 from keel.registry.package import read_package
+from keel.registry.policy import PolicyOperations, policy_of, retain
 from keel.registry.schemas import GateReport, ModelLineage, ModelName, ModelVersion, RegisteredModel
+from keel.tracking.resolve_refs import register_kind
 from keel.tracking.service import RunService
 
+# A run's lineage (tracking, below us) shows model versions by address, to those who may read them.
+register_kind("model_version", versions_named)
 
-class ModelService(AliasOperations):
+
+class ModelService(AliasOperations, PolicyOperations):
     """The model registry: models per project, immutable versions, aliases, a KPI-gated promotion."""
 
     name = "models"
@@ -63,7 +69,8 @@ class ModelService(AliasOperations):
         are checked against its manifest before anything is written. A
         converted package (``keel model convert``) names its source version in
         its manifest; that version must be in the project, and becomes an edge
-        ``converted_from``.
+        ``converted_from``. The project's retention (``keep_last``) then
+        archives this model's unaliased versions beyond the newest N.
         """
         if run_id is not None:
             run = RunService(self.ctx).get(run_id)
@@ -123,6 +130,7 @@ class ModelService(AliasOperations):
                         )
                     _, origin = find_version(session, project_row.id, project, source)
                     add_edges(session, [(ref, "converted_from", f"{VERSION_PREFIX}{origin.id}")])
+                retain(session, model, policy_of(session, project_row.id, project).keep_last)
                 return version_schema(session, model, row, project)
         except IntegrityError:
             raise Conflict(
