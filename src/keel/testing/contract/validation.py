@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pyarrow as pa
@@ -79,3 +80,82 @@ def test_bad_input_is_refused_the_same_everywhere(
         pass
     else:
         raise AssertionError("an unknown report must be NotFound")
+
+
+def _labelled(rows: int, seed: int) -> Any:
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    x = rng.normal(0, 1, rows)
+    gender = rng.choice(["f", "m"], rows)
+    label = (rng.random(rows) < 1 / (1 + np.exp(-2 * x))).astype(np.int64)
+    return pd.DataFrame({"x": x, "gender": gender, "label": label})
+
+
+def test_models_are_validated_and_admission_refuses_the_same_everywhere(
+    data_client: Client,  # noqa: F811
+    unique: Callable[[str], str],
+    tmp_path: Path,
+) -> None:
+    """Parity, model validation with fairness, the policy, and ``--require-valid`` through every backend."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
+
+    import keel.models
+    from keel.core.errors import CheckFailed
+    from keel.sdk import register_model
+    from keel.validation import attach_preprocessing
+
+    project = unique("validation")
+    data_client.projects.create(name=project, kpis=["demographic_parity_difference <= 0.5 group=gender"])
+    train = _labelled(600, 1)
+    scaler = StandardScaler().fit(train[["x"]])
+    model = LogisticRegression().fit(scaler.transform(train[["x"]]), train["label"])
+    folder = tmp_path / "pkg"
+    keel.models.save(model, folder, input_example=scaler.transform(train[["x"]])[:3])
+    attach_preprocessing(folder, scaler, train[["x"]])
+    version = register_model(folder, "m", project=project, client=data_client)
+    parity = data_client.validation.check_parity(project=project, package=version.package_digest)
+    assert parity.passed and parity.rows == 200
+
+    policy = data_client.validation.set_policy(project=project, sensitive_columns=["gender"])
+    assert policy.sensitive_columns == ["gender"]
+    _add(
+        data_client,
+        project,
+        "holdout",
+        pa.Table.from_pandas(_labelled(400, 2), preserve_index=False),
+        tmp_path,
+    )
+    report = data_client.validation.validate_model(
+        project=project, package=version.package_digest, dataset="holdout", label_column="label", n_boot=50
+    )
+    assert report.passed and report.fairness[0].column == "gender" and "roc_auc" in report.metrics
+    assert data_client.validation.model_report(project=project, report_id=report.id) == report
+    try:
+        data_client.validation.validate_model(
+            project=project, package=version.package_digest, dataset="holdout", label_column="nope"
+        )
+    except InvalidInput as exc:
+        assert "no label column 'nope'" in str(exc)
+    else:
+        raise AssertionError("a missing label column must be refused")
+
+    suite = data_client.validation.infer_suite(project=project, dataset="holdout")
+    bad = tmp_path / "bad.parquet"
+    pq.write_table(_table(100, 9, shift=2.0), bad)
+    try:
+        add(
+            bad,
+            "holdout",
+            project=project,
+            pointer=False,
+            gitignore=False,
+            client=data_client,
+            require_valid=suite,
+        )
+    except CheckFailed as exc:
+        assert "fails suite" in str(exc)
+    else:
+        raise AssertionError("a table failing the suite must be refused")
+    assert data_client.validation.reports(project=project).items == []
