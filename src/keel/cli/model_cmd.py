@@ -407,3 +407,41 @@ def rm(
 from keel.cli.validate_model_cmd import register as _register_validation  # noqa: E402
 
 _register_validation(app)
+
+
+@app.command("predict")
+def predict(
+    ref: RefArg,
+    data: Annotated[str, typer.Option("--data", "-d", help="The dataset version to score: NAME@VERSION.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The Parquet file to write (must not exist).")],
+    name: Annotated[
+        str | None,
+        typer.Option("--name", help="Dataset to version the scores as (default: the file's stem)."),
+    ] = None,
+    chunk_rows: Annotated[int, typer.Option("--chunk-rows", min=1, help="Rows scored at a time.")] = 50_000,
+    allow_unsafe_pickle: Annotated[
+        bool, typer.Option("--allow-unsafe-pickle", help="Load a pickled version (runs code).")
+    ] = False,
+    project: ProjectOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Batch scoring: predict every row of a dataset version, versioned as a dataset with lineage.
+
+    Example: keel model predict churn@production --data churn-new@v1 --out scores.parquet
+    """
+    from keel.cli.batch_score import score
+
+    version, rows = score(
+        ref,
+        data,
+        out,
+        project=_project(project),
+        client=client(),
+        name=name,
+        chunk_rows=chunk_rows,
+        allow_unsafe_pickle=allow_unsafe_pickle,
+    )
+    if json_out:
+        output.print_json({"rows": rows, "out": str(out), "version": version})
+        return
+    output.done(f"scored {rows} rows of {data} with {ref}: {out}, versioned as {version.address}")

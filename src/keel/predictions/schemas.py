@@ -36,3 +36,11 @@ class Prediction(BaseModel):
     output: Any
     label: Any | None = None
     labeled: bool = False
+
+
+class Scoring(BaseModel):
+    """A batch scoring's lineage edge: the output dataset version was predicted by the model version."""
+
+    output: str
+    relation: str
+    model_version: str

@@ -8,13 +8,15 @@ from typing import Annotated
 from pydantic import Field
 
 from keel.context import Service
+from keel.core.constraints import Reference
 from keel.core.errors import InvalidInput
 from keel.core.operations import Action, operation, project_from
 from keel.predictions.labels import record_labels
 from keel.predictions.models import LabelRow, PredictionRow, SegmentRow
 from keel.predictions.owner import check_in_project
 from keel.predictions.query import window
-from keel.predictions.schemas import Label, Labeled, Prediction
+from keel.predictions.schemas import Label, Labeled, Prediction, Scoring
+from keel.predictions.scoring import record_scoring
 
 BASE = "/api/v1/projects/{project}/deployments/{deployment}"
 TABLES = (SegmentRow, PredictionRow, LabelRow)  # imported for their metadata (migrations, schema checks)
@@ -36,6 +38,18 @@ class PredictionService(Service):
         """
         project_id, _ = check_in_project(self.ctx, project, deployment)
         return Labeled(deployment=deployment, labels=record_labels(self.ctx, project_id, deployment, labels))
+
+    @operation(
+        "POST", "/api/v1/projects/{project}/scorings", action=Action.WRITE, project=project_from("project")
+    )
+    def record_scoring(self, project: str, output: Reference, model_version: Reference) -> Scoring:
+        """Record that dataset version ``output`` holds predictions of ``model_version`` (a lineage edge).
+
+        ``keel model predict`` calls it after writing the scores; both must be
+        the project's (NotFound otherwise).
+        """
+        src, relation, dst = record_scoring(self.ctx, project, output, model_version)
+        return Scoring(output=src, relation=relation, model_version=dst)
 
     @operation("GET", BASE + "/predictions", action=Action.READ, project=project_from("project"))
     def ls(
