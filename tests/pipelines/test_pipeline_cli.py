@@ -96,3 +96,36 @@ def test_bad_input_is_exit_2_and_records_nothing(shell: Any, args: list[str], me
     assert result.code == 2, result.out + result.err
     assert message in result.err
     assert json.loads(shell("pipeline", "ls", "--json").out) == []
+
+
+def test_trigger_add_ls_fire_firings_rm(shell: Any, tmp_path: Path) -> None:
+    added = shell("pipeline", "trigger", "add", "flow.py:flow", "--on", "manual", "-P", "n=2", "--json")
+    assert added.code == 0, added.err
+    trigger = json.loads(added.out)
+    assert trigger["target"] == f"{tmp_path / 'flow.py'}:flow" and trigger["params"] == {"n": 2}
+    assert [t["id"] for t in json.loads(shell("pipeline", "trigger", "ls", "--json").out)] == [trigger["id"]]
+    fired = shell("pipeline", "trigger", "fire", trigger["id"], "--reason", "by hand")
+    assert fired.code == 0 and "queued firing" in fired.out
+    [firing] = json.loads(shell("pipeline", "trigger", "firings", "--json").out)
+    assert firing["status"] == "PENDING" and firing["reason"] == "by hand"
+    nothing = shell("pipeline", "trigger", "fire", "--event", "drift:nobody")
+    assert nothing.code == 0 and "no trigger of this project is on that event" in nothing.out
+    assert shell("pipeline", "trigger", "rm", trigger["id"]).code == 0
+    assert json.loads(shell("pipeline", "trigger", "ls", "--json").out) == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["flow.py:flow", "--on", "whenever"], "write data:DATASET"),
+        (["flow.py:flow", "--on", "data:nothing"], "event 'data:nothing'"),
+        (["flow.py:flow", "--on", "schedule:* * *"], "five fields"),
+        (["flow.py:flow", "--on", "manual", "-P", "n=many"], "parameter 'n' = 'many'"),
+        (["missing.py:flow", "--on", "manual"], "does not exist"),
+    ],
+)
+def test_bad_triggers_are_exit_2_and_record_nothing(shell: Any, args: list[str], message: str) -> None:
+    result = shell("pipeline", "trigger", "add", *args)
+    assert result.code == 2, result.out + result.err
+    assert message in result.err
+    assert json.loads(shell("pipeline", "trigger", "ls", "--json").out) == []

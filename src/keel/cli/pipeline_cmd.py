@@ -147,3 +147,141 @@ def show(
     )
     if shown.error:
         output.line(f"failed at step {shown.failed_step}: {shown.error}")
+
+
+trigger_app = typer.Typer(
+    help="Triggers: run a pipeline on new data, a schedule or drift (a project's retraining target).\n\n"
+    "Example: keel pipeline trigger add churn.py:churn --on data:churn-raw",
+    no_args_is_help=True,
+)
+app.add_typer(trigger_app, name="trigger")
+
+
+def _absolute_target(target: str) -> str:
+    """A file target made absolute (the server's worker loads it later, from its own directory)."""
+    from pathlib import Path
+
+    where, _, attr = target.rpartition(":")
+    if where.endswith(".py") or "/" in where:
+        return f"{Path(where).resolve()}:{attr}"
+    return target
+
+
+@trigger_app.command("add")
+def trigger_add(
+    target: Annotated[str, typer.Argument(help="FILE.py:NAME or MODULE:NAME of a @keel.pipeline function.")],
+    on: Annotated[
+        str,
+        typer.Option("--on", help="data:DATASET, schedule:'CRON' (UTC), drift:DEPLOYMENT or manual."),
+    ],
+    param: Annotated[
+        list[str] | None, typer.Option("--param", "-P", help="A pipeline parameter, NAME=VALUE (repeatable).")
+    ] = None,
+    cooldown: Annotated[
+        int, typer.Option("--cooldown", help="Seconds after a firing in which events queue nothing.")
+    ] = 3600,
+    project: ProjectOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Register a pipeline as the project's retraining target, run by `keel server` on an event (admin).
+
+    The pipeline is loaded and checked with its parameters first; its runs act with your rights.
+
+    Example: keel pipeline trigger add churn.py:churn --on "schedule:0 3 * * *" -P lr=0.05
+    """
+    from keel.pipelines.load import load_pipeline
+
+    params = _params(param or [])
+    plan = load_pipeline(target).plan(params)  # static checks before anything is recorded
+    added = client().pipelines.add_trigger(
+        project=_project(project),
+        target=_absolute_target(target),
+        event=on,
+        params={k: v for k, v in plan.params.items() if k in params},
+        cooldown_s=cooldown,
+    )
+    if json_out:
+        output.print_json(added)
+        return
+    output.done(f"trigger {added.id}: {added.target} on {added.event}")
+
+
+@trigger_app.command("ls")
+def trigger_ls(project: ProjectOption = None, json_out: JsonOption = False) -> None:
+    """List the project's triggers.
+
+    Example: keel pipeline trigger ls --json
+    """
+    found = client().pipelines.triggers(project=_project(project))
+    if json_out:
+        output.print_json(found)
+        return
+    rows = [[t.id, t.event, t.target, str(t.cooldown_s), t.created_by] for t in found]
+    output.print_table("triggers", ["id", "event", "pipeline", "cooldown s", "added by"], rows)
+
+
+@trigger_app.command("rm")
+def trigger_rm(
+    trigger_id: Annotated[str, typer.Argument(help="The trigger's id.")],
+    project: ProjectOption = None,
+) -> None:
+    """Remove a trigger and its firings' records (admin).
+
+    Example: keel pipeline trigger rm 01JD3...
+    """
+    gone = client().pipelines.remove_trigger(project=_project(project), trigger_id=trigger_id)
+    output.done(f"removed trigger {gone.id} ({gone.event})")
+
+
+@trigger_app.command("fire")
+def trigger_fire(
+    trigger_id: Annotated[str | None, typer.Argument(help="Fire this trigger (skips its cooldown).")] = None,
+    event: Annotated[
+        str | None, typer.Option("--event", help="Fire every trigger on this event, e.g. drift:churn-prod.")
+    ] = None,
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept with the firing).")] = "",
+    dedup_key: Annotated[
+        str | None, typer.Option("--dedup-key", help="At most one firing per trigger and key.")
+    ] = None,
+    project: ProjectOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Queue firings now: `keel server`'s worker runs them.
+
+    Example: keel pipeline trigger fire --event drift:churn-prod --reason "PSI 0.3"
+    """
+    results = client().pipelines.trigger(
+        project=_project(project), event=event, reason=reason, dedup_key=dedup_key, trigger_id=trigger_id
+    )
+    if json_out:
+        output.print_json(results)
+        return
+    for r in results:
+        output.line(
+            f"trigger {r.trigger_id}: queued firing {r.firing.id}"
+            if r.fired and r.firing
+            else f"trigger {r.trigger_id}: not fired, {r.why_not}"
+        )
+    if not results:
+        output.line("no trigger of this project is on that event")
+
+
+@trigger_app.command("firings")
+def trigger_firings(
+    trigger_id: Annotated[str | None, typer.Option("--trigger", help="Only this trigger's firings.")] = None,
+    limit: Annotated[int, typer.Option("--limit", help="At most this many.")] = 50,
+    project: ProjectOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """List firings, newest first: why, state, and the pipeline run each started.
+
+    Example: keel pipeline trigger firings --json
+    """
+    found = client().pipelines.firings(project=_project(project), trigger_id=trigger_id, limit=limit)
+    if json_out:
+        output.print_json(found)
+        return
+    rows = [
+        [f.id, f.trigger_id, f.event, f.status, f.pipeline_run_id or "", f.error or f.reason] for f in found
+    ]
+    output.print_table("firings", ["id", "trigger", "event", "status", "pipeline run", "why / error"], rows)

@@ -116,7 +116,17 @@ def server(
     keel_log.addHandler(handler)
     keel_log.propagate = False
     install_redaction("", "keel", "uvicorn", "uvicorn.error", "uvicorn.access")
-    uvicorn.Server(config).run()
+    from keel.client import Client
+    from keel.client.backends import InProcessBackend
+    from keel.pipelines.worker import TriggerWorker
+
+    # The one trigger worker of this server (issue 16.7): it runs queued firings as trigger:<id>.
+    worker = TriggerWorker(ctx, lambda caller: Client(InProcessBackend(ctx, caller), s))
+    worker.start()
+    try:
+        uvicorn.Server(config).run()
+    finally:
+        worker.stop()
 
 
 def quickstart(

@@ -45,6 +45,7 @@ from keel.core.timeutil import utcnow
 from keel.pipelines.cron import parse_schedule
 from keel.pipelines.models import FiringRow, TriggerRow
 from keel.pipelines.schemas import FireResult, Firing, Trigger
+from keel.pipelines.worker import WAKE
 from keel.projects.models import ProjectRow
 from keel.projects.service import find_project
 
@@ -284,7 +285,9 @@ class TriggerOperations(Service):
                 )
                 session.add(firing)
                 session.flush()
-                return FireResult(trigger_id=row.id, fired=True, firing=firing_schema(firing, project))
+                result = FireResult(trigger_id=row.id, fired=True, firing=firing_schema(firing, project))
+            WAKE.set()  # committed: this process's worker may start it now
+            return result
         except IntegrityError:  # another replica queued the same key between our check and insert
             return FireResult(trigger_id=row.id, fired=False, why_not=f"already fired for {key!r}")
 

@@ -31,6 +31,9 @@ from keel.pipelines.schemas import Firing
 
 log = logging.getLogger("keel.pipelines.worker")
 
+#: Set when this process queues a firing, so its worker starts it now rather than at its next pass.
+WAKE = threading.Event()
+
 ClientFor = Callable[[Caller], Any]
 
 
@@ -72,6 +75,8 @@ class TriggerWorker:
             run_id = result.id
         except KeelError as exc:
             status, error = "FAILED", exc.message
+            if user_id is None and not _not_about_identity(exc):
+                error += " (the trigger was added without a signed-in user; re-add it with an API token)"
             run_id = exc.details.get("pipeline_run")  # a failed step: the pipeline run it stopped
         except Exception as exc:  # the user's pipeline file: anything may go wrong; the worker keeps going
             status, error = "FAILED", f"{type(exc).__name__}: {exc}"
@@ -96,7 +101,8 @@ class TriggerWorker:
                 self.tick()
             except Exception:  # the database away, say: log, wait, try again
                 log.exception("trigger worker pass failed; retrying in %.0f s", self.interval_s)
-            self._stop.wait(self.interval_s)
+            WAKE.wait(self.interval_s)
+            WAKE.clear()
 
     def start(self) -> None:
         """Start the background thread (a daemon: it never holds the server's exit)."""
@@ -106,5 +112,11 @@ class TriggerWorker:
     def stop(self, timeout: float = 5.0) -> None:
         """Ask the thread to stop after the firing it is running, and wait up to ``timeout``."""
         self._stop.set()
+        WAKE.set()
         if self._thread is not None:
             self._thread.join(timeout)
+
+
+def _not_about_identity(exc: KeelError) -> bool:
+    """Whether ``exc`` has nothing to do with who the caller is (so no hint about signing in is due)."""
+    return exc.code not in ("unauthenticated", "permission_denied")
