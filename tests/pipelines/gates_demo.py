@@ -37,3 +37,28 @@ def checked(dataset: str = "rows@latest", suite: Any = None) -> object:
     version = gates.register(fit(), name="tiny")
     version.after(ok)
     return gates.promote(version, to="candidate")
+
+
+@kp.step
+def fit_frame(n: int = 60) -> dict[str, Any]:
+    """A model on a named column, so a labelled table can feed it by name."""
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+
+    X = pd.DataFrame({"x": [float(i) for i in range(n)]})
+    y = (X["x"] > n / 2).astype(int)
+    model = LogisticRegression().fit(X, y)
+    kp.log_metric("accuracy", float(model.score(X, y)))
+    return {"model": model, "example": X.head(3)}
+
+
+@kp.pipeline
+def validated(holdout: str = "holdout@latest") -> object:
+    version = gates.register(fit_frame(), name="framed")
+    version = gates.validate(version, data=holdout, label_column="y")
+    return gates.promote(version, to="candidate")
+
+
+@kp.pipeline
+def parity_checked() -> object:
+    return gates.promote(gates.check_parity(gates.register(fit_frame(), name="framed")), to="candidate")

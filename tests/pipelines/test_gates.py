@@ -84,6 +84,10 @@ def test_gates_refuse_bad_inputs_before_anything_runs(client: Any) -> None:
         return gates.promote(demo.fit(), to="candidate")
 
     @kp.pipeline
+    def validate_a_model() -> object:
+        return gates.validate(demo.fit(), data="holdout@latest", label_column="y")
+
+    @kp.pipeline
     def register_a_literal() -> object:
         return gates.register("not an output", name="tiny")  # type: ignore[arg-type]
 
@@ -93,6 +97,7 @@ def test_gates_refuse_bad_inputs_before_anything_runs(client: Any) -> None:
 
     for bad, message in [
         (promote_a_model, "promote takes the output of keel.gates.register"),
+        (validate_a_model, "validate takes the output of keel.gates.register"),
         (register_a_literal, "register takes a step's output"),
         (no_dataset, "is not a dataset address"),
     ]:
@@ -101,3 +106,38 @@ def test_gates_refuse_bad_inputs_before_anything_runs(client: Any) -> None:
     assert client.pipelines.list(project="pipes") == []
     with pytest.raises(InvalidInput, match=r"inside a @keel\.pipeline"):
         gates.validate_data("rows@v1", suite=None)
+
+
+def _holdout(client: Any, tmp_path: Path, labels: list[int]) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from keel.data import add
+
+    path = tmp_path / f"holdout{sum(labels)}.parquet"
+    pq.write_table(pa.table({"x": [float(i) for i in range(60)], "y": labels}), path)
+    add(path, "holdout", project="shop", client=client)
+
+
+def test_validate_gate_stores_a_report_and_stops_a_failing_model(client: Any, tmp_path: Path) -> None:
+    _project(client, ["accuracy >= 0.8"])
+    _holdout(client, tmp_path, [int(i > 30) for i in range(60)])
+    result = run_pipeline(demo.validated, client, project="shop")
+    validated = result.value("validate")
+    assert validated["ref"] == "framed@1" and validated["validation_report"]
+    assert client.models.get(project="shop", ref="framed@candidate").number == 1
+    # the same model judged on labels it gets wrong: the gate fails, nothing more is promoted
+    _holdout(client, tmp_path, [int(i <= 30) for i in range(60)])
+    with pytest.raises(
+        StepFailed, match=r"step validate failed: framed@1 fails validation on shop/holdout@v2"
+    ):
+        run_pipeline(demo.validated, client, project="shop")
+    assert client.models.get(project="shop", ref="framed@candidate").number == 1
+
+
+def test_check_parity_gate_fails_for_a_package_without_preprocessing(client: Any) -> None:
+    _project(client, [])
+    with pytest.raises(StepFailed, match=r"step check_parity failed: .*preprocessing") as err:
+        run_pipeline(demo.parity_checked, client, project="shop")
+    assert err.value.details["step"] == "check_parity"
+    assert client.models.get(project="shop", ref="framed@1").aliases == []

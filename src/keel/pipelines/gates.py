@@ -2,10 +2,15 @@
 
 Inside a ``@keel.pipeline`` function::
 
+    ok = gates.validate_data("churn-train@latest", suite=suite)
     model = train(prepare(raw), lr=lr)
-    ok = keel.gates.validate_data("churn-train@latest", suite=suite)
-    version = keel.gates.register(model, name="churn").after(ok)
-    keel.gates.promote(version, to="candidate")
+    version = gates.register(model, name="churn").after(ok)
+    version = gates.validate(version, data="churn-holdout@latest", label_column="churned")
+    version = gates.check_parity(version)
+    gates.promote(version, to="candidate")
+
+(``from keel.pipelines import gates``.) ``validate`` and ``check_parity``
+hand the registered version on, so the data flow orders the gates.
 
 A gate is a step the driver runs itself (never in a worker or on Ray):
 it acts through the Keel client the pipeline runs with, so it has that
@@ -18,6 +23,11 @@ fails (exit 1) and nothing after it runs, so nothing is promoted.
   registers it as a new version; the version is linked to the run of the
   step that trained it, so the registry's KPI gate reads that run's metrics.
   It is cached like any step: an unchanged model is registered once.
+- ``validate`` measures the version on a labelled table version through the
+  validation capability (metrics, the project's KPIs, a champion, slices,
+  fairness) and stores the report the promotion reads as evidence;
+  ``check_parity`` replays the package's recorded rows through its
+  preprocessing as the server would. A failing report fails the gate.
 - ``promote`` moves an alias through the registry's KPI gate; never cached.
 - ``validate_data`` checks a dataset version against a validation suite;
   a failing report fails the gate. Never cached: data behind ``@latest``
@@ -121,7 +131,51 @@ def _register(
         description=description or f"registered by pipeline {ctx.pipeline} run {ctx.pipeline_run_id}",
         tags={"keel.pipeline": ctx.pipeline, "keel.pipeline_run": ctx.pipeline_run_id},
     )
-    return {"model": name, "version": version.number, "ref": f"{name}@{version.number}", "id": version.id}
+    return {
+        "model": name,
+        "version": version.number,
+        "ref": f"{name}@{version.number}",
+        "id": version.id,
+        "package": put.digest,
+    }
+
+
+def _validate(
+    ctx: GateContext,
+    version: Any,
+    data: str,
+    label_column: str,
+    champion: str | None = None,
+    slices: list[str] | None = None,
+) -> dict[str, Any]:
+    name, _, at = data.partition("@")
+    report = ctx.client.validation.validate_model(
+        project=ctx.project,
+        package=version["package"],
+        dataset=name,
+        version=at or "latest",
+        label_column=label_column,
+        label=version["ref"],
+        champion=champion,
+        slices=slices,
+    )
+    if not report.passed:
+        raise CheckFailed(
+            f"{version['ref']} fails validation on {report.data_address}: {'; '.join(report.failed)} "
+            f"(report {report.id})"
+        )
+    return {**version, "validation_report": report.id}
+
+
+def _check_parity(ctx: GateContext, version: Any) -> dict[str, Any]:
+    report = ctx.client.validation.check_parity(project=ctx.project, package=version["package"])
+    if not report.passed:
+        where = ", ".join(f"{m.feature} row {m.row}" for m in report.mismatches[:5])
+        raise CheckFailed(
+            f"{version['ref']} fails training/serving parity: {report.mismatched} of {report.features} "
+            f"features differ ({where}) {report.message}".rstrip()
+        )
+    return {**version, "parity": "passed"}
 
 
 def _promote(ctx: GateContext, version: Any, to: str) -> dict[str, Any]:
@@ -153,6 +207,18 @@ def _validate_data(ctx: GateContext, dataset: str, suite: Any) -> dict[str, Any]
 _REGISTER = GateStep(_register, name="register", cacheable=True)
 _PROMOTE = GateStep(_promote, name="promote", cacheable=False)
 _VALIDATE_DATA = GateStep(_validate_data, name="validate_data", cacheable=False)
+_VALIDATE = GateStep(_validate, name="validate", cacheable=False)
+_PARITY = GateStep(_check_parity, name="check_parity", cacheable=False)
+#: The gates whose output is a registered version (what validate, check_parity and promote take).
+_VERSIONED = (_REGISTER, _VALIDATE, _PARITY)
+
+
+def _version_input(version: Any, gate: str) -> Output:
+    if not isinstance(version, Output) or version.tracer.nodes[version.node].step not in _VERSIONED:
+        raise InvalidInput(
+            f"keel.gates.{gate} takes the output of keel.gates.register (or of validate / check_parity after it)"
+        )
+    return version
 
 
 def register(model: Output, *, name: str, description: str = "", unsafe_pickle: bool = False) -> Output:
@@ -166,11 +232,46 @@ def register(model: Output, *, name: str, description: str = "", unsafe_pickle: 
 
 def promote(version: Output, *, to: str) -> Output:
     """Move alias ``to`` onto the version ``register`` made, if the project's KPI gate passes."""
-    if not isinstance(version, Output) or version.tracer.nodes[version.node].step is not _REGISTER:
-        raise InvalidInput("keel.gates.promote takes the output of keel.gates.register")
+    _version_input(version, "promote")
     if not to or not isinstance(to, str):
         raise InvalidInput("keel.gates.promote needs an alias: to='candidate'")
     return _call(_PROMOTE, {"version": version, "to": to})
+
+
+def validate(
+    version: Output,
+    *,
+    data: str,
+    label_column: str,
+    champion: str | None = None,
+    slices: list[str] | None = None,
+) -> Output:
+    """Validate the registered version on the labelled table ``data`` (``name@latest``) and the project's KPIs.
+
+    The validation capability measures it (metrics, KPIs, the ``champion`` on
+    the same rows, slices, fairness) and stores the report, which the
+    registry's promotion reads as evidence; a failing report stops the
+    pipeline. Its output is the version again, for ``promote``.
+    """
+    _version_input(version, "validate")
+    if not isinstance(data, str) or not data.split("@")[0]:
+        raise InvalidInput(f"keel.gates.validate: data {data!r} is not a dataset address (name@latest)")
+    if not label_column:
+        raise InvalidInput("keel.gates.validate needs the label column: label_column='churned'")
+    kwargs = {
+        "version": version,
+        "data": data,
+        "label_column": label_column,
+        "champion": champion,
+        "slices": slices,
+    }
+    return _call(_VALIDATE, kwargs)
+
+
+def check_parity(version: Output) -> Output:
+    """Replay the package's recorded rows through its preprocessing as the server will; a mismatch stops the pipeline."""
+    _version_input(version, "check_parity")
+    return _call(_PARITY, {"version": version})
 
 
 def validate_data(dataset: str, *, suite: Any) -> Output:
