@@ -46,7 +46,15 @@ def test_an_ambiguous_prefix_names_the_matches(session: Session) -> None:
     assert all(i in caught.value.message for i in IDS)
 
 
-@pytest.mark.parametrize("bad", ["01M", "", "01M8%", "01M8_9S0", "01M8M9SOIL", IDS[0] + "X"])
+@pytest.mark.parametrize("short", ["01M", "0", " 01m "])
+def test_a_prefix_under_four_characters_is_too_short(session: Session, short: str) -> None:
+    with pytest.raises(
+        InvalidInput, match=f"run id prefix '{short}' is too short: give at least 4 characters"
+    ):
+        resolve_prefix(session, _Row.id, short, "run")
+
+
+@pytest.mark.parametrize("bad", ["", "01M8%", "01M8_9S0", "01M8M9SOIL", IDS[0] + "X"])
 def test_what_cannot_be_an_id_is_refused(session: Session, bad: str) -> None:
     with pytest.raises(InvalidInput, match="is not an id or a prefix of one"):
         resolve_prefix(session, _Row.id, bad, "run")

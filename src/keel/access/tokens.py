@@ -8,7 +8,11 @@ exist, as for projects it may not see.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from keel.access.common import find_user, invalidate, token_schema
 from keel.access.schemas import IssuedToken, Scope, Token, TokenName, UserName
@@ -21,6 +25,22 @@ from keel.core.constraints import Duration
 from keel.core.errors import Conflict, InvalidInput, NotFound, PermissionDenied
 from keel.core.operations import GLOBAL, Action, Caller, current_caller, operation
 from keel.core.timeutil import utcnow
+from keel.projects.idprefix import find_id
+
+
+@functools.cache
+def _deployment_lookup() -> Callable[[Session, str], bool] | None:
+    """The deployments capability's ``deployment_exists`` (entry point ``keel.deployment_lookup``), if installed.
+
+    Access sits below the registry, so it finds the lookup the way ``keel.models``
+    finds its registry source: by entry point, loaded on first use.
+    """
+    from importlib.metadata import entry_points
+
+    for ep in entry_points(group="keel.deployment_lookup"):
+        lookup: Callable[[Session, str], bool] = ep.load()
+        return lookup
+    return None
 
 
 def _own_user(caller: Caller, user: str | None) -> str:
@@ -67,6 +87,12 @@ class TokenService(Service):
             if not caller.is_admin:
                 raise PermissionDenied("only an admin may issue serving (predict) tokens")
         with self.store.write() as session:
+            lookup = _deployment_lookup() if deployment is not None else None
+            if lookup is not None and deployment is not None and not lookup(session, deployment):
+                raise NotFound(
+                    f"no deployment named {deployment!r}: a predict token names a deployment that exists",
+                    hint="`keel deploy ls` lists them; `keel deploy create` makes one",
+                )
             row = find_user(session, target)
             if row.disabled:
                 raise Conflict(f"user {target!r} is disabled; enable it before issuing tokens")
@@ -113,9 +139,15 @@ class TokenService(Service):
 
     @operation("POST", "/api/v1/tokens/{id}/revoke", action=Action.AUTHENTICATED, project=GLOBAL)
     def revoke(self, id: str) -> Token:
-        """Revoke a token: it stops working everywhere within five seconds. Revoking twice is an error."""
+        """Revoke a token (by id or unique id prefix): it stops working everywhere within five seconds.
+
+        Revoking twice is an error. A prefix matches only the caller's own
+        tokens (an admin's: everyone's).
+        """
         caller = current_caller()
         with self.store.write() as session:
+            mine = [] if caller.is_admin else [TokenRow.user_id == caller.user_id]
+            id = find_id(session, TokenRow.id, id, "token", where=mine, hint="see `keel token ls`")
             found = session.execute(
                 select(TokenRow, UserRow.name)
                 .join(UserRow, UserRow.id == TokenRow.user_id)

@@ -95,31 +95,16 @@ def hoist_global_options(args: list[str]) -> list[str]:
 def not_a_keel_server(url: str, exc: Exception) -> Exception | None:
     """A clear error when ``url`` (KEEL_SERVER_URL) is not a Keel server, else None.
 
-    A web server that is not Keel answers a Keel route with a bare 404 (or a
-    login page, or a redirect), which would otherwise read "server answered
-    404" and exit 3. Only after a command failed, so a working command pays
-    nothing: ask ``/api/v1/health``, which every Keel server answers with
-    ``{"status": "ok", "version": ...}`` and without a token.
+    Only after a command failed, so a working command pays nothing; the probe
+    is the SDK's own (``keel.client.probe``), which the remote backend also
+    asks when an answer is not one a Keel server gives.
     """
-    import httpx
-
+    from keel.client.probe import not_a_keel_server as probe
     from keel.core.errors import ConfigError, ServerUnreachable
 
-    if isinstance(exc, ServerUnreachable):
+    if isinstance(exc, ServerUnreachable | ConfigError):
         return None
-    health = f"{url.rstrip('/')}/api/v1/health"
-    try:
-        response = httpx.get(health, timeout=3.0, follow_redirects=False)
-        body = response.json() if response.status_code == 200 else None
-    except (httpx.HTTPError, ValueError):
-        body, response = None, None
-    if isinstance(body, dict) and body.get("status") == "ok" and "version" in body:
-        return None
-    answer = f"answered {response.status_code}" if response is not None else "did not answer with JSON"
-    return ConfigError(
-        f"{url} is not a Keel server (GET {health} {answer})",
-        hint="set KEEL_SERVER_URL to the address `keel server` listens on, e.g. http://host:5000",
-    )
+    return probe(url)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -21,6 +21,9 @@ artifacts_app = typer.Typer(
 )
 app.add_typer(artifacts_app, name="artifacts")
 
+#: Every command that takes a run takes a unique prefix of its id too, as git takes a short hash.
+RUN_ID_HELP = "Run id, or a unique prefix of it (at least 4 characters) as `keel run ls` prints it."
+
 ProjectOption = Annotated[
     str | None, typer.Option("--project", "-p", help="Project (default: the `project` setting).")
 ]
@@ -88,12 +91,13 @@ def ls(
             ]
             for r in runs
         ],
+        short_ids=("id",),
     )
 
 
 @app.command("show")
 def show(
-    run_id: Annotated[str, typer.Argument(help="Run id.")],
+    run_id: Annotated[str, typer.Argument(help=RUN_ID_HELP)],
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show a run: params, final metrics, KPI report, system usage, cost, environment and lineage.
@@ -153,7 +157,7 @@ def show(
 
 @app.command("compare")
 def compare(
-    run_ids: Annotated[list[str], typer.Argument(help="Two or more run ids.")],
+    run_ids: Annotated[list[str], typer.Argument(help="Two or more run ids or unique prefixes.")],
     markdown: Annotated[
         bool, typer.Option("--markdown", help="Print a Markdown table (PR comment).")
     ] = False,
@@ -183,7 +187,7 @@ def compare(
 
 @app.command("lineage")
 def lineage(
-    run_id: Annotated[str, typer.Argument(help="Run id.")],
+    run_id: Annotated[str, typer.Argument(help=RUN_ID_HELP)],
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show what a run used (datasets, code) and what came from it (artifacts, models).
@@ -209,7 +213,7 @@ def lineage(
 
 @app.command("history")
 def history(
-    run_id: Annotated[str, typer.Argument(help="Run id.")],
+    run_id: Annotated[str, typer.Argument(help=RUN_ID_HELP)],
     key: Annotated[str, typer.Argument(help="Metric key, e.g. loss.")],
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
@@ -217,7 +221,17 @@ def history(
 
     Example: keel run history 01J2ABCDEF... loss
     """
-    points = client().runs.metric_history(run_id=run_id, key=key)
+    c = client()
+    points = c.runs.metric_history(run_id=run_id, key=key)
+    if not points:  # the SDK answers [] (points may still be on their way); a person typed a wrong key
+        from keel.core.errors import NotFound
+
+        known = sorted(c.runs.get(run_id=run_id).metrics)
+        if key not in known:
+            raise NotFound(
+                f"run {run_id} has no metric {key!r}",
+                hint=f"its metrics: {', '.join(known[:20])}" if known else "it has logged no metrics yet",
+            )
     if json_out:
         output.print_json(points)
         return
@@ -236,7 +250,7 @@ class EndStatus(StrEnum):
 
 @app.command("end")
 def end(
-    run_id: Annotated[str, typer.Argument(help="Run id.")],
+    run_id: Annotated[str, typer.Argument(help=RUN_ID_HELP)],
     status: Annotated[EndStatus, typer.Option("--status", help="How it ended.")] = EndStatus.killed,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
@@ -253,28 +267,37 @@ def end(
     output.done(f"ended run {run.name} ({run.id}) as {run.status}")
 
 
-def _set_deleted(run_id: str, deleted: bool) -> None:
+def _set_deleted(run_id: str, deleted: bool, json_out: bool) -> None:
     c = client()
     run = c.runs.delete(run_id=run_id) if deleted else c.runs.restore(run_id=run_id)
+    if json_out:
+        output.print_json(run)
+        return
     output.done(f"{'deleted' if deleted else 'restored'} run {run.name} ({run.id})")
 
 
 @app.command("delete")
-def delete(run_id: Annotated[str, typer.Argument(help="Run id.")]) -> None:
+def delete(
+    run_id: Annotated[str, typer.Argument(help=RUN_ID_HELP)],
+    json_out: Annotated[bool, typer.Option("--json", help="Print the run as JSON.")] = False,
+) -> None:
     """Hide a run from listings (restorable; its artifacts stay referenced).
 
-    Example: keel run delete 01J2ABCDEF...
+    Example: keel run delete 01J2ABCD
     """
-    _set_deleted(run_id, True)
+    _set_deleted(run_id, True, json_out)
 
 
 @app.command("restore")
-def restore(run_id: Annotated[str, typer.Argument(help="Run id.")]) -> None:
+def restore(
+    run_id: Annotated[str, typer.Argument(help=RUN_ID_HELP)],
+    json_out: Annotated[bool, typer.Option("--json", help="Print the run as JSON.")] = False,
+) -> None:
     """Bring a deleted run back.
 
-    Example: keel run restore 01J2ABCDEF...
+    Example: keel run restore 01J2ABCD
     """
-    _set_deleted(run_id, False)
+    _set_deleted(run_id, False, json_out)
 
 
 @app.command("cost")
@@ -335,7 +358,7 @@ def sync(
 
 @artifacts_app.command("ls")
 def artifacts_ls(
-    run_id: Annotated[str, typer.Argument(help="Run id.")],
+    run_id: Annotated[str, typer.Argument(help=RUN_ID_HELP)],
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List a run's artifacts with their sizes and digests.
@@ -351,7 +374,7 @@ def artifacts_ls(
 
 @artifacts_app.command("get")
 def artifacts_get(
-    run_id: Annotated[str, typer.Argument(help="Run id.")],
+    run_id: Annotated[str, typer.Argument(help=RUN_ID_HELP)],
     path: Annotated[str, typer.Argument(help="Artifact path within the run.")],
     dest: Annotated[
         Path | None, typer.Option("--output", "-o", help="Where to write it (default: its name).")

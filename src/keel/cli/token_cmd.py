@@ -87,16 +87,23 @@ def ls(
             ]
             for t in tokens
         ],
+        short_ids=("id",),
     )
 
 
 @app.command("revoke")
 def revoke(
-    token_id: Annotated[str, typer.Argument(help="The token's id, as `keel token ls` shows it.")],
+    token_id: Annotated[
+        str, typer.Argument(help="The token's id, or a unique prefix of it, as `keel token ls` shows it.")
+    ],
+    json_out: Annotated[bool, typer.Option("--json", help="Print the revoked token as JSON.")] = False,
 ) -> None:
     """Revoke a token; it stops working everywhere within 5 seconds.
 
-    Example: keel token revoke 01JD2X3Y4Z5A6B7C8D9E0F1G2H
+    Example: keel token revoke 01JD2X3Y
     """
     t = client().tokens.revoke(token_id)
+    if json_out:
+        output.print_json(t)
+        return
     output.done(f"revoked token {t.id} ({t.name}) of {t.user}")

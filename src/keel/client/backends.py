@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Final, Protocol
 from urllib.parse import quote
 
+from keel.client.probe import not_a_keel_server
 from keel.context import Context, Service
 from keel.core.errors import KeelError, ServerUnreachable, error_class_for_status
 from keel.core.operations import ByteStream, Caller, Operation, invoke, local_admin
@@ -178,17 +179,40 @@ class RemoteBackend:
             )
         if response.status_code == 204:
             return None
-        return op.output_adapter().validate_json(response.content)
+        try:
+            return op.output_adapter().validate_json(response.content)
+        except ValueError:  # pydantic's ValidationError too: not the JSON this operation answers
+            raise self._not_keel(response) from None
 
     def _error(self, op: Operation, response: httpx.Response) -> KeelError:
         try:
             data = response.json()
         except ValueError:
             data = {}
-        if op.errors == "keel" or isinstance(data.get("error"), dict):
+        if isinstance(data, dict) and isinstance(data.get("error"), dict):
             return KeelError.from_dict(data, response.status_code)
+        if op.errors == "keel":  # every Keel error is {"error": {...}}: this answer came from elsewhere
+            return self._not_keel(response)
+        if not isinstance(data, dict):
+            data = {}
         message = data.get("error") or data.get("message") or response.text
         return error_class_for_status(response.status_code)(str(message))
+
+    def _not_keel(self, response: httpx.Response) -> KeelError:
+        """The error for an answer no Keel server gives: the URL is wrong, or something stands in between.
+
+        Asks the health route: a non-Keel server gets a ConfigError naming the
+        URL with a hint; a Keel server behind a proxy that answered for it gets
+        the status's error class with what was answered.
+        """
+        wrong = not_a_keel_server(self.url, self.http)
+        if wrong is not None:
+            return wrong
+        text = response.text.strip().splitlines()[0][:200] if response.text.strip() else ""
+        return error_class_for_status(response.status_code)(
+            f"the server at {self.url} answered {response.status_code} {response.request.url.path}"
+            + (f": {text}" if text else "")
+        )
 
 
 #: The longest a server's ``Retry-After`` may hold one retry back, in seconds.

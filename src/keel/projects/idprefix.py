@@ -11,6 +11,7 @@ table; it reads no table of its own.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -27,26 +28,46 @@ MIN_PREFIX = 4
 SHOWN = 5
 
 
-def resolve_prefix(session: Session, column: Any, prefix: str, noun: str) -> str:
+def could_be_prefix(text: str) -> bool:
+    """Whether ``text`` is made of id characters and no longer than an id (its length aside)."""
+    return len(text.strip()) <= ID_LENGTH and bool(_ULID_CHARS.match(text.strip().upper()))
+
+
+def resolve_prefix(
+    session: Session,
+    column: Any,
+    prefix: str,
+    noun: str,
+    *,
+    where: Sequence[Any] = (),
+    hint: str | None = None,
+) -> str:
     """The one full id in ``column`` that starts with ``prefix``.
 
-    Raises InvalidInput for a prefix that cannot be an id (too short, wrong
+    ``where`` narrows the candidates (the projects the caller may see), so an
+    ambiguity error never names a row the caller could not read. Raises
+    InvalidInput for a prefix that cannot be an id (too short, wrong
     characters) or that matches several ids (naming them), and NotFound
-    (``no <noun> with id '<prefix>'``) when none matches.
+    (``no <noun> with id '<prefix>'``, with ``hint``) when none matches.
     """
     text = prefix.strip().upper()
+    if len(text) < MIN_PREFIX and _ULID_CHARS.match(text):
+        raise InvalidInput(
+            f"{noun} id prefix {prefix!r} is too short: give at least {MIN_PREFIX} characters",
+            hint="listings print each id as short as it can be and still be unique",
+        )
     if len(text) < MIN_PREFIX or len(text) > ID_LENGTH or not _ULID_CHARS.match(text):
         raise InvalidInput(
             f"{noun} id {prefix!r} is not an id or a prefix of one",
             hint=f"ids are {ID_LENGTH} characters (0-9, A-Z without I, L, O, U); give at least {MIN_PREFIX}",
         )
     if len(text) == ID_LENGTH:
-        found = session.execute(select(column).where(column == text)).scalars().all()
+        found = session.execute(select(column).where(column == text, *where)).scalars().all()
     else:
         found = (
             session.execute(
                 select(column)
-                .where(column.startswith(text, autoescape=True))
+                .where(column.startswith(text, autoescape=True), *where)
                 .order_by(column)
                 .limit(SHOWN + 1)
             )
@@ -54,7 +75,7 @@ def resolve_prefix(session: Session, column: Any, prefix: str, noun: str) -> str
             .all()
         )
     if not found:
-        raise NotFound(f"no {noun} with id {prefix!r}")
+        raise NotFound(f"no {noun} with id {prefix!r}", hint=hint)
     if len(found) > 1:
         more = ", ..." if len(found) > SHOWN else ""
         raise InvalidInput(
@@ -62,3 +83,18 @@ def resolve_prefix(session: Session, column: Any, prefix: str, noun: str) -> str
             hint="give more characters of the id",
         )
     return str(found[0])
+
+
+def find_id(
+    session: Session, column: Any, text: str, noun: str, *, where: Sequence[Any] = (), hint: str | None = None
+) -> str:
+    """The full id that ``text`` (an id or a unique prefix of one) names, for an operation that takes an id.
+
+    Like :func:`resolve_prefix`, except that text no id could start with
+    (wrong characters, too long) answers NotFound like an unknown id, as
+    before prefixes were taken: it reveals nothing and reaches no query.
+    A prefix shorter than :data:`MIN_PREFIX` is InvalidInput.
+    """
+    if not could_be_prefix(text):
+        raise NotFound(f"no {noun} with id {text!r}", hint=hint)
+    return resolve_prefix(session, column, text, noun, where=where, hint=hint)

@@ -15,7 +15,7 @@ import posixpath
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from keel.core.constraints import ArtifactPath
+from keel.core.constraints import ArtifactPath, IdOrPrefix
 from keel.core.errors import InvalidInput, NotFound
 from keel.core.operations import GLOBAL, Action, ByteStream, operation
 from keel.core.timeutil import utcnow
@@ -61,11 +61,11 @@ class RunArtifactOps(RunGuard):
     """The artifact operations of the runs service."""
 
     @operation("PUT", "/api/v1/runs/{run_id}/artifacts", action=Action.AUTHENTICATED, project=GLOBAL)
-    def upload_artifact(self, run_id: str, path: ArtifactPath, body: ByteStream) -> RunArtifact:
+    def upload_artifact(self, run_id: IdOrPrefix, path: ArtifactPath, body: ByteStream) -> RunArtifact:
         """Store a file as an artifact of a run (the body is the file's bytes, streamed)."""
         path = clean_path(path)
         with self.store.read() as session:
-            self._run(session, run_id, Action.WRITE)
+            run_id = self._run(session, run_id, Action.WRITE).id
         artifacts = self.ctx.artifacts
         info = artifacts.put_stream(iter(body))
         artifacts.sync()
@@ -77,10 +77,10 @@ class RunArtifactOps(RunGuard):
             return register_artifact(session, run_id, project_id, path, digest, size)
 
     @operation("GET", "/api/v1/runs/{run_id}/artifacts", action=Action.AUTHENTICATED, project=GLOBAL)
-    def list_artifacts(self, run_id: str, prefix: str | None = None) -> list[RunArtifact]:
+    def list_artifacts(self, run_id: IdOrPrefix, prefix: str | None = None) -> list[RunArtifact]:
         """The artifacts of a run, by path (optionally those under ``prefix``)."""
         with self.store.read() as session:
-            self._run(session, run_id, Action.READ)
+            run_id = self._run(session, run_id, Action.READ).id
             query = (
                 select(RunArtifactRow).where(RunArtifactRow.run_id == run_id).order_by(RunArtifactRow.path)
             )
@@ -92,11 +92,11 @@ class RunArtifactOps(RunGuard):
             ]
 
     @operation("GET", "/api/v1/runs/{run_id}/artifacts/file", action=Action.AUTHENTICATED, project=GLOBAL)
-    def download_artifact(self, run_id: str, path: ArtifactPath) -> ByteStream:
+    def download_artifact(self, run_id: IdOrPrefix, path: ArtifactPath) -> ByteStream:
         """The bytes of one artifact of a run, streamed and verified against its digest."""
         path = clean_path(path)
         with self.store.read() as session:
-            self._run(session, run_id, Action.READ)
+            run_id = self._run(session, run_id, Action.READ).id
             artifact = session.get(RunArtifactRow, (run_id, path))
             if artifact is None:
                 raise NotFound(

@@ -30,7 +30,12 @@ class RunGuard(Service):
             raise run_not_found(row.id) from None
 
     def _run(self, session: Session, run_id: str, action: Action) -> RunRow:
-        """The run, once the caller may ``action`` it; NotFound alike for unknown and hidden runs."""
-        row = find_run(session, run_id)
+        """The run (by id or unique id prefix), once the caller may ``action`` it.
+
+        NotFound alike for unknown and hidden runs: a prefix is matched only
+        among the runs of projects the caller can see. Callers use ``row.id``
+        from here on, never the text they were given.
+        """
+        row = find_run(session, run_id, projects=self.ctx.visible_projects())
         self._authorize(row, action)
         return row

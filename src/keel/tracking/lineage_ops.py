@@ -17,7 +17,7 @@ from annotated_types import Len
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
-from keel.core.constraints import Relation, RunInput
+from keel.core.constraints import IdOrPrefix, Relation, RunInput
 from keel.core.errors import InvalidInput, NotFound
 from keel.core.operations import GLOBAL, Action, operation
 from keel.lineage import Edge, add_edges, downstream, upstream
@@ -78,7 +78,10 @@ class RunLineageOps(RunGuard):
 
     @operation("POST", "/api/v1/runs/{run_id}/inputs", action=Action.AUTHENTICATED, project=GLOBAL)
     def use(
-        self, run_id: str, refs: Annotated[list[RunInput], Len(1, MAX_INPUTS)], relation: Relation = "used"
+        self,
+        run_id: IdOrPrefix,
+        refs: Annotated[list[RunInput], Len(1, MAX_INPUTS)],
+        relation: Relation = "used",
     ) -> list[Edge]:
         """Record what a run used: a dataset address (``name@v2``), ``dataset_version:<id>``, ``run:<id>``, or an artifact digest.
 
@@ -95,7 +98,7 @@ class RunLineageOps(RunGuard):
             row = self._run(session, run_id, Action.WRITE)
             targets = [self._input_ref(session, row, r) for r in refs]
             self._check_readable(session, row, targets)
-            edges = [(f"run:{run_id}", relation, t) for t in dict.fromkeys(targets)]
+            edges = [(f"run:{row.id}", relation, t) for t in dict.fromkeys(targets)]
             add_edges(session, edges)
         return [Edge(src=s, relation=r, dst=d) for s, r, d in edges]
 
@@ -144,11 +147,11 @@ class RunLineageOps(RunGuard):
                 self.ctx.authorize_in_project(project_id, Action.READ, f"{what} {ident}")
 
     @operation("GET", "/api/v1/runs/{run_id}/lineage", action=Action.AUTHENTICATED, project=GLOBAL)
-    def lineage(self, run_id: str) -> RunLineage:
+    def lineage(self, run_id: IdOrPrefix) -> RunLineage:
         """What the run used, transitively, and what was made from it: only what the caller may read."""
         with self.store.read() as session:
             row = self._run(session, run_id, Action.READ)
-            ref = f"run:{run_id}"
+            ref = f"run:{row.id}"
             up, down = upstream(session, ref), downstream(session, ref)
             readable, labels = self._readable(
                 session, row, {e.src for e in up + down} | {e.dst for e in up + down}

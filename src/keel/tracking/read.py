@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from keel.core.errors import NotFound
 from keel.core.kpi import KPIReport
+from keel.projects.idprefix import ID_LENGTH, could_be_prefix, resolve_prefix
 from keel.tracking.models import LatestMetricRow, ParamRow, RunArtifactRow, RunRow, TagRow, metric_chunks
 from keel.tracking.points import merge
 from keel.tracking.schemas import MetricPoint, RunArtifact, RunRecord
@@ -24,12 +25,29 @@ def is_run_id(text: str) -> bool:
     return bool(_RUN_ID.match(text))
 
 
-def find_run(session: Session, run_id: str, *, lock: bool = False) -> RunRow:
-    """The run row; NotFound naming the id otherwise (an id no run could have never reaches the database)."""
-    if not is_run_id(run_id):
+def find_run(
+    session: Session, run_id: str, *, lock: bool = False, projects: frozenset[str] | None = None
+) -> RunRow:
+    """The run with this id or unique id prefix (as git takes a short hash); NotFound naming it otherwise.
+
+    The one place every run operation (SDK, CLI, REST) turns what the caller
+    typed into a run: a full id is one primary-key read; a shorter prefix
+    (at least :data:`~keel.projects.idprefix.MIN_PREFIX` characters) must
+    match exactly one run among ``projects`` (the caller's visible projects;
+    None: all), else InvalidInput naming the candidates. Text no run id could
+    start with never reaches the database and answers like an unknown run.
+    """
+    if not is_run_id(run_id) or not could_be_prefix(run_id):
         raise run_not_found(run_id)
+    full = run_id.upper()
+    if len(full) != ID_LENGTH:
+        where = [RunRow.project_id.in_(projects)] if projects is not None else []
+        try:
+            full = resolve_prefix(session, RunRow.id, run_id, "run", where=where)
+        except NotFound:
+            raise run_not_found(run_id) from None
     row = session.get(
-        RunRow, run_id, with_for_update=lock if session.get_bind().dialect.name != "sqlite" else False
+        RunRow, full, with_for_update=lock if session.get_bind().dialect.name != "sqlite" else False
     )
     if row is None:
         raise run_not_found(run_id)

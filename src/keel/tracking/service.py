@@ -25,6 +25,7 @@ from keel.core.constraints import (
     EndStatus,
     EnergyKwh,
     HourlyPrice,
+    IdOrPrefix,
     Limit,
     MetricKey,
     PageToken,
@@ -32,6 +33,7 @@ from keel.core.constraints import (
     RunName,
     Since1970,
     TagKey,
+    TagValue,
 )
 from keel.core.errors import Conflict, InvalidInput, NotFound
 from keel.core.ids import new_id
@@ -40,6 +42,7 @@ from keel.core.operations import GLOBAL, Action, current_caller, operation, proj
 from keel.core.paging import DEFAULT_PAGE_SIZE, Page
 from keel.core.timeutil import as_utc, utcnow
 from keel.lineage import add_edges
+from keel.projects.idprefix import ID_LENGTH
 from keel.projects.service import find_project
 from keel.tracking.artifact_ops import RunArtifactOps, clean_path, register_artifact
 from keel.tracking.filter import Limits
@@ -120,7 +123,7 @@ class RunService(RunLineageOps, RunArtifactOps):
         project: str,
         name: RunName | None = None,
         params: dict[ParamKey, ParamValue] | None = None,
-        tags: dict[TagKey, str] | None = None,
+        tags: dict[TagKey, TagValue] | None = None,
         parent_id: str | None = None,
         environment: dict[str, Any] | None = None,
         hourly_price: HourlyPrice | None = None,
@@ -142,7 +145,8 @@ class RunService(RunLineageOps, RunArtifactOps):
         with self.store.write() as session:
             project_row = find_project(session, project)
             if parent_id is not None:
-                parent = find_run(session, parent_id)
+                parent = find_run(session, parent_id, projects=self.ctx.visible_projects())
+                parent_id = parent.id  # a unique prefix names it too
                 if parent.project_id != project_row.id:
                     self._authorize(parent, Action.READ)  # a hidden parent is an unknown one
                     raise InvalidInput(f"parent run {parent_id} belongs to another project")
@@ -196,10 +200,10 @@ class RunService(RunLineageOps, RunArtifactOps):
     @operation("POST", "/api/v1/runs/{run_id}/batch", action=Action.AUTHENTICATED, project=GLOBAL)
     def log_batch(
         self,
-        run_id: str,
+        run_id: IdOrPrefix,
         metrics: Annotated[list[PointTuple], POINT_KEYS] | None = None,
         params: dict[ParamKey, ParamValue] | None = None,
-        tags: dict[TagKey, str] | None = None,
+        tags: dict[TagKey, TagValue] | None = None,
         client_id: ClientId | None = None,
         seq: Int64 | None = None,
         series: dict[MetricKey, SeriesColumns] | None = None,
@@ -225,6 +229,7 @@ class RunService(RunLineageOps, RunArtifactOps):
             check_can_log(row, latest_point_ms=latest, has_entries=bool(params or tags))
             if row.status == "RUNNING":
                 beat(session, row)
+            run_id = row.id
             if client_id is not None and seq is not None and not claim_batch(session, run_id, client_id, seq):
                 return BatchResult(metrics=0, params=0, tags=0, duplicate=True)
             n_params = store_params(session, self.store, run_id, params or {})
@@ -237,7 +242,7 @@ class RunService(RunLineageOps, RunArtifactOps):
     @operation("POST", "/api/v1/runs/{run_id}/end", action=Action.AUTHENTICATED, project=GLOBAL)
     def end(
         self,
-        run_id: str,
+        run_id: IdOrPrefix,
         status: EndStatus = "FINISHED",
         energy_kwh: EnergyKwh | None = None,
         end_time: Since1970 | None = None,
@@ -257,7 +262,7 @@ class RunService(RunLineageOps, RunArtifactOps):
                 clear_reason(session, row)  # its own process ends it after all (a spooled end)
             elif row.status != "RUNNING":
                 raise Conflict(
-                    f"run {run_id} is {row.status} already", hint="resume it with keel.start_run(run_id=...)"
+                    f"run {row.id} is {row.status} already", hint="resume it with keel.start_run(run_id=...)"
                 )
             row.status = status
             row.end_time = max(end, row.start_time)
@@ -277,32 +282,35 @@ class RunService(RunLineageOps, RunArtifactOps):
             row.kpi_passed = report.passed
 
     @operation("POST", "/api/v1/runs/{run_id}/resume", action=Action.AUTHENTICATED, project=GLOBAL)
-    def resume(self, run_id: str) -> RunRecord:
+    def resume(self, run_id: IdOrPrefix) -> RunRecord:
         """Reopen an ended run so it takes logging again (``start_run(run_id=...)``)."""
         with self.store.write() as session:
             row = self._run(session, run_id, Action.WRITE)
             if row.deleted:
-                raise InvalidInput(f"run {run_id} is deleted; restore it first")
+                raise InvalidInput(f"run {row.id} is deleted; restore it first")
             row.status = "RUNNING"
             row.end_time = None
             row.heartbeat_at = utcnow()
             return to_record(session, row)
 
     @operation("GET", "/api/v1/runs/{run_id}", action=Action.AUTHENTICATED, project=GLOBAL)
-    def get(self, run_id: str) -> RunRecord:
-        """One run: attributes, params, tags, final metrics, KPI report, cost, environment, artifacts."""
+    def get(self, run_id: IdOrPrefix) -> RunRecord:
+        """One run (by id or unique id prefix): attributes, params, tags, final metrics, KPI report, cost, environment, artifacts."""
+        if len(run_id) != ID_LENGTH:  # a prefix: find the run first, so its liveness is checked too
+            with self.store.read() as session:
+                run_id = self._run(session, run_id, Action.READ).id
         self._reap(run_ids=[run_id])
         with self.store.read() as session:
             row = self._run(session, run_id, Action.READ)
             return to_record(session, row)
 
     @operation("GET", "/api/v1/runs/{run_id}/history", action=Action.AUTHENTICATED, project=GLOBAL)
-    def metric_history(self, run_id: str, key: MetricKey) -> list[MetricPoint]:
+    def metric_history(self, run_id: IdOrPrefix, key: MetricKey) -> list[MetricPoint]:
         """Every point of one metric of a run, by step."""
         check_key(key, "metric key")
         with self.store.read() as session:
-            self._run(session, run_id, Action.READ)
-            return history(session, run_id, key)
+            row = self._run(session, run_id, Action.READ)
+            return history(session, row.id, key)
 
     @operation("POST", "/api/v1/runs/search", action=Action.READ, project=project_from("project"))
     def search(
@@ -325,12 +333,12 @@ class RunService(RunLineageOps, RunArtifactOps):
         return Page[RunSummary](items=items, next_token=token)
 
     @operation("DELETE", "/api/v1/runs/{run_id}", action=Action.AUTHENTICATED, project=GLOBAL)
-    def delete(self, run_id: str) -> RunRecord:
+    def delete(self, run_id: IdOrPrefix) -> RunRecord:
         """Hide a run from searches (it stays restorable, and its artifacts stay referenced)."""
         return self._set_deleted(run_id, True)
 
     @operation("POST", "/api/v1/runs/{run_id}/restore", action=Action.AUTHENTICATED, project=GLOBAL)
-    def restore(self, run_id: str) -> RunRecord:
+    def restore(self, run_id: IdOrPrefix) -> RunRecord:
         """Bring a deleted run back."""
         return self._set_deleted(run_id, False)
 
@@ -339,7 +347,7 @@ class RunService(RunLineageOps, RunArtifactOps):
             row = self._run(session, run_id, Action.WRITE)
             row.deleted = deleted
             action = "run.delete" if deleted else "run.restore"
-            self.ctx.audit(session, action, f"run:{run_id}", project_id=row.project_id)
+            self.ctx.audit(session, action, f"run:{row.id}", project_id=row.project_id)
             return to_record(session, row)
 
     @operation(
