@@ -29,7 +29,8 @@ BUCKETS: Final = 32
 Batches = Callable[[], Iterator[pa.RecordBatch]]
 
 
-def _partition(batches: Batches, key: list[str], folder: Path, side: str) -> tuple[int, pa.Schema]:
+def _partition(batches: Batches, key: list[str], folder: Path, side: str) -> tuple[int, pa.Schema | None]:
+    """Write each row's key and hash to its bucket's file; (rows, schema of the files), None if no batch came."""
     writers: dict[int, pa.ipc.RecordBatchFileWriter] = {}
     rows = 0
     schema: pa.Schema | None = None
@@ -40,9 +41,7 @@ def _partition(batches: Batches, key: list[str], folder: Path, side: str) -> tup
             others = sorted(c for c in batch.schema.names if c not in key)
             row_hash = hash_rows([batch.column(c) for c in others], n)
             bucket = hash_rows(list(key_table.columns), n) % np.uint64(BUCKETS)
-            part = key_table.append_column("__hash", pa.array(row_hash)).append_column(
-                "__row", pa.array(np.arange(rows, rows + n, dtype=np.int64))
-            )
+            part = key_table.append_column("__hash", pa.array(row_hash))
             schema = part.schema
             rows += n
             order = np.argsort(bucket, kind="stable")
@@ -60,10 +59,6 @@ def _partition(batches: Batches, key: list[str], folder: Path, side: str) -> tup
     finally:
         for writer in writers.values():
             writer.close()
-    if schema is None:
-        schema = pa.schema(
-            [*(pa.field(k, pa.null()) for k in key), ("__hash", pa.uint64()), ("__row", pa.int64())]
-        )
     return rows, schema
 
 
@@ -102,6 +97,12 @@ def row_diff(
     try:
         _rows_before, schema_a = _partition(before, key, folder, "a")
         n_after, schema_b = _partition(after, key, folder, "b")
+        if schema_a is None or schema_b is None:  # a side with no batch at all: its key types are the other's
+            if schema_a is None and schema_b is None:
+                return RowDiff(key=key, added=0, removed=0, changed=0, unchanged=0)
+            schema_a = schema_a or schema_b
+            schema_b = schema_b or schema_a
+        assert schema_a is not None and schema_b is not None
         added = removed = changed = 0
         ex_added: list[dict[str, Any]] = []
         ex_removed: list[dict[str, Any]] = []
