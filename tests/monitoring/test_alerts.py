@@ -140,11 +140,15 @@ def test_bad_rules_are_clear_errors_that_add_nothing(client: Client, monitor: st
     for expression, message in cases.items():
         with pytest.raises(InvalidInput, match=message):
             client.monitors.add_rule(project=PROJECT, monitor=monitor, expression=expression)
-    for sink in ("email:me@example.com", "webhook:ftp://x", "log:extra", "retrain:"):
+    for sink in ("email:me@example.com", "webhook:ftp://x", "log:extra", "retrain:churn"):
         with pytest.raises(InvalidInput, match="sink"):
             client.monitors.add_rule(
                 project=PROJECT, monitor=monitor, expression="drift.share > 0.3", sink=sink
             )
+    with pytest.raises(InvalidInput, match="watches no deployment"):
+        client.monitors.add_rule(
+            project=PROJECT, monitor=monitor, expression="drift.share > 0.3", sink="retrain"
+        )
     with pytest.raises(InvalidInput, match="cooldown_s"):
         client.monitors.add_rule(
             project=PROJECT, monitor=monitor, expression="drift.share > 0.3", cooldown_s=-1

@@ -156,6 +156,26 @@ def show(name: NameArgument, project: ProjectOption = None, json_out: JsonOption
     )
 
 
+@app.command("rebase")
+def rebase(
+    name: NameArgument,
+    reference: Annotated[
+        str, typer.Option("--reference", help="The new reference version, e.g. churn-train@v4.")
+    ],
+    project: ProjectOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Judge from now on against a new reference version (after retraining on it); statistics computed once.
+
+    Example: keel monitor rebase churn-prod --reference churn-train@v4
+    """
+    found = client().monitors.rebase(project=_project(project), name=name, reference=reference)
+    if json_out:
+        output.print_json(found)
+        return
+    output.done(f"monitor {found.name} now judges against {found.reference_address}")
+
+
 @app.command("rm")
 def rm(name: NameArgument, project: ProjectOption = None) -> None:
     """Remove a monitor and its rules (its stored reports stay).
@@ -423,7 +443,7 @@ def alerts(
 def rule_add(
     monitor: Annotated[str, typer.Argument(help="The monitor whose figures the rule reads.")],
     expression: Annotated[str, typer.Argument(help="FIGURE COMPARATOR NUMBER, e.g. 'drift.share > 0.3'.")],
-    sink: Annotated[str, typer.Option("--sink", help="log, webhook:<url> or retrain:<pipeline>.")] = "log",
+    sink: Annotated[str, typer.Option("--sink", help="log, webhook:<url> or retrain.")] = "log",
     cooldown: Annotated[
         str, typer.Option("--cooldown", help="Quiet time after an alert: 1h, 30m, PT1H.")
     ] = "1h",

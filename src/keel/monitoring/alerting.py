@@ -8,17 +8,18 @@ runs once an evaluation is stored.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import Field
 from sqlalchemy import select
 
 from keel.context import Service
-from keel.core.errors import NotFound
+from keel.core.errors import InvalidInput, NotFound
 from keel.core.ids import new_id
 from keel.core.operations import Action, current_caller, operation, project_from
 from keel.core.timeutil import utcnow
-from keel.monitoring.alerts import apply_rules, deliver
+from keel.monitoring.alerts import Delivery, apply_rules, deliver
 from keel.monitoring.evaluate import figure_names
 from keel.monitoring.models import AlertEventRow, AlertRuleRow, MonitorRow
 from keel.monitoring.rules import check_sink, parse_rule
@@ -98,14 +99,39 @@ def run_rules(service: Service, project: str, monitor: Monitor, report: MonitorR
             known=figure_names(monitor),
             now=report.created_at,
         )
+    retrain = _retrainer(service, project, monitor.deployment) if monitor.deployment else None
     for delivery in deliveries:
-        state, detail = deliver(delivery, retrain=None)
+        state, detail = deliver(delivery, retrain=retrain)
         with service.store.write() as session:
             row = session.get(AlertEventRow, delivery.event_id)
             assert row is not None
             row.delivery, row.delivery_detail = state, detail
     with service.store.read() as session:
         return events_of_evaluation(session, report.id, project, monitor.name)
+
+
+def _retrainer(service: Service, project: str, deployment: str) -> Callable[[Delivery], tuple[str, str]]:
+    """The ``retrain`` sink: fire the project's triggers on ``drift:<deployment>`` (pipelines queues a run)."""
+
+    def fire(delivery: Delivery) -> tuple[str, str]:
+        from keel.pipelines.service import PipelineService
+
+        payload = delivery.payload
+        results = PipelineService(service.ctx).trigger(
+            project,
+            event=f"drift:{deployment}",
+            reason=f"monitor {payload['monitor']}: {payload['expression']} (value {payload['value']:g})",
+            dedup_key=f"alert:{delivery.event_id}",
+        )
+        if not results:
+            return "failed", f"no retraining trigger on drift:{deployment} (keel pipeline trigger add)"
+        fired = [r for r in results if r.fired and r.firing is not None]
+        if not fired:
+            return "failed", "; ".join(f"trigger {r.trigger_id}: {r.why_not}" for r in results)[:1000]
+        queued = ", ".join(f"firing {r.firing.id} of trigger {r.trigger_id}" for r in fired if r.firing)
+        return "delivered", f"queued {queued}"[:1000]
+
+    return fire
 
 
 class AlertOperations(Service):
@@ -122,7 +148,7 @@ class AlertOperations(Service):
         sink: Annotated[str, Field(min_length=1, max_length=1000)] = "log",
         cooldown_s: Annotated[int, Field(ge=0, le=30 * 86400)] = 3600,
     ) -> AlertRule:
-        """Add a rule (``drift.share > 0.3``) delivering to ``log``, ``webhook:<url>`` or ``retrain:<pipeline>``.
+        """Add a rule (``drift.share > 0.3``) delivering to ``log``, ``webhook:<url>`` or ``retrain``.
 
         The answer carries the webhook signing secret, shown this once.
         Raises InvalidInput for a syntax error, a figure the monitor does not
@@ -135,6 +161,11 @@ class AlertOperations(Service):
             project_id = find_project(session, project).id
             row = _monitor_row(session, project_id, project, monitor)
             rule = parse_rule(expression, figure_names(monitor_schema(row, project)))
+            if sink == "retrain" and row.deployment is None:
+                raise InvalidInput(
+                    f"monitor {monitor!r} watches no deployment; a retrain sink fires the triggers on "
+                    "drift:<deployment>"
+                )
             added = AlertRuleRow(
                 id=new_id(),
                 monitor_id=row.id,

@@ -121,7 +121,7 @@ def sign(secret: str, body: bytes) -> str:
 
 
 def deliver(
-    delivery: Delivery, retrain: Callable[[str, dict[str, Any]], str] | None = None
+    delivery: Delivery, retrain: Callable[[Delivery], tuple[str, str]] | None = None
 ) -> tuple[str, str]:
     """Send one event to its sink: (``delivered`` or ``failed``, what happened). Never raises."""
     kind, _, target = delivery.sink.partition(":")
@@ -138,8 +138,8 @@ def deliver(
             return _post(target, delivery)
         if kind == "retrain":
             if retrain is None:
-                return "failed", "no retraining trigger is available in this Keel"
-            return "delivered", retrain(target, delivery.payload)
+                return "failed", "this monitor watches no deployment, so no retraining trigger can fire"
+            return retrain(delivery)
         return "failed", f"unknown sink {delivery.sink!r}"
     except Exception as exc:  # a sink's failure is recorded on the event, never raised into the monitor
         return "failed", f"{type(exc).__name__}: {exc}"[:1000]

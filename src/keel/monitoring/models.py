@@ -70,7 +70,7 @@ class AlertRuleRow(Base):
     monitor_id: Mapped[str] = mapped_column(String(26))
     project_id: Mapped[str] = mapped_column(String(26))
     expression: Mapped[str] = mapped_column(String(300))
-    #: ``log``, ``webhook:<url>`` or ``retrain:<pipeline>``.
+    #: ``log``, ``webhook:<url>`` or ``retrain``.
     sink: Mapped[str] = mapped_column(String(1000))
     cooldown_s: Mapped[int] = mapped_column(Integer)
     #: The key that signs webhook bodies (HMAC-SHA256); shown once, when the rule is added.

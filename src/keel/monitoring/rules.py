@@ -72,15 +72,19 @@ def parse_rule(text: str, known: Sequence[str]) -> Rule:
 
 
 def check_sink(sink: str) -> str:
-    """``log``, ``webhook:<http(s) URL>`` or ``retrain:<pipeline>``; InvalidInput for anything else."""
+    """``log``, ``webhook:<http(s) URL>`` or ``retrain``; InvalidInput for anything else.
+
+    ``retrain`` fires the project's retraining triggers registered on the
+    monitor's deployment (``drift:<deployment>``, :mod:`keel.pipelines.triggers`).
+    """
     kind, _, target = sink.partition(":")
     if kind == "log" and not target:
         return sink
     if kind == "webhook" and re.match(r"^https?://[^\s/]+", target):
         return sink
-    if kind == "retrain" and re.match(r"^[A-Za-z0-9][\w.\-]*$", target):
+    if kind == "retrain" and not target:
         return sink
     raise InvalidInput(
-        f"sink {sink!r} is not log, webhook:<http(s) URL> or retrain:<pipeline>",
+        f"sink {sink!r} is not log, webhook:<http(s) URL> or retrain",
         hint="for example: --sink webhook:https://hooks.example.com/keel",
     )

@@ -238,6 +238,33 @@ class MonitorService(AlertOperations):
         with self.store.read() as session:
             return monitor_schema(find_monitor(session, project, name), project)
 
+    @operation("POST", _ONE + "/rebase", action=Action.WRITE, project=project_from("project"))
+    def rebase(self, project: str, name: str, reference: str) -> Monitor:
+        """Take a new reference version (the data the newly deployed model learned from): statistics computed once.
+
+        The features, kinds, label and prediction columns stay; the new
+        version must have them. Earlier reports keep the reference they were
+        judged against. Raises InvalidInput when the version lacks a column.
+        """
+        address = split_address(reference)
+        if address.project not in (None, project):
+            raise InvalidInput(f"reference {reference!r} is in project {address.project!r}, not {project!r}")
+        monitor = self.get(project, name)
+        version = DataService(self.ctx).version(project, address.name, address.selector)
+        kinds: dict[str, Any] = dict(monitor.kinds)
+        refs = build_monitor_reference(
+            self._table(version), monitor.features, kinds, monitor.prediction, monitor.label
+        )
+        digest = self.ctx.artifacts.put_bytes(encode_reference(refs))
+        self.ctx.artifacts.sync()
+        remember(digest, refs)
+        with self.store.write() as session:
+            row = find_monitor(session, project, name)
+            row.reference, row.reference_address, row.reference_digest = version.ref, version.address, digest
+            add_refs(session, [(digest, f"monitor:{row.id}")], project_id=row.project_id)
+            add_edges(session, [(f"monitor:{row.id}", "uses", version.ref)])
+            return monitor_schema(row, project)
+
     @operation("DELETE", _ONE, action=Action.ADMIN, project=project_from("project"))
     def delete(self, project: str, name: str) -> Monitor:
         """Remove a monitor with its rules (admin); its evaluations and alerts stay readable by id."""
