@@ -32,7 +32,7 @@ def test_quickstart_builds_a_workspace_project_and_table(
     users = {e["src"] for e in lineage["downstream"] if e["relation"] == "used"}
     assert len(users) == 3 and all(u.startswith("run:") for u in users)  # the three training runs
     # The registry stage: the winner is packaged and registered, and the KPI gate decides.
-    assert "6. Registered" in out and "as churn@1" in out
+    assert "7. Registered" in out and "as churn@1" in out
     promoted = "Promoted churn@1 to 'production': KPIs 3/3 met" in out
     assert promoted or "Promotion to 'candidate' refused by the KPI gate" in out
     versions: list[dict[str, Any]] = json.loads(keel_cli("model", "ls", "churn", "--json").out)

@@ -17,9 +17,11 @@ from typing import Any
 from keel.client import connect
 from keel.core.errors import AlreadyExists, InvalidInput
 from keel.core.workspace import set_config_value
+from keel.monitoring.quickstart_stage import monitoring_stage
 from keel.pipelines.quickstart_stage import training_pipeline_stage
 from keel.samples import customers_table
 from keel.sdk import create_local_workspace
+from keel.validation import quickstart_stage as validation
 
 PROJECT = "churn"
 KPIS = [
@@ -193,8 +195,10 @@ def _registry_stage(qs: Quickstart) -> None:
 # The lifecycle in order. A capability adds its stage by inserting one line here.
 STAGES: list[Callable[[Quickstart], None]] = [
     _data_stage,
+    validation.data_stage,
     training_pipeline_stage,
     _registry_stage,
+    monitoring_stage,
 ]
 
 

@@ -62,3 +62,17 @@ def test_a_distribution_test_needs_a_reference() -> None:
 def test_a_missing_suite_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(InvalidInput, match="cannot read suite"):
         load_suite(tmp_path / "nope.yaml")
+
+
+def test_integer_codes_get_a_domain_and_counts_with_a_rare_tail_do_not() -> None:
+    import numpy as np
+    import pyarrow as pa
+
+    from keel.validation.infer import infer_column
+
+    rng = np.random.default_rng(0)
+    codes = pa.array(rng.choice([1, 2, 3], 5000))
+    counts = pa.array(rng.poisson(1.5, 5000))  # values up to ~8, the top ones seen a handful of times
+    assert infer_column(codes, codes.type).domain == [1, 2, 3]
+    rules = infer_column(counts, counts.type)
+    assert rules.domain is None and rules.min == 0 and rules.distribution

@@ -21,6 +21,8 @@ from keel.validation.suite import ColumnRules, RowRules, Suite
 
 #: At most this many distinct values make a column categorical (a domain and a chi-square test).
 MAX_DOMAIN: Final = 50
+#: An integer value seen in fewer than this share of rows marks a count, not a code (no domain).
+RARE: Final = 0.005
 #: Range tolerance: half the reference's span on each side (a batch of 1,000 from a 4,000-row reference exceeds its max one time in five).
 TOLERANCE: Final = 0.5
 #: Formats recognised in text columns, tried in order; a column gets one only if every value matches.
@@ -78,7 +80,9 @@ def infer_column(column: pa.ChunkedArray | pa.Array, dtype: pa.DataType) -> Colu
         low, high = pc.min_max(present).values()
         rules.min, rules.max = _round(low.as_py()), _round(high.as_py())
         rules.tolerance = TOLERANCE
-    small = kind in ("string", "boolean") or (kind == "integer" and distinct <= min(MAX_DOMAIN, 20))
+    small = kind in ("string", "boolean") or (
+        kind == "integer" and distinct <= min(MAX_DOMAIN, 20) and _codes(present)
+    )
     if small and distinct <= MAX_DOMAIN:
         rules.domain = sorted(pc.unique(present).to_pylist(), key=lambda v: (str(type(v)), v))
     if kind in ("integer", "string") and distinct == rows and rules.domain is None:
@@ -92,6 +96,17 @@ def infer_column(column: pa.ChunkedArray | pa.Array, dtype: pa.DataType) -> Colu
         kind in ("integer", "float", "boolean") or rules.domain is not None
     )
     return rules
+
+
+def _codes(values: pa.Array) -> bool:
+    """Whether integers look like codes (every value common) rather than counts with a rare tail.
+
+    A count (support calls, say) has values a new batch may reach that the
+    reference saw rarely or never; a domain on it fails clean batches. Its
+    range (with tolerance) and distribution test hold it instead.
+    """
+    counts = pc.value_counts(values).field("counts")
+    return bool(pc.min(counts).as_py() >= max(5, RARE * len(values)))
 
 
 def _round(value: float) -> float:
