@@ -21,7 +21,20 @@ def cli(keel_cli: Callable[..., Any], tmp_path: Path, monkeypatch: pytest.Monkey
     return keel_cli
 
 
-def test_user_role_token_audit_commands(cli: Callable[..., Any]) -> None:
+def _deployment(cli: Callable[..., Any], root: Path, name: str) -> None:
+    """A registered model at alias live in project 'serving', deployed as ``name``."""
+    from sklearn.linear_model import LogisticRegression
+
+    import keel.models
+
+    keel.models.save(LogisticRegression().fit([[0.0], [1.0]], [0, 1]), root / "pkg")
+    assert cli("project", "create", "serving").code == 0
+    assert cli("model", "register", str(root / "pkg"), "--name", "m", "-p", "serving").code == 0
+    assert cli("model", "alias", "m", "1", "live", "-p", "serving").code == 0
+    assert cli("deploy", "create", name, "--model", "m@live", "-p", "serving").code == 0
+
+
+def test_user_role_token_audit_commands(cli: Callable[..., Any], tmp_path: Path) -> None:
     ops = cli("user", "add", "ops", "--admin")
     assert ops.code == 0 and "token (shown once" in ops.out and "keel_" in ops.out
     alice = json.loads(
@@ -42,6 +55,7 @@ def test_user_role_token_audit_commands(cli: Callable[..., Any]) -> None:
     listed = json.loads(cli("token", "ls", "--user", "alice", "--json").out)
     assert {t["name"] for t in listed} == {"initial", "laptop"}
     assert all("secret" not in t and "token_hash" not in t for t in listed)
+    _deployment(cli, tmp_path, "churn-prod")  # a predict token names a deployment that exists
     serving = cli(
         "token",
         "create",

@@ -25,11 +25,26 @@ PROJECT = "churn"
 SOME_ID = "01ARZ3NDEKTSV4RRFFQ69G5FAV"
 
 
+def _deployment(admin: Any, root: Path, name: str) -> None:
+    """A registered model at alias live in project 'serving', deployed as ``name``."""
+    from sklearn.linear_model import LogisticRegression
+
+    import keel.models
+    from keel.sdk import register_model
+
+    keel.models.save(LogisticRegression().fit([[0.0], [1.0]], [0, 1]), root / "pkg")
+    admin.projects.create(name="serving")
+    version = register_model(root / "pkg", "m", project="serving", client=admin)
+    admin.models.set_alias(project="serving", name="m", alias="live", version=version.number)
+    admin.deployments.create(project="serving", name=name, model="m@live")
+
+
 @pytest.fixture(scope="module")
 def world(tmp_path_factory: pytest.TempPathFactory) -> Any:
     w = AuthWorld(Path(tmp_path_factory.mktemp("routes")))
     w.project(PROJECT)
     admin = w.client(w.admin_token)
+    _deployment(admin, Path(tmp_path_factory.mktemp("pkg")), "churn-prod")  # a predict token names one
     tokens = {
         "nobody": w.user("nobody", can_create_projects=False),
         "viewer": w.user("viewer", role="viewer", project=PROJECT),

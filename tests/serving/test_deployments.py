@@ -61,3 +61,14 @@ def test_viewers_read_deployments_but_may_not_create_them(world: AuthWorld) -> N
         viewer.deployments.create(project="churn", name="d", model="iris@live")
     world.client(world.admin_token).deployments.create(project="churn", name="d", model="iris@live")
     assert [d.name for d in viewer.deployments.ls(project="churn")] == ["d"]
+
+
+def test_a_predict_token_names_a_deployment_that_exists(world: AuthWorld) -> None:
+    admin = world.client(world.admin_token)
+    before = [t.id for t in admin.tokens.ls(user="root")]
+    with pytest.raises(NotFound, match="no deployment named 'nope'"):
+        admin.tokens.create(user="root", scope="predict", deployment="nope")
+    assert [t.id for t in admin.tokens.ls(user="root")] == before  # nothing issued
+    admin.deployments.create(project="churn", name="iris-prod", model="iris@live")
+    issued = admin.tokens.create(user="root", scope="predict", deployment="iris-prod")
+    assert issued.token.deployment == "iris-prod" and issued.secret

@@ -92,6 +92,17 @@ def locate(ctx: Context, name: str) -> tuple[Deployment, dict[str, ModelVersionR
         return deployment_schema(session, row, project_row.name), held
 
 
+def deployment_exists(session: Session, name: str) -> bool:
+    """Whether a deployment named ``name`` exists (any project).
+
+    ``keel.access`` asks it, through the ``keel.deployment_lookup`` entry point,
+    before issuing a predict token for ``name``: access sits below the registry
+    and cannot import it.
+    """
+    found = session.execute(select(DeploymentRow.id).where(DeploymentRow.name == name)).first()
+    return found is not None
+
+
 def _which(session: Session, project_id: str, project: str, model: str, ref: str, field: str) -> str:
     """The alias or number ``ref`` (``model@x``) follows, checked to hold a version of ``model`` now."""
     name, which = split_ref(ref)
@@ -278,4 +289,4 @@ class DeploymentService(Service):
         return row
 
 
-__all__ = ["DeploymentService", "deployment_schema", "locate"]
+__all__ = ["DeploymentService", "deployment_exists", "deployment_schema", "locate"]
