@@ -75,8 +75,12 @@ def build_monitor_reference(
 
 
 def _as_classes(column: pa.ChunkedArray | pa.Array, kind: FeatureKind) -> pa.ChunkedArray | pa.Array:
-    """Integral floats as integers, so class ``1`` reads the same in labels (int) and answers (float)."""
-    if kind != "categorical" or not pat.is_floating(column.type):
+    """Integral floats and booleans as integers, so class ``1`` reads the same in labels and answers."""
+    if kind != "categorical":
+        return column
+    if pat.is_boolean(column.type):
+        return pc.cast(column, pa.int64())
+    if not pat.is_floating(column.type):
         return column
     values = column.to_numpy(zero_copy_only=False) if isinstance(column, pa.Array) else column.to_numpy()
     finite = values[~np.isnan(values)]
@@ -143,6 +147,11 @@ def judge(
     prediction = label = None
     if PREDICTION in refs and PREDICTION in window.column_names:
         prediction = _single(refs, PREDICTION, window.column(PREDICTION), monitor.alpha)
+        if monitor.prediction is None:
+            notes.append(
+                "predictions judged against the reference's label distribution (it has no prediction column); "
+                "a classifier's answers need not match it"
+            )
     elif PREDICTION in refs:
         notes.append("prediction drift not judged: the window carries no predictions")
     labels = window.column(LABEL).drop_null() if LABEL in window.column_names else None
