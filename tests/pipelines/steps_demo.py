@@ -119,3 +119,19 @@ def grid(n: int = 3) -> object:
     rows = load(n)
     fits = {f"fit-{lr}": fit.named(f"fit-{lr}")(rows, lr=lr) for lr in (0.1, 0.5)}
     return best(**fits)
+
+
+@kp.step
+def learn(lr: float = 0.1, depth: int = 2) -> float:
+    """A fake training: a curve per epoch; the best lr is 0.3, deeper is a little better."""
+    CALLS.append("learn")
+    score = 0.0
+    for epoch in range(4):
+        score = (1.0 - abs(lr - 0.3)) * (epoch + 1) / 4 + depth / 100
+        kp.log_metric("score", score, step=epoch)
+    return score
+
+
+@kp.pipeline
+def tune(lr: Annotated[float, Field(gt=0, le=1)] = 0.1, depth: int = 2) -> object:
+    return learn(lr=lr, depth=depth)

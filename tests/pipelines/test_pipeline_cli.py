@@ -32,6 +32,15 @@ def explode(x: int) -> int:
 def flow(n: int = 4):
     return total(double(make(n)))
 
+@kp.step
+def fit(lr: float) -> float:
+    kp.log_metric("score", 1 - abs(lr - 0.3))
+    return lr
+
+@kp.pipeline
+def tune(lr: float = 0.1):
+    return fit(lr)
+
 @kp.pipeline
 def broken():
     return explode(total(make(3)))
@@ -129,3 +138,35 @@ def test_bad_triggers_are_exit_2_and_record_nothing(shell: Any, args: list[str],
     assert result.code == 2, result.out + result.err
     assert message in result.err
     assert json.loads(shell("pipeline", "trigger", "ls", "--json").out) == []
+
+
+def test_sweep_prints_the_leaderboard(shell: Any) -> None:
+    result = shell(
+        "pipeline",
+        "sweep",
+        "flow.py:tune",
+        "-P",
+        "lr=choice(0.1,0.3)",
+        "--sampler",
+        "grid",
+        "--objective",
+        "score",
+        "--json",
+    )
+    assert result.code == 0, result.err
+    swept = json.loads(result.out)
+    assert [t["params"]["lr"] for t in swept["leaderboard"]] == [0.3, 0.1]
+    table = shell(
+        "pipeline",
+        "sweep",
+        "flow.py:tune",
+        "-P",
+        "lr=uniform(0.1,0.5)",
+        "--trials",
+        "2",
+        "--objective",
+        "score",
+    )
+    assert table.code == 0 and "2 trials in" in table.out and "stopped by trials" in table.out
+    bad = shell("pipeline", "sweep", "flow.py:tune", "-P", "lr=uniform(0.1,0.5)", "--budget-time", "0s")
+    assert bad.code == 2 and "--budget-time '0s' must be longer than zero" in bad.err

@@ -104,6 +104,96 @@ def run(
     output.done(f"pipeline run {shown.id} {shown.status}: {len(shown.steps) - cached} ran, {cached} cached")
 
 
+@app.command("sweep")
+def sweep(
+    target: Annotated[str, typer.Argument(help="FILE.py:NAME or MODULE:NAME of a @keel.pipeline function.")],
+    param: Annotated[
+        list[str],
+        typer.Option(
+            "--param",
+            "-P",
+            help="A swept parameter: NAME=uniform(a,b) | loguniform(a,b) | int(a,b) | choice(x,y,...) (repeatable).",
+        ),
+    ],
+    fixed: Annotated[
+        list[str] | None, typer.Option("--set", help="A fixed pipeline parameter, NAME=VALUE (repeatable).")
+    ] = None,
+    sampler: Annotated[str, typer.Option("--sampler", help="grid, random or tpe (Optuna).")] = "random",
+    trials: Annotated[int, typer.Option("--trials", help="At most this many trials.")] = 8,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Trials run at once (a local process pool).")] = 1,
+    budget_time: Annotated[
+        str | None, typer.Option("--budget-time", help="Start no trial after this long (30s, 10m, 2h).")
+    ] = None,
+    budget_cost: Annotated[
+        float | None, typer.Option("--budget-cost", help="Start no trial once the trials' cost reaches this.")
+    ] = None,
+    hourly_price: Annotated[
+        float | None, typer.Option("--hourly-price", help="Price of an hour of a trial (its run's cost).")
+    ] = None,
+    objective: Annotated[
+        str | None, typer.Option("--objective", help="Metric to rank by (default: the project's first KPI).")
+    ] = None,
+    direction: Annotated[str | None, typer.Option("--direction", help="maximize or minimize.")] = None,
+    seed: Annotated[int, typer.Option("--seed", help="Seed of the random and TPE samplers.")] = 0,
+    project: ProjectOption = None,
+    json_out: JsonOption = False,
+) -> None:
+    """Sweep a pipeline's parameters within a budget; each trial is a child run; print the leaderboard.
+
+    Example: keel pipeline sweep churn.py:churn -P "lr=loguniform(1e-3,1)" --trials 16 --sampler tpe --budget-time 10m
+    """
+    from keel.auth.durations import parse_duration
+    from keel.pipelines.load import load_pipeline
+    from keel.pipelines.sweep import run_sweep
+
+    space = _params(param)
+    result = run_sweep(
+        load_pipeline(target),
+        client(),
+        project=_project(project),
+        space=space,
+        params=_params(fixed or []),
+        sampler=sampler,
+        trials=trials,
+        jobs=jobs,
+        budget_time_s=parse_duration(budget_time, what="--budget-time").total_seconds()
+        if budget_time
+        else None,
+        budget_cost=budget_cost,
+        hourly_price=hourly_price,
+        objective=objective,
+        direction=direction,
+        seed=seed,
+        target=target,
+    )
+    if json_out:
+        from dataclasses import asdict
+
+        output.print_json(asdict(result))
+        return
+    rows = [
+        [
+            str(t.number),
+            t.status.lower(),
+            "" if t.score is None else f"{t.score:.4g}",
+            "" if t.cost is None else f"{t.cost:.4g}",
+            "" if t.score_per_cost is None else f"{t.score_per_cost:.4g}",
+            ", ".join(f"{k}={v:.4g}" if isinstance(v, float) else f"{k}={v}" for k, v in t.params.items()),
+            t.run_id or "",
+        ]
+        for t in result.leaderboard + [t for t in result.trials if t.score is None]
+    ]
+    output.print_table(
+        f"sweep run {result.run_id}: {result.objective} ({result.direction})",
+        ["trial", "status", result.objective, "cost", "per cost", "params", "run"],
+        rows,
+    )
+    output.done(
+        f"{len(result.trials)} trials in {result.elapsed_s:.1f} s, stopped by {result.stopped_by}"
+        + (f"; cost {result.spent_cost:.4g}" if hourly_price else "")
+    )
+
+
 @app.command("ls")
 def ls(
     pipeline: Annotated[str | None, typer.Option("--pipeline", help="Only this pipeline's runs.")] = None,

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import queue
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from graphlib import TopologicalSorter
 from pathlib import Path
@@ -59,6 +59,8 @@ class StepResult:
     source_run_id: str | None = None
     #: The metrics the step logged in this run, each key's last value.
     metrics: dict[str, float] = field(default_factory=dict)
+    #: Every point it logged (key, value, step, Unix ms), for a sweep's pruner.
+    points: list[tuple[str, float, int, int]] = field(default_factory=list, repr=False)
     #: What the lock file records: input digests by argument (or file path), and the step's files.
     inputs: dict[str, str] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
@@ -123,6 +125,13 @@ class _Driver:
         #: Cache answers already fetched: key -> (digest, format, run that made it); keys asked and not found.
         self.known: dict[str, tuple[str, str, str | None]] = {}
         self.asked: set[str] = set()
+        #: Set by a sweep: the run this pipeline's run is a child of, its hourly price, a shared executor,
+        #: and a hook told of each finished step (raising StopPipeline from it stops the pipeline there).
+        self.parent_of_run: str | None = None
+        self.hourly_price: float | None = None
+        self.shared_executor: Any = None
+        self.on_step: Callable[[StepResult], None] | None = None
+        self.stopped: str | None = None
 
     def code(self, node: Node) -> str:
         key = id(node.step)
@@ -232,6 +241,16 @@ class _Driver:
             return
         executor.submit(node.name, kwargs, lambda name, outcome: self.done.put((name, outcome)))
 
+    def tell(self, res: StepResult) -> None:
+        """Give the sweep's hook a finished step; it may stop the pipeline (a pruned trial)."""
+        if self.on_step is None or self.failed is not None:
+            return
+        try:
+            self.on_step(res)
+        except StopPipeline as stop:
+            res.error = str(stop)
+            self.failed, self.stopped = res, str(stop)
+
     def run_gate(self, node: Node, gate: GateStep, run_id: str, kwargs: dict[str, Any]) -> Outcome:
         producers: dict[str, tuple[str | None, dict[str, float]]] = {}
         for arg, src in node.inputs.items():
@@ -269,7 +288,7 @@ class _Driver:
             payload, points = payload
             if points:
                 self.client.runs.log_batch(run_id=res.run_id, metrics=points)
-                res.metrics = final_metrics(points)
+                res.metrics, res.points = final_metrics(points), list(points)
             check_output(node, payload)
             if isinstance(node.step, ShellStep):
                 payload = res.files = self.store_files(sorted(payload))
@@ -309,6 +328,8 @@ class _Driver:
             name=plan.pipeline,
             params=_run_params(plan.params),
             tags={"keel.pipeline": plan.pipeline, "keel.target": target},
+            parent_id=self.parent_of_run,
+            hourly_price=self.hourly_price,
         )
         self.parent_run_id = parent.id
         record = self.client.pipelines.start(
@@ -329,7 +350,9 @@ class _Driver:
         self.pipeline_run_id = record.id
         if self.lock is not None:
             self.prefetch(locked_keys(self.lock, plan.pipeline))
-        executor = make_executor(self.executor_kind, self.jobs, {n: plan.nodes[n].step for n in plan.nodes})
+        executor = self.shared_executor or make_executor(
+            self.executor_kind, self.jobs, {n: plan.nodes[n].step for n in plan.nodes}
+        )
         sorter = TopologicalSorter({n.name: n.depends_on() for n in plan.nodes.values()})
         sorter.prepare()
         in_flight = 0
@@ -346,11 +369,13 @@ class _Driver:
                 self.finish_step(plan.nodes[name], outcome)
                 if self.results[name].status in ("FINISHED", "CACHED"):
                     sorter.done(name)
+                    self.tell(self.results[name])
         except BaseException as exc:
             self._end("FAILED", None, f"{type(exc).__name__}: {exc}")
             raise
         finally:
-            executor.close()
+            if executor is not self.shared_executor:
+                executor.close()
         if self.lock is not None:
             self.write_lock(self.lock)
         if self.failed is not None:
@@ -384,6 +409,10 @@ class _Driver:
 
 class _StepError(Exception):
     pass
+
+
+class StopPipeline(Exception):
+    """Raised by a step hook to stop the pipeline after that step (a pruned sweep trial)."""
 
 
 def run_pipeline(
