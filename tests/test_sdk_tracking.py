@@ -127,7 +127,7 @@ def test_artifact_helpers(churn: Any, tmp_path: Path) -> None:
         keel.log_artifact(folder / "a.txt")
         with pytest.raises(InvalidInput, match="not a file"):
             run.log_artifact(folder / "missing.txt")
-    paths = [a.path for a in churn.runs.list_artifacts(run_id=run.id)]
+    paths = [a.path for a in churn.runs.list_artifacts(run_id=run.id).items]
     assert paths == [
         "a.txt",
         "config.json",

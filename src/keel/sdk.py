@@ -270,11 +270,12 @@ def start_run(
     *,
     params: Mapping[str, Any] | None = None,
     tags: Mapping[str, Any] | None = None,
-    parent: Run | str | None = None,
+    parent_id: Run | str | None = None,
     run_id: str | None = None,
     project: str | None = None,
     system_metrics: bool | None = None,
     capture_env: bool = True,
+    parent: Run | str | None = None,
 ) -> Run:
     """Start a run (or resume one with ``run_id=``) in the current project and make it active.
 
@@ -282,12 +283,18 @@ def start_run(
     context manager, or call :func:`end_run`. ``run_id=`` of a run that is
     still RUNNING attaches to it (distributed training: several processes log
     to one run); an attached process flushes its points at the end but leaves
-    ending the run to the process that started it.
+    ending the run to the process that started it. ``parent_id`` (a run or
+    its id, as ``client.runs.create(parent_id=)`` names it) makes it a child
+    explicitly; ``parent=`` is its older name, still taken.
     """
+    if parent is not None:
+        if parent_id is not None:
+            raise InvalidInput("give parent_id or parent (its older name), not both")
+        parent_id = parent
     c = get_client()
     settings = c.settings
     outer = _active.get()
-    parent_id = parent.id if isinstance(parent, ActiveRun) else parent
+    parent_id = parent_id.id if isinstance(parent_id, ActiveRun) else parent_id
     if parent_id is None and outer is not None and run_id is None:
         parent_id = outer.id
     attached = False

@@ -99,3 +99,15 @@ def test_nothing_listening_is_unreachable_not_misnamed() -> None:
     client = Client(RemoteBackend(f"http://127.0.0.1:{port}", token="keel_whatever", retries=0))
     with pytest.raises(ServerUnreachable, match=f"cannot reach the Keel server at http://127.0.0.1:{port}"):
         client.projects.ls()
+
+
+def test_a_server_error_is_not_taken_for_a_wrong_url(not_keel: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A 500 from the health route says nothing about whose server it is: the call's own error stands."""
+    from keel.core.errors import KeelError
+
+    monkeypatch.setattr(_NotKeel, "mode", 500)
+    client = connect(not_keel, token="keel_whatever")
+    with pytest.raises(KeelError) as caught:
+        client.projects.ls()
+    assert not isinstance(caught.value, ConfigError)
+    assert caught.value.message.startswith(f"the server at {not_keel} answered 500 /api/v1/projects: <html>")

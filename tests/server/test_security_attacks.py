@@ -167,7 +167,7 @@ def test_path_traversal_in_artifact_routes_is_refused(world: Any, path: str) -> 
         error = response.json()["error"]
         assert error["code"] == "invalid_input" and error["message"].startswith("artifact path ")
     assert set(down.json()) == {"error"}  # an error body, no file contents
-    assert [a.path for a in w.client(editor).runs.list_artifacts(run_id)] == ["model/weights.bin"]
+    assert [a.path for a in w.client(editor).runs.list_artifacts(run_id).items] == ["model/weights.bin"]
 
 
 @pytest.mark.parametrize(

@@ -50,7 +50,7 @@ def test_streamed_upload_over_its_limit_is_413(world: AuthWorld) -> None:
     chunks = iter([b"x" * (1024 * 1024)] * 3)  # no Content-Length: counted as it arrives
     too_big = http.put(url, params={"path": "big.bin"}, content=chunks)
     assert too_big.status_code == 413, too_big.text
-    assert [a.path for a in client.runs.list_artifacts(run.id)] == ["small.bin"]
+    assert [a.path for a in client.runs.list_artifacts(run.id).items] == ["small.bin"]
 
 
 @pytest.mark.parametrize(

@@ -145,7 +145,7 @@ def test_a_refused_delete_records_nothing(world: Any) -> None:
 
 def test_a_runs_artifacts_are_readable_by_its_projects_readers_only(world: Any) -> None:
     w, tokens, run_id = world
-    [artifact] = w.client(tokens["viewer"]).runs.list_artifacts(run_id)
+    [artifact] = w.client(tokens["viewer"]).runs.list_artifacts(run_id).items
     vic = w.client(tokens["viewer"])
     assert vic.artifacts.exists(project="churn", digests=[artifact.digest]) == [artifact.digest]
     assert vic.artifacts.stat(project="churn", digest=artifact.digest).size == 4

@@ -39,7 +39,7 @@ def test_every_run_operation_takes_a_unique_prefix(
     assert [p.value for p in keel_client.runs.metric_history(run_id=short, key="loss")] == [0.5]
     if request.node.callspec.params["keel_client"] != "postgres":  # that fixture has no artifact store
         keel_client.runs.upload_artifact(short, "a/b.txt", ByteStream(iter([b"bytes"])))
-        assert [a.path for a in keel_client.runs.list_artifacts(run_id=short)] == ["a/b.txt"]
+        assert [a.path for a in keel_client.runs.list_artifacts(run_id=short).items] == ["a/b.txt"]
         assert b"".join(keel_client.runs.download_artifact(run_id=short, path="a/b.txt")) == b"bytes"
     child = keel_client.runs.create(project=project, parent_id=short)
     assert child.parent_id == run.id  # the stored parent is the full id, not what was typed

@@ -365,11 +365,14 @@ def artifacts_ls(
 
     Example: keel run artifacts ls 01J2ABCDEF...
     """
-    items = client().runs.list_artifacts(run_id=run_id)
+    runs = client().runs
+    items = output.all_pages(lambda **page: runs.list_artifacts(run_id=run_id, **page))
     if json_out:
         output.print_json(items)
         return
-    output.print_table(None, ["path", "size", "digest"], [[a.path, a.size, a.digest[:16]] for a in items])
+    output.print_table(
+        None, ["path", "size", "digest"], [[a.path, a.size, a.digest] for a in items], short_ids=("digest",)
+    )
 
 
 @artifacts_app.command("get")

@@ -44,6 +44,8 @@ def not_a_keel_server(url: str, http: httpx.Client | None = None, timeout: float
         pass  # no answer, or not JSON: not Keel either way
     if isinstance(body, dict) and body.get("status") == "ok" and "version" in body:
         return None
+    if response is not None and response.status_code >= 500:
+        return None  # a server error says nothing about whose server it is: keep the call's own error
     if response is None:
         answer = "did not answer"
     elif response.status_code == 200:

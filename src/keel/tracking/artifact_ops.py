@@ -15,9 +15,10 @@ import posixpath
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from keel.core.constraints import ArtifactPath, IdOrPrefix
+from keel.core.constraints import ArtifactPath, IdOrPrefix, Limit, PageToken
 from keel.core.errors import InvalidInput, NotFound
 from keel.core.operations import GLOBAL, Action, ByteStream, operation
+from keel.core.paging import DEFAULT_PAGE_SIZE, Page, check_page_size, encode_token, token_position
 from keel.core.timeutil import utcnow
 from keel.lineage import add_edges
 from keel.tracking.guard import RunGuard
@@ -77,19 +78,38 @@ class RunArtifactOps(RunGuard):
             return register_artifact(session, run_id, project_id, path, digest, size)
 
     @operation("GET", "/api/v1/runs/{run_id}/artifacts", action=Action.AUTHENTICATED, project=GLOBAL)
-    def list_artifacts(self, run_id: IdOrPrefix, prefix: str | None = None) -> list[RunArtifact]:
-        """The artifacts of a run, by path (optionally those under ``prefix``)."""
+    def list_artifacts(
+        self,
+        run_id: IdOrPrefix,
+        prefix: str | None = None,
+        limit: Limit = DEFAULT_PAGE_SIZE,
+        page_token: PageToken | None = None,
+    ) -> Page[RunArtifact]:
+        """The artifacts of a run by path (optionally those under ``prefix``), a page at a time.
+
+        A page like every other listing's (a run may log thousands of files):
+        pass ``next_token`` back as ``page_token`` for the next one.
+        """
+        check_page_size(limit)
         with self.store.read() as session:
             run_id = self._run(session, run_id, Action.READ).id
             query = (
-                select(RunArtifactRow).where(RunArtifactRow.run_id == run_id).order_by(RunArtifactRow.path)
+                select(RunArtifactRow)
+                .where(RunArtifactRow.run_id == run_id)
+                .order_by(RunArtifactRow.path)
+                .limit(limit + 1)
             )
             if prefix:
                 query = query.where(RunArtifactRow.path.startswith(clean_path(prefix), autoescape=True))
-            return [
-                RunArtifact(path=a.path, digest=a.digest, size=a.size, created_at=a.created_at)
-                for a in session.execute(query).scalars()
-            ]
+            if page_token:
+                query = query.where(RunArtifactRow.path > token_position(page_token, "after", str))
+            rows = list(session.execute(query).scalars())
+        items = [
+            RunArtifact(path=a.path, digest=a.digest, size=a.size, created_at=a.created_at)
+            for a in rows[:limit]
+        ]
+        token = encode_token({"after": items[-1].path}) if len(rows) > limit else None
+        return Page[RunArtifact](items=items, next_token=token)
 
     @operation("GET", "/api/v1/runs/{run_id}/artifacts/file", action=Action.AUTHENTICATED, project=GLOBAL)
     def download_artifact(self, run_id: IdOrPrefix, path: ArtifactPath) -> ByteStream:

@@ -124,7 +124,7 @@ def _record_search(run: Any, search: Any, start_run: Any) -> None:
                 continue
         params = {key: _plain(value) for key, value in candidate.items()}
         with start_run(
-            name=f"{run.name}-{index}", parent=run, params=params, system_metrics=False, capture_env=False
+            name=f"{run.name}-{index}", parent_id=run, params=params, system_metrics=False, capture_env=False
         ) as child:
             child.log_metrics(metrics, step=0)
     if len(candidates) > MAX_CHILD_RUNS:

@@ -334,7 +334,7 @@ def test_artifacts_upload_list_download(runs_client: Client, unique: Callable[[s
         run_id=run.id, path="plots/confusion.txt", body=ByteStream([data])
     )
     assert stored.size == len(data) and len(stored.digest) == 64
-    listed = keel_client.runs.list_artifacts(run_id=run.id)
+    listed = keel_client.runs.list_artifacts(run_id=run.id).items
     assert [a.path for a in listed] == ["plots/confusion.txt"]
     assert keel_client.runs.download_artifact(run_id=run.id, path="plots/confusion.txt").read_all() == data
     graph = keel_client.runs.lineage(run_id=run.id)
@@ -344,4 +344,33 @@ def test_artifacts_upload_list_download(runs_client: Client, unique: Callable[[s
             keel_client.runs.upload_artifact(run_id=run.id, path=bad, body=ByteStream([b"x"]))
     with pytest.raises(NotFound, match="no artifact"):
         keel_client.runs.download_artifact(run_id=run.id, path="missing.txt")
-    assert len(keel_client.runs.list_artifacts(run_id=run.id)) == 1
+    assert len(keel_client.runs.list_artifacts(run_id=run.id).items) == 1
+
+
+def test_a_runs_artifacts_list_a_page_at_a_time(runs_client: Client, unique: Callable[[str], str]) -> None:
+    """``list_artifacts`` pages like every other listing (issue 18.3): in path order, resumable, bounded."""
+    keel_client = runs_client
+    project = _project(keel_client, unique)
+    run = keel_client.runs.create(project=project)
+    paths = ["a/1.txt", "a/2.txt", "a/3.txt", "b/1.txt", "c.txt"]
+    for path in reversed(paths):
+        keel_client.runs.upload_artifact(run_id=run.id, path=path, body=ByteStream([path.encode()]))
+    seen: list[str] = []
+    token = None
+    pages = 0
+    while True:
+        page = keel_client.runs.list_artifacts(run_id=run.id, limit=2, page_token=token)
+        seen += [a.path for a in page.items]
+        pages += 1
+        token = page.next_token
+        if token is None:
+            break
+    assert seen == paths and pages == 3
+    under_a = keel_client.runs.list_artifacts(run_id=run.id, prefix="a/", limit=2)
+    assert [a.path for a in under_a.items] == ["a/1.txt", "a/2.txt"] and under_a.next_token
+    rest = keel_client.runs.list_artifacts(run_id=run.id, prefix="a/", limit=2, page_token=under_a.next_token)
+    assert [a.path for a in rest.items] == ["a/3.txt"] and rest.next_token is None
+    with pytest.raises(InvalidInput, match="page token is not valid"):
+        keel_client.runs.list_artifacts(run_id=run.id, page_token="not-a-token")
+    with pytest.raises(InvalidInput, match="limit"):
+        keel_client.runs.list_artifacts(run_id=run.id, limit=0)
