@@ -9,7 +9,7 @@ them; and every type keeps the capability's wording when it refuses.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
 from hypothesis import given, settings
@@ -21,6 +21,7 @@ from keel.auth.durations import parse_duration
 from keel.core import constraints as c
 from keel.core.kpi import parse_kpi
 from keel.core.refs import parse_ref
+from keel.projects.idprefix import MIN_PREFIX, could_be_prefix
 from keel.tracking.artifact_ops import clean_path
 from keel.tracking.values import check_key
 
@@ -151,3 +152,26 @@ def test_kpi_spec_takes_an_object_or_checked_text() -> None:
     )
     assert "malformed KPI" in _refusal(c.KpiSpec, "auc >= 0.8 group=a slice=b:c")  # one of group, slice
     assert "malformed KPI" in _refusal(c.KpiSpec, "auc >= 0.8 stage=online stage=offline")
+
+
+_ID_TEXT = st.text(alphabet=st.sampled_from("0aZ9iLoU -\t\x1c\u3000!"), max_size=8)
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=_ID_TEXT)
+def test_id_or_prefix_states_exactly_what_is_too_short(text: str) -> None:
+    too_short = could_be_prefix(text) and 0 < len(text.strip()) < MIN_PREFIX
+    try:
+        TypeAdapter(c.IdOrPrefix).validate_python(text)
+        refused = False
+    except ValidationError:
+        refused = True
+    assert refused == too_short
+    assert bool(re.match(_pattern(c.IdOrPrefix), text)) == (not too_short)
+
+
+def test_a_tag_value_may_be_any_text_but_nul() -> None:
+    assert TypeAdapter(c.TagValue).validate_python("ünïcode, spaces; anything") == "ünïcode, spaces; anything"
+    tags = Annotated[dict[c.TagKey, c.TagValue], c.TAGS]
+    assert "tag 't' contains a NUL character" in _refusal(tags, {"t": "a\x00b"})
+    assert "tag key 't\\x00' must be" in _refusal(tags, {"t\x00": "b"})

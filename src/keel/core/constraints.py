@@ -51,6 +51,7 @@ __all__ = [
     "KEY_PATTERN",
     "KPI_PATTERN",
     "POINT_KEYS",
+    "TAGS",
     "AliasName",
     "ArtifactPath",
     "DatasetRef",
@@ -62,6 +63,7 @@ __all__ = [
     "EnergyKwh",
     "GraceSeconds",
     "HourlyPrice",
+    "IdOrPrefix",
     "KeyName",
     "KpiSpec",
     "KpiText",
@@ -79,6 +81,7 @@ __all__ = [
     "RunName",
     "Since1970",
     "TagKey",
+    "TagValue",
     "VersionRef",
     "between",
     "int_up_to",
@@ -206,8 +209,7 @@ def _reword_point_keys(value: Any, handler: Callable[[Any], Any]) -> Any:
         if not all(e["type"] == "string_pattern_mismatch" for e in errors):
             raise
         where = "; ".join(
-            f"{'.'.join(map(str, e['loc']))}: metric key {_shown(e['input'])} must be 1 to 250 letters, "
-            "digits and '_./ -'"
+            f"point {e['loc'][0]}: metric key {_shown(e['input'])} must be 1 to 250 letters, digits and '_./ -'"
             for e in errors[:5]
         )
         raise PydanticCustomError("keel_rule", where) from None
@@ -216,6 +218,30 @@ def _reword_point_keys(value: Any, handler: Callable[[Any], Any]) -> Any:
 #: On a list of points whose keys are :data:`PointKey`: one Python call per batch, and only a
 #: refusal pays for the wording.
 POINT_KEYS: Final = WrapValidator(_reword_point_keys)
+
+#: A tag's value: any text but NUL, which no database stores in text. On a dict of tags,
+#: :data:`TAGS` words a refusal naming the tag.
+TagValue = Annotated[str, StringConstraints(pattern=r"^[^\x00]*$")]
+
+
+def _reword_tags(value: Any, handler: Callable[[Any], Any]) -> Any:
+    try:
+        return handler(value)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            loc = err["loc"]
+            if err["type"] == "string_pattern_mismatch" and len(loc) == 1:
+                problems.append(f"tag {_shown(loc[0])} contains a NUL character (\\x00)")
+            elif err["type"] == "keel_rule":
+                problems.append(str(err["msg"]))
+            else:
+                raise
+        raise PydanticCustomError("keel_rule", "; ".join(problems[:5])) from None
+
+
+#: On ``dict[TagKey, TagValue]``: each refusal names its tag.
+TAGS: Final = WrapValidator(_reword_tags)
 
 # ---- content addresses and references -------------------------------------------------------
 
@@ -232,6 +258,21 @@ Reference = Annotated[
     str,
     StringConstraints(pattern=rf"^(?:artifact:[0-9a-f]{{64}}|(?:{_KINDS}):[A-Za-z0-9._@/\-]{{1,200}})$"),
     worded(lambda v: f"not a reference: {_shown(v)} (write kind:<id>, e.g. run:01J2...)"),
+]
+_ID_CHAR: Final = "0-9A-HJKMNP-TV-Za-hjkmnp-tv-z"
+#: Python's whitespace (what ``str.strip`` removes), spelt out for every engine.
+_WS: Final = r"\t\n\x0b\x0c\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
+#: An id or a unique prefix of one (``keel.projects.idprefix``): anything but one to three id
+#: characters alone, which would match too much to be worth a query.
+IdOrPrefix = Annotated[
+    str,
+    StringConstraints(
+        pattern=(
+            rf"^(?:[{_WS}]*|[\s\S]*[^{_ID_CHAR}{_WS}][\s\S]*|[{_WS}]*[{_ID_CHAR}]+[{_WS}]+[{_ID_CHAR}][\s\S]*"
+            rf"|[{_WS}]*[{_ID_CHAR}]{{4,}}[{_WS}]*)$"
+        )
+    ),
+    worded(lambda v: f"id prefix {_shown(v)} is too short: give at least 4 characters"),
 ]
 #: A dataset version's reference (a version's parents).
 VersionRef = Annotated[

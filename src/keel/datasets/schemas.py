@@ -81,15 +81,15 @@ class DatasetVersion(BaseModel):
     dataset: str
     number: int
     kind: DatasetKind
-    digest: str
+    digest: Digest
     layout: Layout
     source_name: str
     format: str
     files: int
     size: int
     rows: int | None
-    table_parts: list[str]
-    sample_digest: str | None
+    table_parts: list[Digest]
+    sample_digest: Digest | None
     columns: list[ColumnSchema]
     profile: TableProfile | None
     summary: list[FileTypeSummary]

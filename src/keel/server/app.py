@@ -24,6 +24,7 @@ from keel.server.errors import error_response, validation_message
 from keel.server.routes import BEARER, Authenticate, add_operation_route
 from keel.server.security import SecurityMiddleware, TokenAuthenticator
 from keel.services import all_services
+from keel.ui.web import UIMiddleware
 
 MIB = 1024 * 1024
 
@@ -36,7 +37,8 @@ def _no_auth(request: Request, op: Operation | None) -> Caller:
 
 
 def exact_integer_bounds(node: Any) -> Any:
-    """Integer bounds as the integers the server enforces (in place; returns ``node``).
+    """Integer bounds as the integers the server enforces, dict keys as closed as it keeps them
+    (in place; returns ``node``).
 
     FastAPI's OpenAPI model holds ``minimum``/``maximum`` as floats, so the
     64-bit bound ``2**63 - 1`` came out as ``9.223372036854776e+18`` (2**63):
@@ -52,6 +54,10 @@ def exact_integer_bounds(node: Any) -> Any:
                 value = node.get(key)
                 if isinstance(value, float) and value.is_integer():
                     node[key] = min(max(int(value), INT64_MIN), INT64_MAX)
+        if "patternProperties" in node and "additionalProperties" not in node:
+            # pydantic states a dict's key rule as patternProperties, which by itself lets every
+            # other key through; the server refuses them
+            node["additionalProperties"] = False
         for item in node.values():
             exact_integer_bounds(item)
     elif isinstance(node, list):
@@ -154,6 +160,8 @@ def create_app(
         max_upload_bytes=int(values.get("server_max_upload_mb") or 10_240) * MIB,
         statement_timeout_s=statement_limit(values.get("db_statement_timeout_s")),
     )
+    # the web UI at / and /ui/ (its own sign-in, CSRF and headers), outside the API's bearer-token door
+    app.add_middleware(UIMiddleware, ctx=ctx, authenticate=authenticate, signin=auth)
     origins = [o.strip() for o in (values.get("server_cors_origins") or "").split(",") if o.strip()]
     if origins:
         app.add_middleware(

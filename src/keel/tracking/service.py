@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from keel.core.constraints import (
     POINT_KEYS,
+    TAGS,
     ArtifactPath,
     Digest,
     EndStatus,
@@ -123,7 +124,7 @@ class RunService(RunLineageOps, RunArtifactOps):
         project: str,
         name: RunName | None = None,
         params: dict[ParamKey, ParamValue] | None = None,
-        tags: dict[TagKey, TagValue] | None = None,
+        tags: Annotated[dict[TagKey, TagValue], TAGS] | None = None,
         parent_id: str | None = None,
         environment: dict[str, Any] | None = None,
         hourly_price: HourlyPrice | None = None,
@@ -203,7 +204,7 @@ class RunService(RunLineageOps, RunArtifactOps):
         run_id: IdOrPrefix,
         metrics: Annotated[list[PointTuple], POINT_KEYS] | None = None,
         params: dict[ParamKey, ParamValue] | None = None,
-        tags: dict[TagKey, TagValue] | None = None,
+        tags: Annotated[dict[TagKey, TagValue], TAGS] | None = None,
         client_id: ClientId | None = None,
         seq: Int64 | None = None,
         series: dict[MetricKey, SeriesColumns] | None = None,
