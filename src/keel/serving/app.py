@@ -13,7 +13,7 @@ import hashlib
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any, Final
 
@@ -327,6 +327,24 @@ def _reply(body: dict[str, Any], status: int, request_id: str) -> Response:
     return Response(dumps(body), status_code=status, media_type=JSON, headers=headers)
 
 
+#: Every route: (path, the Server method answering it, methods). Health routes are public.
+ROUTES: Final[tuple[tuple[str, str, list[str]], ...]] = (
+    ("/v2/health/live", "live_", ["GET"]),
+    ("/v2/health/ready", "ready", ["GET"]),
+    ("/v2", "server_metadata", ["GET"]),
+    ("/v2/models/{name}", "model_metadata", ["GET"]),
+    ("/v2/models/{name}/versions/{version}", "model_metadata", ["GET"]),
+    ("/v2/models/{name}/ready", "model_ready", ["GET"]),
+    ("/v2/models/{name}/versions/{version}/ready", "model_ready", ["GET"]),
+    ("/v2/models/{name}/infer", "infer", ["POST"]),
+    ("/v2/models/{name}/versions/{version}/infer", "infer", ["POST"]),
+    ("/invocations", "invocations", ["POST"]),
+    ("/ping", "ping", ["GET"]),
+    ("/health", "ping", ["GET"]),
+    ("/metrics", "metrics_", ["GET"]),
+)
+
+
 def prediction_log(ctx: Context, deployment: Deployment) -> PredictionLog | None:
     """The deployment's prediction log as its settings ask (``log: false`` turns it off).
 
@@ -378,22 +396,9 @@ def create_app(
         yield
         server.stop()
 
-    handler = Callable[[Request], Awaitable[Response]]
-    routes: list[tuple[str, handler, list[str]]] = [
-        ("/v2/health/live", server.live_, ["GET"]),
-        ("/v2/health/ready", server.ready, ["GET"]),
-        ("/v2", server.server_metadata, ["GET"]),
-        ("/v2/models/{name}", server.model_metadata, ["GET"]),
-        ("/v2/models/{name}/versions/{version}", server.model_metadata, ["GET"]),
-        ("/v2/models/{name}/ready", server.model_ready, ["GET"]),
-        ("/v2/models/{name}/versions/{version}/ready", server.model_ready, ["GET"]),
-        ("/v2/models/{name}/infer", server.infer, ["POST"]),
-        ("/v2/models/{name}/versions/{version}/infer", server.infer, ["POST"]),
-        ("/invocations", server.invocations, ["POST"]),
-        ("/ping", server.ping, ["GET"]),
-        ("/health", server.ping, ["GET"]),
-        ("/metrics", server.metrics_, ["GET"]),
-    ]
-    app = Starlette(routes=[Route(p, h, methods=m) for p, h, m in routes], lifespan=lifespan)
+    app = Starlette(
+        routes=[Route(path, getattr(server, handler), methods=methods) for path, handler, methods in ROUTES],
+        lifespan=lifespan,
+    )
     app.state.server = server
     return app
