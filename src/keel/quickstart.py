@@ -198,6 +198,7 @@ STAGES: list[Callable[[Quickstart], None]] = [
     validation.data_stage,
     training_pipeline_stage,
     _registry_stage,
+    validation.model_stage,
     monitoring_stage,
 ]
 

@@ -67,7 +67,7 @@ def test_metrics_kpis_slices_fairness_and_a_stored_report(
         "recall >= 0 slice=plan:pro": "met",
     }
     assert not report.passed and report.failed == [
-        f"KPI roc_auc >= 0.99 (missed, value {report.metrics['roc_auc']})"
+        f"KPI roc_auc >= 0.99 (missed, value {report.metrics['roc_auc']:.4g})"
     ]
     assert [s.value for s in report.slices] == ["basic", "plus", "pro"] and sum(
         s.rows for s in report.slices

@@ -167,7 +167,9 @@ def evaluate(
                 kpi_values[f"{name}.{column}"] = value
     out.kpi_report = evaluate_kpis(kpis, kpi_values, stage="offline")
     out.failed = [
-        f"KPI {r.kpi} ({r.status}, value {r.value})" for r in out.kpi_report.results if r.status != "met"
+        f"KPI {r.kpi} ({r.status}" + ("" if r.value is None else f", value {r.value:.4g}") + ")"
+        for r in out.kpi_report.results
+        if r.status != "met"
     ]
     if champion is not None:
         out.champion = _compare(out, champion, frame, exclude, y_true, task, min_improvement, compare_metric)

@@ -43,6 +43,9 @@ FINGERPRINT_FILE: Final = f"{FOLDER}/fingerprint.json"
 TRANSFORM_FILE: Final = f"{FOLDER}/transform.skops"
 #: Raw rows replayed by a parity check (a sample, not a dataset).
 SAMPLE_ROWS: Final = 200
+#: Types a preparation may hold beyond skops' defaults and the trees Keel vouches for. A numpy dtype
+#: (SimpleImputer keeps the one it was fitted on) is rebuilt from its name: no code runs.
+EXTRA_TRUSTED: Final = ("numpy.dtype",)
 #: Mismatching cells listed in a report (all are counted).
 MAX_LISTED: Final = 20
 
@@ -249,7 +252,7 @@ def _skops_bytes(obj: Any) -> bytes:
     from keel.models.trees import VOUCHED_TYPES
 
     data: bytes = sio.dumps(obj)
-    untrusted = sorted(set(sio.get_untrusted_types(data=data)) - set(VOUCHED_TYPES))
+    untrusted = sorted(set(sio.get_untrusted_types(data=data)) - {*VOUCHED_TYPES, *EXTRA_TRUSTED})
     if untrusted:
         raise InvalidInput(
             f"skops cannot store {', '.join(untrusted)} so that it loads without running code",
@@ -278,7 +281,7 @@ def load_preprocessing(model: Model) -> tuple[Preprocessing, dict[str, Any]] | N
     from keel.models.trees import VOUCHED_TYPES, vouch
 
     try:
-        obj = sio.load(model.path / doc["transform_file"], trusted=list(VOUCHED_TYPES))
+        obj = sio.load(model.path / doc["transform_file"], trusted=[*VOUCHED_TYPES, *EXTRA_TRUSTED])
     except Exception as exc:
         raise InvalidInput(
             f"{doc['transform_file']} could not be loaded: {type(exc).__name__}: {exc}"
