@@ -57,7 +57,13 @@ def run(
         list[str] | None, typer.Option("--param", "-P", help="A pipeline parameter, NAME=VALUE (repeatable).")
     ] = None,
     jobs: Annotated[int, typer.Option("--jobs", "-j", help="Steps run at once (a local process pool).")] = 1,
-    executor: Annotated[str, typer.Option("--executor", help="Where steps run: local.")] = "local",
+    executor: Annotated[str, typer.Option("--executor", help="Where steps run: local or ray.")] = "local",
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            "--ray-address", help="Ray cluster for --executor ray: auto, HOST:PORT or ray://HOST:PORT."
+        ),
+    ] = None,
     no_cache: Annotated[
         bool, typer.Option("--no-cache", help="Run every step; still record outputs.")
     ] = False,
@@ -94,6 +100,7 @@ def run(
         rerun=rerun or [],
         target=target,
         lock=lock,
+        ray_address=ray_address,
     )
     shown = client().pipelines.get(project=proj, pipeline_run_id=result.id)
     if json_out:
@@ -135,6 +142,15 @@ def sweep(
     ] = None,
     direction: Annotated[str | None, typer.Option("--direction", help="maximize or minimize.")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Seed of the random and TPE samplers.")] = 0,
+    executor: Annotated[
+        str, typer.Option("--executor", help="Where trials' steps run: local or ray.")
+    ] = "local",
+    ray_address: Annotated[
+        str | None,
+        typer.Option(
+            "--ray-address", help="Ray cluster for --executor ray: auto, HOST:PORT or ray://HOST:PORT."
+        ),
+    ] = None,
     project: ProjectOption = None,
     json_out: JsonOption = False,
 ) -> None:
@@ -165,6 +181,8 @@ def sweep(
         direction=direction,
         seed=seed,
         target=target,
+        executor=executor,
+        ray_address=ray_address,
     )
     if json_out:
         from dataclasses import asdict

@@ -27,13 +27,18 @@ _STEPS: dict[str, Step[Any, Any]] = {}
 
 
 def call_step(node: str, kwargs: dict[str, Any]) -> Outcome:
-    """Run one step's function; an exception becomes an error outcome with its type and message.
+    """Run one step's function by node name (see :func:`call_function`)."""
+    return call_function(_STEPS[node].fn, kwargs)
+
+
+def call_function(fn: Callable[..., Any], kwargs: dict[str, Any]) -> Outcome:
+    """Run a step's function; an exception becomes an error outcome with its type and message.
 
     The metrics the step logged (:mod:`keel.pipelines.steplog`) come back beside its value.
     """
     try:
         with collecting() as points:
-            value = _STEPS[node].fn(**kwargs)
+            value = fn(**kwargs)
         return "ok", (value, points)
     except Exception as exc:
         tb = traceback.format_exc(limit=-3)
@@ -78,10 +83,21 @@ class PoolExecutor:
         self.pool.join()
 
 
-def make_executor(kind: str, jobs: int, steps: dict[str, Step[Any, Any]]) -> Executor:
-    """The executor named ``kind`` (``local``), in-process for one job, a process pool for more."""
-    if kind != "local":
-        raise InvalidInput(f"unknown executor {kind!r}: this Keel runs pipelines with 'local'")
+EXECUTORS = ("local", "ray")
+
+
+def make_executor(
+    kind: str, jobs: int, steps: dict[str, Step[Any, Any]], address: str | None = None
+) -> Executor:
+    """The executor named ``kind``: ``local`` (in-process for one job, a process pool for more) or ``ray``."""
+    if kind not in EXECUTORS:
+        raise InvalidInput(f"unknown executor {kind!r}: choose {' or '.join(EXECUTORS)}")
+    if kind == "ray":
+        from keel.pipelines.ray_executor import RayExecutor
+
+        return RayExecutor(steps, address)
+    if address is not None:
+        raise InvalidInput("--ray-address goes with --executor ray")
     if jobs < 1:
         raise InvalidInput(f"--jobs must be at least 1, not {jobs}")
     _STEPS.clear()

@@ -33,7 +33,7 @@ from keel.pipelines.cache import cache_key, canonical, code_digest
 from keel.pipelines.check import check_output
 from keel.pipelines.define import Node
 from keel.pipelines.encode import decode, encode
-from keel.pipelines.executors import Outcome, make_executor
+from keel.pipelines.executors import EXECUTORS, Outcome, make_executor
 from keel.pipelines.gates import GateContext, GateStep
 from keel.pipelines.lock import locked_keys, read_lock, write_lock
 from keel.pipelines.pipeline import Pipeline, Plan
@@ -427,6 +427,7 @@ def run_pipeline(
     rerun: Iterable[str] = (),
     target: str | None = None,
     lock: str | Path | None = None,
+    ray_address: str | None = None,
 ) -> PipelineResult:
     """Plan (all static checks first: nothing is recorded for a bad pipeline), then run.
 
@@ -441,10 +442,20 @@ def run_pipeline(
     rerun_set = set(plan.check_steps(rerun, "--rerun"))
     if jobs < 1:
         raise InvalidInput(f"--jobs must be at least 1, not {jobs}")
-    if executor != "local":
-        raise InvalidInput(f"unknown executor {executor!r}: this Keel runs pipelines with 'local'")
+    if executor not in EXECUTORS:
+        raise InvalidInput(f"unknown executor {executor!r}: choose {' or '.join(EXECUTORS)}")
+    if ray_address is not None and executor != "ray":
+        raise InvalidInput("--ray-address goes with --executor ray")
     driver = _Driver(client, project, plan, no_cache=no_cache, rerun=rerun_set, jobs=jobs, executor=executor)
     driver.lock = Path(lock) if lock is not None else None
     if driver.lock is not None:
         read_lock(driver.lock)  # a file that is not a Keel lock is refused before anything runs
+    if executor == "ray":  # connected (or refused) before anything is recorded
+        driver.shared_executor = make_executor(
+            "ray", jobs, {n: plan.nodes[n].step for n in plan.nodes}, ray_address
+        )
+        try:
+            return driver.run(target or pipeline.name)
+        finally:
+            driver.shared_executor.close()
     return driver.run(target or pipeline.name)

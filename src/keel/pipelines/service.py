@@ -7,11 +7,13 @@ pointed at the team's server records and caches exactly as one on the server.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
+from annotated_types import Len
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from keel.core.constraints import Limit
 from keel.core.errors import InvalidInput, NotFound
 from keel.core.ids import new_id
 from keel.core.operations import Action, operation, project_from
@@ -93,7 +95,7 @@ class PipelineService(TriggerOperations):
         project: str,
         pipeline: str,
         target: str,
-        steps: list[StepPlan],
+        steps: Annotated[list[StepPlan], Len(1, MAX_STEPS)],
         params: dict[str, Any] | None = None,
         run_id: str | None = None,
     ) -> PipelineRun:
@@ -166,7 +168,9 @@ class PipelineService(TriggerOperations):
     @operation(
         "POST", _PREFIX + "/{pipeline_run_id}/steps", action=Action.WRITE, project=project_from("project")
     )
-    def record_steps(self, project: str, pipeline_run_id: str, steps: list[StepUpdate]) -> list[StepRecord]:
+    def record_steps(
+        self, project: str, pipeline_run_id: str, steps: Annotated[list[StepUpdate], Len(1, MAX_STEPS)]
+    ) -> list[StepRecord]:
         """Record what became of some steps in one transaction (a cached re-run records all of them at once).
 
         A freshly computed output enters the cache, and lineage edges tie the
@@ -252,7 +256,7 @@ class PipelineService(TriggerOperations):
             return _run(row, project_row.name, steps)
 
     @operation("GET", _PREFIX, action=Action.READ, project=project_from("project"))
-    def list(self, project: str, pipeline: str | None = None, limit: int = 50) -> list[PipelineRun]:
+    def list(self, project: str, pipeline: str | None = None, limit: Limit = 50) -> list[PipelineRun]:
         """The project's pipeline runs, newest first (without their steps)."""
         if not 1 <= limit <= 1000:
             raise InvalidInput("limit must be between 1 and 1000")

@@ -264,6 +264,8 @@ def run_sweep(
     direction: str | None = None,
     seed: int = 0,
     target: str | None = None,
+    executor: str = "local",
+    ray_address: str | None = None,
 ) -> SweepResult:
     """Run the sweep; see the module docstring. Everything is checked before the first trial starts.
 
@@ -297,13 +299,16 @@ def run_sweep(
         chooser.ask(0) if sampler != "tpe" else ({d.name: _draw(d, random.Random(seed)) for d in dims}, None)
     )
     plan = pipeline.plan({**fixed, **first})  # static checks (types, ranges, names) before anything runs
+    steps = {n: plan.nodes[n].step for n in plan.nodes}
+    shared = (
+        make_executor(executor, jobs, steps, ray_address) if executor == "ray" or jobs > 1 else None
+    )  # connected (or refused) before the sweep's run is recorded
     parent = client.runs.create(
         project=project,
         name=f"sweep {pipeline.name}",
         params={"sampler": sampler, "trials": total, "objective": objective, "direction": direction},
         tags={"keel.sweep": pipeline.name},
     )
-    executor = make_executor("local", jobs, {n: plan.nodes[n].step for n in plan.nodes}) if jobs > 1 else None
     started, spent, stopped_by = time.monotonic(), 0.0, "trials"
     done: list[Trial] = []
     lock = threading.Lock()
@@ -318,7 +323,7 @@ def run_sweep(
             chooser.tell(handle, None, False)
             return trial
         driver = _Driver(client, project, trial_plan, no_cache=False, rerun=set(), jobs=1, executor="local")
-        driver.parent_of_run, driver.hourly_price, driver.shared_executor = parent.id, hourly_price, executor
+        driver.parent_of_run, driver.hourly_price, driver.shared_executor = parent.id, hourly_price, shared
 
         def on_step(res: StepResult) -> None:
             curve = sorted((step, value) for key, value, step, _ in res.points if key == objective)
@@ -369,8 +374,8 @@ def run_sweep(
                 total = number  # start nothing more; let the running ones finish
     finally:
         pool.shutdown(wait=True)
-        if executor is not None:
-            executor.close()
+        if shared is not None:
+            shared.close()
     done.sort(key=lambda t: t.number)
     scored = [t for t in done if t.score is not None]
     board = sorted(scored, key=lambda t: -(t.score or 0.0) if direction == "maximize" else (t.score or 0.0))

@@ -38,6 +38,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from keel.context import Service
+from keel.core.constraints import Limit
 from keel.core.errors import InvalidInput, NotFound
 from keel.core.ids import new_id
 from keel.core.operations import Action, current_caller, operation, project_from
@@ -297,7 +298,7 @@ class TriggerOperations(Service):
         action=Action.READ,
         project=project_from("project"),
     )
-    def firings(self, project: str, trigger_id: str | None = None, limit: int = 50) -> list[Firing]:
+    def firings(self, project: str, trigger_id: str | None = None, limit: Limit = 50) -> list[Firing]:
         """The project's firings, newest first: why each fired, its state, the pipeline run it started."""
         if not 1 <= limit <= 1000:
             raise InvalidInput("limit must be between 1 and 1000")
