@@ -14,7 +14,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -108,7 +108,13 @@ def admin_token(settings: Any, name: str = "admin") -> str:
 
 
 class ServerProcess:
-    """A real ``keel server`` on loopback, stopped by its process id."""
+    """A real Keel process on loopback (``keel server``, or ``keel serve NAME``), stopped by its process id.
+
+    The one helper every test that needs a real process uses: it picks a free
+    port, clears the client variables that would point the process elsewhere,
+    logs to a file in ``home`` and waits on the process's health route.
+    ``ServerProcess(home)`` is ``keel server``; :meth:`serve` is ``keel serve``.
+    """
 
     def __init__(
         self,
@@ -116,48 +122,63 @@ class ServerProcess:
         env: dict[str, str] | None = None,
         args: list[str] | None = None,
         token: str | None = None,
+        *,
+        command: Sequence[str] = ("server", "--log-level", "warning"),
+        ready_path: str = "/api/v1/health",
+        log_name: str = "server.log",
     ) -> None:
         self.port = free_port()
         #: An admin's API token for this server (auth is on unless args hold --no-auth).
         self.token = token
         self.url = f"http://127.0.0.1:{self.port}"
         self.home = home
+        self.ready_path = ready_path
+        self.log_path = home / log_name
+        self.what = f"keel {command[0]}"
         full_env = {**os.environ, "KEEL_HOME": str(home), **(env or {})}
         for key in ("KEEL_SERVER_URL", "KEEL_TOKEN", "KEEL_DB_URL"):
             if key not in (env or {}):
                 full_env.pop(key, None)
-        self.log = open(home / "server.log", "w")  # noqa: SIM115 - closed in stop()
+        self.log = open(self.log_path, "w")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "keel.cli.main",
-                "server",
-                "--port",
-                str(self.port),
-                "--log-level",
-                "warning",
-                *(args or []),
-            ],
+            [sys.executable, "-m", "keel.cli.main", *command, "--port", str(self.port), *(args or [])],
             env=full_env,
             stdout=self.log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
 
-    def wait_ready(self, timeout: float = 30.0) -> None:
+    @classmethod
+    def serve(cls, home: Path, name: str, *args: str, env: dict[str, str] | None = None) -> ServerProcess:
+        """``keel serve NAME *args``: a model server, ready once ``/v2/health/live`` answers."""
+        return cls(
+            home, env, list(args), command=("serve", name), ready_path="/v2/health/live", log_name="serve.log"
+        )
+
+    def output(self) -> str:
+        """What the process has logged so far."""
+        self.log.flush()
+        return self.log_path.read_text()
+
+    def wait_ready(self, timeout: float = 60.0) -> None:
+        """Return once the health route answers 200; RuntimeError with the log if the process exits or never does."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"keel server exited: {(self.home / 'server.log').read_text()}")
+                raise RuntimeError(f"{self.what} exited: {self.output()}")
             try:
-                if httpx.get(f"{self.url}/api/v1/health", timeout=1).status_code == 200:
+                if httpx.get(f"{self.url}{self.ready_path}", timeout=1).status_code == 200:
                     return
             except httpx.TransportError:
                 time.sleep(0.1)
-        raise RuntimeError(f"keel server did not start: {(self.home / 'server.log').read_text()}")
+        raise RuntimeError(f"{self.what} did not start: {self.output()}")
+
+    def wait_live(self, timeout: float = 60.0) -> None:
+        """:meth:`wait_ready` under the name the serving protocol gives it (``/v2/health/live``)."""
+        self.wait_ready(timeout)
 
     def stop(self) -> None:
+        """SIGTERM by pid, SIGKILL after 10 s; closes the log."""
         if self.process.poll() is None:
             os.kill(self.process.pid, signal.SIGTERM)
             try:
