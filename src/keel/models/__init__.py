@@ -9,6 +9,13 @@
   ``churn@3``, ``model_version:<id>``) that a source registered in the
   ``keel.model_sources`` entry-point group (Keel's SDK) fetches first.
 
+Flavors (how a kind of model becomes files) are entry points of the
+``keel.model_flavors`` group, Keel's own included: ``sklearn`` (skops, or
+Keel's tree format for forests), ``torch`` (safetensors + a module spec),
+``onnx`` (onnxruntime) and ``pickle`` (only by explicit choice); see
+:mod:`keel.models.flavors`. :func:`keel.models.convert.to_onnx` turns a
+scikit-learn package into an ONNX one after checking both answer alike.
+
 Tables, versions and aliases belong to the registry capability, not here.
 """
 
