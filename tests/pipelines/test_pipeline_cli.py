@@ -98,7 +98,10 @@ def test_a_failing_step_is_exit_1_naming_it(shell: Any) -> None:
         (["flow.py:flow", "--rerun", "dobule"], "--rerun 'dobule': no such step"),
         (["flow.py:flow", "--jobs", "0"], "--jobs must be at least 1"),
         (["flow.py:flow", "--executor", "slurm"], "unknown executor 'slurm'"),
-        (["flow.py:flow", "--executor", "ray", "--ray-address", "127.0.0.1:1"], "no Ray cluster answers there"),
+        (
+            ["flow.py:flow", "--executor", "ray", "--ray-address", "127.0.0.1:1"],
+            "no Ray cluster answers there",
+        ),
     ],
 )
 def test_bad_input_is_exit_2_and_records_nothing(shell: Any, args: list[str], message: str) -> None:
