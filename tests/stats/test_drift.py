@@ -52,6 +52,15 @@ def test_ks_on_a_sorted_reference_is_scipys(sizes: tuple[int, int]) -> None:
     assert p == pytest.approx(expected.pvalue, rel=1e-6)
 
 
+def test_ks_beyond_the_finite_n_limit_stays_within_a_fraction_of_a_percent_of_scipy() -> None:
+    rng = np.random.default_rng(11)
+    a, b = np.sort(rng.normal(0, 1, 300_000)), np.sort(rng.normal(0.006, 1, 300_000))
+    expected = sps.ks_2samp(a, b, method="asymp")
+    distance, p = ks_sorted(a, b)
+    assert distance == expected.statistic
+    assert 1e-6 < p < 0.5 and p == pytest.approx(expected.pvalue, rel=5e-3)
+
+
 def test_ks_handles_ties_like_scipy() -> None:
     rng = np.random.default_rng(4)
     a = np.sort(rng.integers(0, 5, 20_000).astype(float))

@@ -129,7 +129,7 @@ def _counts(column: pa.ChunkedArray | pa.Array) -> tuple[dict[str, int], int]:
 def numeric_sample(column: pa.ChunkedArray | pa.Array) -> NumericSample:
     """A window's numeric feature, sorted once."""
     values, missing = _floats(column)
-    return NumericSample(values=np.sort(values, kind="stable"), rows=len(column), nulls=missing)
+    return NumericSample(values=np.sort(values), rows=len(column), nulls=missing)
 
 
 def categorical_sample(column: pa.ChunkedArray | pa.Array) -> CategoricalSample:
