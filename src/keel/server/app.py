@@ -24,9 +24,18 @@ from keel.server.errors import error_response, validation_message
 from keel.server.routes import BEARER, Authenticate, add_operation_route
 from keel.server.security import SecurityMiddleware, TokenAuthenticator
 from keel.services import all_services
-from keel.ui.web import UIMiddleware
 
 MIB = 1024 * 1024
+#: Entry-point group of ASGI middleware put in front of the REST API: Keel's web UI registers there
+#: (keel.ui sits above this layer, so the server finds it as a third party's would be found).
+MOUNTS_GROUP = "keel.server_mounts"
+
+
+def server_mounts() -> list[Any]:
+    """The middleware classes registered in :data:`MOUNTS_GROUP`, by entry-point name."""
+    from importlib.metadata import entry_points
+
+    return [ep.load() for ep in sorted(entry_points(group=MOUNTS_GROUP), key=lambda ep: ep.name)]
 
 
 def _no_auth(request: Request, op: Operation | None) -> Caller:
@@ -160,8 +169,8 @@ def create_app(
         max_upload_bytes=int(values.get("server_max_upload_mb") or 10_240) * MIB,
         statement_timeout_s=statement_limit(values.get("db_statement_timeout_s")),
     )
-    # the web UI at / and /ui/ (its own sign-in, CSRF and headers), outside the API's bearer-token door
-    app.add_middleware(UIMiddleware, ctx=ctx, authenticate=authenticate, signin=auth)
+    for mount in server_mounts():  # the web UI at / and /ui/: its own sign-in, CSRF and headers
+        app.add_middleware(mount, ctx=ctx, authenticate=authenticate, signin=auth)
     origins = [o.strip() for o in (values.get("server_cors_origins") or "").split(",") if o.strip()]
     if origins:
         app.add_middleware(
