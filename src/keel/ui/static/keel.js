@@ -47,7 +47,7 @@
     return data;
   }
 
-  function options(fig, width) {
+  function options(fig, width, few) {
     const names = (fig.dataset.names || "").split(",");
     const runs = fig.dataset.runs.split(",");
     return {
@@ -62,7 +62,7 @@
           stroke: COLORS[i % COLORS.length],
           width: 1.5,
           spanGaps: false,
-          points: { show: false },
+          points: { show: few }, // a handful of points (or one) would draw no visible line
         }))
       ),
       hooks: {
@@ -93,7 +93,8 @@
     const plotEl = fig.querySelector(".plot");
     try {
       const data = await load(fig, null, null);
-      const u = new uPlot(options(fig, Math.max(plotEl.clientWidth, 300)), data, plotEl);
+      const few = data[0].length <= 50;
+      const u = new uPlot(options(fig, Math.max(plotEl.clientWidth, 300), few), data, plotEl);
       fig.dataset.drawn = "true";
       const reset = fig.querySelector(".reset");
       if (reset) {
