@@ -47,6 +47,9 @@ def test_a_second_run_is_all_cached_and_runs_nothing(client: Any) -> None:
     assert second.value("report") == first.value("report")
     shown = client.pipelines.get(project="pipes", pipeline_run_id=second.id)
     assert all(s.cached for s in shown.steps)
+    # nothing ran, so no tracking run was made; the first run's parent and children are all there are
+    assert second.run_id is None and shown.run_id is None and shown.status == "FINISHED"
+    assert len(client.runs.search(project="pipes").items) == 1 + len(first.steps)
 
 
 def test_a_changed_param_reruns_only_what_depends_on_it(client: Any) -> None:

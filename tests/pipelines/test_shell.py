@@ -155,3 +155,28 @@ def test_a_cached_re_run_with_a_lock_looks_the_cache_up_once(client: Any, folder
     result = run_pipeline(text, client, project="pipes", lock="keel.lock")
     assert all(s.cached for s in result.steps.values())
     assert len(calls) == 1 and len(calls[0]) == 3
+
+
+def test_a_cached_re_run_takes_shell_outputs_from_the_lock_only_when_they_match(
+    client: Any, folder: Path
+) -> None:
+    run_pipeline(text, client, project="pipes", lock="keel.lock")
+    downloads: list[str] = []
+    real = client.artifacts.download
+
+    def counting(**kwargs: Any) -> Any:
+        downloads.append(kwargs["digest"])
+        return real(**kwargs)
+
+    client.artifacts.download = counting
+    result = run_pipeline(text, client, project="pipes", lock="keel.lock")
+    assert all(s.cached for s in result.steps.values()) and downloads == []
+    # an edited lock entry is not believed: that step's value is fetched from the store, files stay right
+    lock = yaml.safe_load(Path("keel.lock").read_text())
+    step = "upper"
+    outputs = lock["pipelines"]["text"]["steps"][step]["outputs"]
+    outputs[next(iter(outputs))] = "0" * 64
+    Path("keel.lock").write_text(yaml.safe_dump(lock))
+    again = run_pipeline(text, client, project="pipes", lock="keel.lock")
+    assert all(s.cached for s in again.steps.values()) and len(downloads) == 1
+    assert again.steps[step].files == result.steps[step].files

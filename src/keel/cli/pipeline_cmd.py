@@ -102,13 +102,25 @@ def run(
         lock=lock,
         ray_address=ray_address,
     )
-    shown = client().pipelines.get(project=proj, pipeline_run_id=result.id)
     if json_out:
-        output.print_json(shown)
+        output.print_json(client().pipelines.get(project=proj, pipeline_run_id=result.id))
         return
-    output.print_table(f"pipeline {shown.pipeline} run {shown.id}", _STEP_COLUMNS, _step_rows(shown.steps))
-    cached = sum(1 for s in shown.steps if s.cached)
-    output.done(f"pipeline run {shown.id} {shown.status}: {len(shown.steps) - cached} ran, {cached} cached")
+    ran = [r for r in result.steps.values() if not r.cached]
+    if ran:  # the steps that ran; `keel pipeline show` lists every step, cached ones too
+        rows = [
+            [
+                r.name,
+                r.status.lower(),
+                "" if r.duration_s is None else f"{r.duration_s:.3f}",
+                (r.digest or "")[:12],
+            ]
+            for r in ran
+        ]
+        output.print_table(
+            f"pipeline {pipe.name} run {result.id}", ["step", "status", "seconds", "output"], rows
+        )
+    cached = len(result.steps) - len(ran)
+    output.done(f"pipeline run {result.id} {result.status}: {len(ran)} ran, {cached} cached")
 
 
 @app.command("sweep")
@@ -249,7 +261,8 @@ def show(
         output.print_json(shown)
         return
     output.print_table(
-        f"pipeline {shown.pipeline} run {shown.id} {shown.status} (parent run {shown.run_id})",
+        f"pipeline {shown.pipeline} run {shown.id} {shown.status}"
+        + (f" (parent run {shown.run_id})" if shown.run_id else " (all cached: no run was made)"),
         _STEP_COLUMNS,
         _step_rows(shown.steps),
     )

@@ -40,18 +40,32 @@ def read_lock(path: Path) -> dict[str, Any]:
     return data
 
 
+def locked_steps(data: Mapping[str, Any], pipeline: str) -> dict[str, dict[str, Any]]:
+    """``pipeline``'s step entries in a lock file's content (those that are well formed)."""
+    entry = data.get("pipelines", {}).get(pipeline, {})
+    steps = entry.get("steps", {}) if isinstance(entry, dict) else {}
+    if not isinstance(steps, dict):
+        return {}
+    return {str(k): v for k, v in steps.items() if isinstance(v, dict) and v.get("key")}
+
+
 def locked_keys(path: Path, pipeline: str) -> list[str]:
     """The cache keys the lock file holds for ``pipeline`` (none if there is no usable lock)."""
     try:
-        steps = read_lock(path)["pipelines"].get(pipeline, {}).get("steps", {})
+        steps = locked_steps(read_lock(path), pipeline)
     except InvalidInput:
         return []
-    return [str(e["key"]) for e in steps.values() if isinstance(e, dict) and e.get("key")]
+    return [str(e["key"]) for e in steps.values()]
 
 
-def write_lock(path: Path, pipeline: str, steps: Mapping[str, Mapping[str, Any]]) -> None:
-    """Replace ``pipeline``'s entry in the lock file at ``path`` (atomically), keeping the others."""
-    data = read_lock(path)
+def write_lock(
+    path: Path, pipeline: str, steps: Mapping[str, Mapping[str, Any]], data: dict[str, Any] | None = None
+) -> None:
+    """Replace ``pipeline``'s entry in the lock file at ``path`` (atomically), keeping the others.
+
+    ``data`` is the file's content as read at the start of the run (read again when not given).
+    """
+    data = read_lock(path) if data is None else data
     data["pipelines"][pipeline] = {"steps": {name: dict(entry) for name, entry in steps.items()}}
     text = yaml.dump(data, Dumper=_Dumper, sort_keys=True, default_flow_style=False)
     if path.exists() and path.read_text() == text:

@@ -161,7 +161,9 @@ def training_pipeline_stage(qs: Any) -> None:
     first_s = time.perf_counter() - started
     qs.step(
         f"Ran pipeline churn-training (prepare -> {len(GRID)} trainings -> evaluate) in {first_s:.1f} s: "
-        f"{_describe(result)}; parent run {result.run_id}, a child run per step run; lock file {lock.name}"
+        f"{_describe(result)}"
+        + (f"; parent run {result.run_id}, a child run per step run" if result.run_id else "")
+        + f"; lock file {lock.name}"
     )
     ended = []
     for name, _, _ in GRID:

@@ -35,7 +35,7 @@ from keel.pipelines.define import Node
 from keel.pipelines.encode import decode, encode
 from keel.pipelines.executors import EXECUTORS, Outcome, make_executor
 from keel.pipelines.gates import GateContext, GateStep
-from keel.pipelines.lock import locked_keys, read_lock, write_lock
+from keel.pipelines.lock import locked_steps, read_lock, write_lock
 from keel.pipelines.pipeline import Pipeline, Plan
 from keel.pipelines.schemas import StepPlan, StepUpdate
 from keel.pipelines.shell import ShellStep, input_digests, restore
@@ -71,7 +71,8 @@ class PipelineResult:
     """A finished pipeline run: its id, its parent run and every step's result."""
 
     id: str
-    run_id: str
+    #: The parent tracking run; None for a fully cached run (nothing ran, so no run was made).
+    run_id: str | None
     status: str
     steps: dict[str, StepResult]
     results: list[str]
@@ -121,6 +122,9 @@ class _Driver:
         self.started: dict[str, float] = {}
         self.failed: StepResult | None = None
         self.lock: Path | None = None
+        #: The lock file's content as read before the run, and this pipeline's step entries in it.
+        self.lock_data: dict[str, Any] | None = None
+        self.lock_steps: dict[str, dict[str, Any]] = {}
         self.pending: list[StepUpdate] = []
         #: Cache answers already fetched: key -> (digest, format, run that made it); keys asked and not found.
         self.known: dict[str, tuple[str, str, str | None]] = {}
@@ -132,6 +136,8 @@ class _Driver:
         self.shared_executor: Any = None
         self.on_step: Callable[[StepResult], None] | None = None
         self.stopped: str | None = None
+        self.parent_run_id: str | None = None
+        self.target = plan.pipeline
 
     def code(self, node: Node) -> str:
         key = id(node.step)
@@ -202,6 +208,22 @@ class _Driver:
         entries = self.client.pipelines.cache_lookup(project=self.project, keys=[key])
         return (entries[0].output_digest, entries[0].output_format, entries[0].run_id) if entries else None
 
+    def locked_files(self, name: str, res: StepResult) -> dict[str, str] | None:
+        """A cached shell step's ``{path: digest}`` from the lock file, if it is exactly the cached value.
+
+        The lock is a file anyone may edit, so its entry is used only when the
+        digest of its encoding is the cache entry's digest; otherwise the value
+        is downloaded. This spares a cached re-run one download per step.
+        """
+        entry = self.lock_steps.get(name)
+        files = entry.get("outputs") if entry is not None and entry.get("key") == res.cache_key else None
+        if not isinstance(files, dict) or not all(isinstance(v, str) for v in files.values()):
+            return None
+        data, fmt = encode(files)
+        if fmt != res.format or blake3(data).hexdigest() != res.digest:
+            return None
+        return {str(k): v for k, v in files.items()}
+
     def start_step(self, node: Node, executor: Any) -> None:
         res = self.results[node.name]
         digests = {arg: self.results[src].digest or "" for arg, src in sorted(node.inputs.items())}
@@ -214,7 +236,7 @@ class _Driver:
             if hit is not None:
                 res.digest, res.format, res.source_run_id = hit
                 if isinstance(node.step, ShellStep):
-                    res.files = dict(self.value_of(node.name))
+                    res.files = self.locked_files(node.name, res) or dict(self.value_of(node.name))
                     restore(res.files, lambda d: _download(self.client, self.project, d))
                 res.status, res.cached, res.duration_s = "CACHED", True, 0.0
                 self.record(res, now=False)
@@ -223,7 +245,7 @@ class _Driver:
         run = self.client.runs.create(
             project=self.project,
             name=node.name,
-            parent_id=self.parent_run_id,
+            parent_id=self.parent_run(),
             params=_run_params(node.params),
             tags={
                 "keel.step": node.step.name,
@@ -319,25 +341,39 @@ class _Driver:
                 entry["params"] = _run_params(self.plan.nodes[name].params)
                 entry["outputs"] = {"value": res.digest, "format": res.format}
             entries[name] = entry
-        write_lock(path, self.plan.pipeline, entries)
+        write_lock(path, self.plan.pipeline, entries, self.lock_data)
+
+    def parent_run(self) -> str:
+        """The pipeline's parent tracking run, created when the first step must run.
+
+        A fully cached re-run runs nothing, so it makes no tracking run (its
+        pipeline run records every step as cached); a sweep's trials make theirs
+        at once, as the sweep's children.
+        """
+        if self.parent_run_id is None:
+            plan = self.plan
+            parent = self.client.runs.create(
+                project=self.project,
+                name=plan.pipeline,
+                params=_run_params(plan.params),
+                tags={"keel.pipeline": plan.pipeline, "keel.target": self.target},
+                parent_id=self.parent_of_run,
+                hourly_price=self.hourly_price,
+            )
+            self.parent_run_id = parent.id
+        return self.parent_run_id
 
     def run(self, target: str) -> PipelineResult:
         plan = self.plan
-        parent = self.client.runs.create(
-            project=self.project,
-            name=plan.pipeline,
-            params=_run_params(plan.params),
-            tags={"keel.pipeline": plan.pipeline, "keel.target": target},
-            parent_id=self.parent_of_run,
-            hourly_price=self.hourly_price,
-        )
-        self.parent_run_id = parent.id
+        self.target = target
+        if self.parent_of_run is not None:
+            self.parent_run()
         record = self.client.pipelines.start(
             project=self.project,
             pipeline=plan.pipeline,
             target=target,
             params=_run_params(plan.params),
-            run_id=parent.id,
+            run_id=self.parent_run_id,
             steps=[
                 StepPlan(
                     name=n,
@@ -349,7 +385,7 @@ class _Driver:
         )
         self.pipeline_run_id = record.id
         if self.lock is not None:
-            self.prefetch(locked_keys(self.lock, plan.pipeline))
+            self.prefetch(str(e["key"]) for e in self.lock_steps.values())
         executor = self.shared_executor or make_executor(
             self.executor_kind, self.jobs, {n: plan.nodes[n].step for n in plan.nodes}
         )
@@ -389,7 +425,13 @@ class _Driver:
             )
         self._end("FINISHED", None, None)
         return PipelineResult(
-            self.pipeline_run_id, parent.id, "FINISHED", self.results, plan.results, self.client, self.project
+            self.pipeline_run_id,
+            self.parent_run_id,
+            "FINISHED",
+            self.results,
+            plan.results,
+            self.client,
+            self.project,
         )
 
     def _end(self, status: str, failed_step: str | None, error: str | None) -> None:
@@ -403,8 +445,10 @@ class _Driver:
             status=status,
             failed_step=failed_step,
             error=error,
+            run_id=self.parent_run_id,
         )
-        self.client.runs.end(run_id=self.parent_run_id, status=status)
+        if self.parent_run_id is not None:
+            self.client.runs.end(run_id=self.parent_run_id, status=status)
 
 
 class _StepError(Exception):
@@ -449,7 +493,10 @@ def run_pipeline(
     driver = _Driver(client, project, plan, no_cache=no_cache, rerun=rerun_set, jobs=jobs, executor=executor)
     driver.lock = Path(lock) if lock is not None else None
     if driver.lock is not None:
-        read_lock(driver.lock)  # a file that is not a Keel lock is refused before anything runs
+        driver.lock_data = read_lock(
+            driver.lock
+        )  # a file that is not a Keel lock is refused before anything runs
+        driver.lock_steps = locked_steps(driver.lock_data, plan.pipeline)
     if executor == "ray":  # connected (or refused) before anything is recorded
         driver.shared_executor = make_executor(
             "ray", jobs, {n: plan.nodes[n].step for n in plan.nodes}, ray_address

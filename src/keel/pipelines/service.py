@@ -236,14 +236,21 @@ class PipelineService(TriggerOperations):
         status: RunStatus,
         failed_step: str | None = None,
         error: str | None = None,
+        run_id: str | None = None,
     ) -> PipelineRun:
-        """End a pipeline run; steps never reached stay recorded as SKIPPED."""
+        """End a pipeline run; steps never reached stay recorded as SKIPPED.
+
+        ``run_id`` is its parent tracking run when one was made after the start
+        (the driver makes it when the first step must run).
+        """
         if status == "RUNNING":
             raise InvalidInput("status to end a pipeline run with must be FINISHED or FAILED")
         with self.store.write() as session:
             project_row = find_project(session, project)
             row = self._find(session, project_row.id, pipeline_run_id)
             row.status, row.failed_step, row.error, row.ended_at = status, failed_step, error, utcnow()
+            if run_id is not None:
+                row.run_id = run_id
             steps = list(
                 session.execute(
                     select(PipelineStepRow).where(PipelineStepRow.pipeline_run_id == row.id)
