@@ -233,7 +233,7 @@ def test_series_turns_nan_and_inf_into_gaps_and_downsamples_long_metrics(world: 
     assert zoomed["steps"] == list(range(100, 301)) and not zoomed["downsampled"]
     for params, message in [
         ({"key": "x", "lo": 5, "hi": 1}, "zoom range is empty"),
-        ({"key": "x", "points": 1}, "points must be between"),
+        ({"key": "x", "points": 1}, "points: Input should be greater than or equal to 3"),
         ({"key": "x", "lo": "soon"}, "lo must be an integer"),
         ({}, "key is required"),
     ]:
@@ -251,3 +251,11 @@ def test_compare_overlays_runs_and_diffs_params(world: AuthWorld) -> None:
     one = http.get("/ui/compare", params={"run": a})
     assert one.status_code == 422 and "choose between 2 and 8 runs" in one.text
     assert http.get("/ui/compare", params=[("run", a), ("run", "nope")]).status_code == 404
+
+
+def test_the_charts_series_is_the_rest_routes_answer(world: AuthWorld) -> None:
+    run_id = world.seeded["runs"][1]  # type: ignore[attr-defined]
+    params = {"key": "loss", "points": 30}
+    rest = world.http(world.admin_token).get(f"/api/v1/runs/{run_id}/series", params=params)
+    ui = sign_in(world, world.admin_token).get(f"/ui/runs/{run_id}/series", params=params)
+    assert rest.status_code == ui.status_code == 200 and ui.json() == rest.json()

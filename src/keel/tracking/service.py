@@ -70,6 +70,7 @@ from keel.tracking.schemas import (
     SeriesColumns,
 )
 from keel.tracking.search import search_runs
+from keel.tracking.series_ops import RunSeriesOps
 from keel.tracking.values import (
     MAX_ENERGY_KWH,
     MAX_HOURLY_PRICE,
@@ -113,7 +114,7 @@ def _latest_ms(
     return max(stamps) if stamps else None
 
 
-class RunService(RunLineageOps, RunArtifactOps):
+class RunService(RunLineageOps, RunArtifactOps, RunSeriesOps):
     """Experimentation: runs with params, metrics, tags, artifacts, lineage, KPIs and cost."""
 
     name = "runs"

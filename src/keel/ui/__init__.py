@@ -8,8 +8,8 @@ A short map:
 - :mod:`keel.ui.session` -- the session cookie (the API token, HttpOnly) and CSRF tokens.
 - :mod:`keel.ui.calls` -- the only road to data: operations by name, run as the
   signed-in caller through :func:`keel.core.operations.invoke`.
-- :mod:`keel.ui.downsample` -- min/max per bucket, so a long metric reaches the
-  browser as ~2,000 points with its NaN/inf gaps kept.
+- the charts draw ``runs.metric_series`` (``keel.tracking.series_ops``): a long
+  metric reaches the browser as ~2,000 points, its NaN/inf gaps kept.
 - ``pages_*`` -- the pages, each linking its JSON twin (the REST route).
 - ``templates/`` (Jinja2) and ``static/`` (htmx, uPlot, Keel's CSS/JS; licences in
   ``static/LICENSES.md``), shipped inside the package: no CDN, no Node build step.

@@ -16,7 +16,6 @@ from starlette.routing import Route
 from keel.core.errors import InvalidInput
 from keel.core.operations import Caller
 from keel.tracking.compare import compare
-from keel.ui.downsample import downsample
 from keel.ui.web import UI
 
 PAGE_SIZES: Final = (25, 50, 100, 200)
@@ -149,28 +148,20 @@ def routes(ui: UI) -> list[Any]:
         )
 
     def series(request: Request, caller: Caller) -> Response:
-        run_id = request.path_params["run_id"]
+        """The run's metric as ``runs.metric_series`` answers it (GET /api/v1/runs/{id}/series), for the charts."""
         key = request.query_params.get("key") or ""
         if not key:
             raise InvalidInput("key is required: the metric to draw")
-        points = ops.call(caller, "runs.metric_history", run_id=run_id, key=key)
-        cut = downsample(
-            [p.step for p in points],
-            [p.value for p in points],
-            points=int_param(request, "points", 2000) or 2000,
+        found = ops.call(
+            caller,
+            "runs.metric_series",
+            run_id=request.path_params["run_id"],
+            key=key,
+            points=int_param(request, "points", 2000),
             lo=int_param(request, "lo"),
             hi=int_param(request, "hi"),
         )
-        return JSONResponse(
-            {
-                "run": run_id,
-                "key": key,
-                "total": cut.total,
-                "downsampled": cut.downsampled,
-                "steps": cut.steps,
-                "values": cut.values,
-            }
-        )
+        return JSONResponse(found.model_dump(mode="json"))
 
     def compared(request: Request, caller: Caller) -> Response:
         ids = [i for i in request.query_params.getlist("run") if i]

@@ -8,7 +8,8 @@ dips survive (LTTB picks by area and can drop a single-step spike; min/max
 cannot). A bucket holding a NaN or an infinity also keeps one ``None`` at
 that step, which the chart draws as a gap rather than a line through it.
 
-Pure NumPy over arrays already ordered by step; no storage here.
+Pure NumPy over arrays already ordered by step; no storage here (``series_ops`` reads
+the stored chunks and calls it, as the ``runs.metric_series`` operation).
 """
 
 from __future__ import annotations

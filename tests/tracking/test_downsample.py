@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from keel.core.errors import InvalidInput
-from keel.ui.downsample import downsample
+from keel.tracking.downsample import downsample
 
 
 def test_a_short_series_comes_back_whole_with_gaps_for_nan_and_inf() -> None:
