@@ -54,9 +54,11 @@ __all__ = [
     "TAGS",
     "AliasName",
     "ArtifactPath",
+    "DatasetAddress",
     "DatasetRef",
     "DiffExamples",
     "Digest",
+    "Digests",
     "Duration",
     "Email",
     "EndStatus",
@@ -285,6 +287,16 @@ _ADDRESS: Final = (
     r"(?:[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}/)?[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}@[A-Za-z0-9_.\-]{1,100}"
 )
 DatasetRef = Annotated[str, StringConstraints(pattern=rf"^{_ADDRESS}$")]
+#: A dataset address as ``keel.datasets.address_syntax`` reads it: ``[project/]name[@selector]``.
+DatasetAddress = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^(?:[A-Za-z0-9][A-Za-z0-9_.\-]*/)?[A-Za-z0-9][A-Za-z0-9_.\-]*(?:@[A-Za-z0-9_.\-]+)?$"
+    ),
+    worded(lambda v: f"not a dataset address: {_shown(v)} (write name@v3, name@latest or project/name@v3)"),
+]
+#: One or more digests (Parquet parts, say).
+Digests = Annotated[list[Digest], Len(min_length=1)]
 #: What a run may record as an input: an artifact digest, a typed reference or a dataset address.
 RunInput = Annotated[
     str,
@@ -384,7 +396,9 @@ EndStatus = Literal["FINISHED", "FAILED", "KILLED"]
 # ---- KPIs -------------------------------------------------------------------------------------
 
 _KPI_NAME: Final = r"[A-Za-z_][A-Za-z0-9_./\-]*"
-_NUMBER: Final = r"-?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+\-]?[0-9]+)?"
+#: A finite number: at most 15 digits either side of the point and a two-digit exponent (1e999
+#: would read as infinity, which no JSON answer can carry).
+_NUMBER: Final = r"-?(?:[0-9]{1,15}(?:\.[0-9]{0,15})?|\.[0-9]{1,15})(?:[eE][+\-]?[0-9]{1,2})?"
 #: Not a separator in any of the three engines: no control character, no Unicode space.
 _NOT_SPACE: Final = r"[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
 _GROUP_OR_SLICE: Final = rf"(?:group={_KPI_NAME}|slice=[A-Za-z0-9_.\-]+:{_NOT_SPACE}+)"

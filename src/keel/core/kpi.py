@@ -45,7 +45,7 @@ class KPI(BaseModel):
 
     metric: str = Field(pattern=_NAME.pattern, max_length=250)
     comparator: Comparator
-    threshold: float
+    threshold: float = Field(allow_inf_nan=False)  # an answer carrying it must be JSON
     group: str | None = Field(default=None, pattern=_NAME.pattern)
     slice: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_.\-]+:[^\s]+$")
     stage: Stage = "offline"
