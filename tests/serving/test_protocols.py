@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from keel.testing.auth import AuthWorld
+from keel.testing.fixtures import ServerProcess
 
 from .server import ServeProcess
 
@@ -18,7 +19,7 @@ ROW = [5.1, 3.5, 1.4, 0.2]
 
 
 class Served:
-    def __init__(self, world: AuthWorld, server: ServeProcess, tokens: dict[str, str]) -> None:
+    def __init__(self, world: AuthWorld, server: ServerProcess, tokens: dict[str, str]) -> None:
         self.world, self.server, self.tokens = world, server, tokens
 
     def post(self, path: str, who: str | None = "predict", **kw: Any) -> httpx.Response:

@@ -33,6 +33,7 @@ from keel.registry.deployment_schemas import Deployment
 from keel.registry.deployments import locate
 from keel.serving import frames, inputs, tensors
 from keel.serving.batching import Batcher
+from keel.serving.binary import unpack
 from keel.serving.follow import Follower, Live, refresh
 from keel.serving.guard import PREDICT, READ, Guard
 from keel.serving.jsonio import dumps, loads
@@ -129,6 +130,7 @@ class Server:
             if size > self.max_body:
                 raise PayloadTooLarge(f"the body is over {self.max_body} bytes, the most this server takes")
             chunks.append(chunk)
+        request.state.body_read = True
         return b"".join(chunks)
 
     # --- Open Inference Protocol v2 -------------------------------------------------------
@@ -141,8 +143,11 @@ class Server:
             name, version = request.path_params["name"], request.path_params.get("version")
             self.pick(name, version, request_id or "-")  # unknown model or version: before the body
             signature = self._signature()
+            raw = await self.body(request)
+            binary = request.headers.get("inference-header-content-length")
             batch, body_id, _ = tensors.decode_request(
-                loads(await self.body(request)), signature.inputs if signature else None
+                unpack(raw, binary) if binary is not None else loads(raw),
+                signature.inputs if signature else None,
             )
             request_id = body_id or request_id or uuid.uuid4().hex
             served = self.pick(name, version, request_id)
@@ -167,7 +172,7 @@ class Server:
         except (KeelError, Unready, Exception) as exc:
             status, message = _status(exc)
             self.metrics.observe("infer", status, time.perf_counter() - started)
-            return _reply({"error": message}, status, request_id)
+            return _reply({"error": message}, status, request_id, close=_unread(request))
 
     async def model_metadata(self, request: Request) -> Response:
         try:
@@ -185,7 +190,7 @@ class Server:
                 "versions": [str(s.version) for s in self.live.served()],
                 "platform": f"keel-{self._flavor()}",
                 "inputs": tensors.metadata_tensors(signature.inputs if signature else None),
-                "outputs": tensors.metadata_tensors(signature.outputs if signature else None),
+                "outputs": tensors.metadata_tensors(signature.outputs if signature else None, "predict"),
             }
             return _reply(body, 200, "")
         except (KeelError, Unready) as exc:
@@ -253,7 +258,9 @@ class Server:
             code = MLFLOW_CODES.get(status, "BAD_REQUEST" if status < 500 else "INTERNAL_ERROR")
             if status == 503:
                 code = "TEMPORARILY_UNAVAILABLE"
-            return _reply({"error_code": code, "message": message}, status, request_id)
+            return _reply(
+                {"error_code": code, "message": message}, status, request_id, close=_unread(request)
+            )
 
     async def ping(self, request: Request) -> Response:
         ok = self.live.target is not None
@@ -322,8 +329,20 @@ def _status(exc: BaseException) -> tuple[int, str]:
     return 500, f"the model failed: {type(exc).__name__}: {exc}"
 
 
-def _reply(body: dict[str, Any], status: int, request_id: str) -> Response:
-    headers = {"x-request-id": request_id} if request_id else None
+def _unread(request: Request) -> bool:
+    """Whether the request's body was left unread (refused before reading, or too large)."""
+    return not getattr(request.state, "body_read", False)
+
+
+def _reply(body: dict[str, Any], status: int, request_id: str, *, close: bool = False) -> Response:
+    """A JSON answer; ``close`` ends the connection after it, for a request whose body was left unread.
+
+    Why: a client on a kept-alive connection (Triton's) would otherwise have
+    its unread body bytes taken as the start of its next request.
+    """
+    headers = {"x-request-id": request_id} if request_id else {}
+    if close:
+        headers["connection"] = "close"
     return Response(dumps(body), status_code=status, media_type=JSON, headers=headers)
 
 

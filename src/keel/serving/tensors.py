@@ -122,8 +122,11 @@ def encode_outputs(predictions: Any, schema: Schema | None) -> list[dict[str, An
     return [{"name": name, "shape": list(array.shape), "datatype": datatype, "data": data}]
 
 
-def metadata_tensors(schema: Schema | None) -> list[dict[str, Any]]:
-    """A signature side as OIP metadata tensors (``name``, ``datatype``, ``shape``; -1 is any size)."""
+def metadata_tensors(schema: Schema | None, tensor_name: str = "input") -> list[dict[str, Any]]:
+    """A signature side as OIP metadata tensors (``name``, ``datatype``, ``shape``; -1 is any size).
+
+    ``tensor_name`` names a tensor side (``predict`` for outputs, as :func:`encode_outputs` names it).
+    """
     if schema is None:
         return []
     if schema.columns is not None:
@@ -134,7 +137,7 @@ def metadata_tensors(schema: Schema | None) -> list[dict[str, Any]]:
     assert schema.tensor is not None
     return [
         {
-            "name": "input",
+            "name": tensor_name,
             "datatype": datatype_of(np.dtype(_np_name(schema.tensor.dtype))),
             "shape": schema.tensor.shape,
         }
