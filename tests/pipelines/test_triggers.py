@@ -160,3 +160,19 @@ def test_cron_schedules() -> None:
     ]:
         with pytest.raises(InvalidInput, match=message):
             parse_schedule(bad)
+
+
+def test_claims_and_runs_on_postgresql(make_keel: Any, postgres_url: str, unique: Any) -> None:
+    c = make_keel(db_url=postgres_url)
+    project = unique("trig")
+    c.projects.create(name=project)
+    trigger = c.pipelines.add_trigger(project=project, target=TARGET, event="manual", params={"n": 2})
+    [fired] = c.pipelines.trigger(project=project, trigger_id=trigger.id)
+    [again] = c.pipelines.trigger(project=project, trigger_id=trigger.id, dedup_key=fired.firing.dedup_key)  # type: ignore[union-attr]
+    assert fired.fired and not again.fired
+    service = PipelineService(c.backend.ctx)
+    claimed = service.claim("replica-a", lease_s=600)
+    assert claimed is not None and claimed[0].id == fired.firing.id  # type: ignore[union-attr]
+    assert service.claim("replica-b") is None
+    service.finish_firing(claimed[0].id, "replica-a", "DONE", None, None)
+    assert c.pipelines.firings(project=project)[0].status == "DONE"
