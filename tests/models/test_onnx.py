@@ -41,7 +41,7 @@ def test_a_classifier_converts_with_equal_labels_and_close_probabilities(
     assert "onnxruntime" in manifest.frameworks
     assert manifest.converted_from is not None and manifest.converted_from["version"] == "model_version:abc"
     parity = manifest.converted_from["parity"]
-    assert parity["rows"] == 20 and parity["labels_differing"] == 0 and parity["max_abs_diff"] <= 1e-5
+    assert parity["rows"] == 20 + 200 and parity["labels_differing"] == 0 and parity["max_abs_diff"] <= 1e-5
     loaded = km.load(tmp_path / "onnx")
     assert list(loaded.predict(X.head(50))) == list(source.predict(X.head(50)))
     assert np.allclose(loaded.predict_proba(X.head(50)), source.predict_proba(X.head(50)), atol=1e-5)
@@ -65,6 +65,11 @@ def test_answers_that_disagree_are_refused_and_nothing_is_written(
     original = OnnxModel.predict_proba
     monkeypatch.setattr(OnnxModel, "predict_proba", lambda self, data: original(self, data) + 0.01)
     with pytest.raises(CheckFailed, match=r"probabilities differ by up to 0.01 \(> 1e-05\)"):
+        to_onnx(tmp_path / "src", tmp_path / "onnx")
+    monkeypatch.setattr(OnnxModel, "predict_proba", original)
+    labels = OnnxModel.predict
+    monkeypatch.setattr(OnnxModel, "predict", lambda self, data: 1 - labels(self, data))
+    with pytest.raises(CheckFailed, match=r"gives another label than the model for 205 of 205 rows"):
         to_onnx(tmp_path / "src", tmp_path / "onnx")
     assert not (tmp_path / "onnx").exists()
 

@@ -32,7 +32,7 @@ def shell(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keel_cli: Callable[..
 def test_convert_registers_an_onnx_version_with_lineage_and_parity(shell: Any, fitted: Any) -> None:
     done = shell("model", "convert", "churn@1", "--to", "onnx", "-p", "churn")
     assert done.code == 0, done.err
-    assert "registered churn@2 (onnx) from churn@1; 10 example rows agree" in done.out
+    assert "registered churn@2 (onnx) from churn@1; 210 rows (input example + sample) agree" in done.out
     shown = json.loads(shell("model", "show", "churn@2", "-p", "churn", "--json").out)
     version, lineage = shown["version"], shown["lineage"]
     assert version["flavor"] == "onnx" and version["run_id"] is not None

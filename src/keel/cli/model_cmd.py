@@ -99,8 +99,8 @@ def show(ref: RefArg, project: ProjectOption = None, json_out: JsonOption = Fals
     if origin:
         parity = origin.get("parity", {})
         output.line(
-            f"converted:    from {origin.get('version', origin.get('flavor'))}: {parity.get('rows', 0)} example rows "
-            f"agree (max difference {parity.get('max_abs_diff', 0.0):.3g}, tolerance {parity.get('tolerance')})"
+            f"converted:    from {origin.get('version', origin.get('flavor'))}: {parity.get('rows', 0)} rows "
+            f"(input example + sample) agree (max difference {parity.get('max_abs_diff', 0.0):.3g}, tolerance {parity.get('tolerance')})"
         )
     output.line(f"requirements: {' '.join(m['requirements'])}")
     signature = m.get("signature")
@@ -288,7 +288,7 @@ def convert(
     parity = (manifest.converted_from or {}).get("parity", {})
     output.done(
         f"registered {version.model}@{version.number} ({to}) from {source.model}@{source.number}; "
-        f"{parity.get('rows', 0)} example rows agree (max difference {parity.get('max_abs_diff', 0.0):.3g})"
+        f"{parity.get('rows', 0)} rows (input example + sample) agree (max difference {parity.get('max_abs_diff', 0.0):.3g})"
     )
 
 
