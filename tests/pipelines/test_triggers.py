@@ -168,11 +168,11 @@ def test_claims_and_runs_on_postgresql(make_keel: Any, postgres_url: str, unique
     c.projects.create(name=project)
     trigger = c.pipelines.add_trigger(project=project, target=TARGET, event="manual", params={"n": 2})
     [fired] = c.pipelines.trigger(project=project, trigger_id=trigger.id)
-    [again] = c.pipelines.trigger(project=project, trigger_id=trigger.id, dedup_key=fired.firing.dedup_key)  # type: ignore[union-attr]
+    [again] = c.pipelines.trigger(project=project, trigger_id=trigger.id, dedup_key=fired.firing.dedup_key)
     assert fired.fired and not again.fired
     service = PipelineService(c.backend.ctx)
     claimed = service.claim("replica-a", lease_s=600)
-    assert claimed is not None and claimed[0].id == fired.firing.id  # type: ignore[union-attr]
+    assert claimed is not None and claimed[0].id == fired.firing.id
     assert service.claim("replica-b") is None
     service.finish_firing(claimed[0].id, "replica-a", "DONE", None, None)
     assert c.pipelines.firings(project=project)[0].status == "DONE"
