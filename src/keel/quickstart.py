@@ -21,6 +21,8 @@ from keel.monitoring.quickstart_stage import monitoring_stage
 from keel.pipelines.quickstart_stage import training_pipeline_stage
 from keel.samples import customers_table
 from keel.sdk import create_local_workspace
+from keel.serving.quickstart_stage import hot_swap_stage, serving_stage
+from keel.ui.quickstart_stage import say_ui_signin
 from keel.validation import quickstart_stage as validation
 
 PROJECT = "churn"
@@ -199,7 +201,9 @@ STAGES: list[Callable[[Quickstart], None]] = [
     training_pipeline_stage,
     _registry_stage,
     validation.model_stage,
+    serving_stage,
     monitoring_stage,
+    hot_swap_stage,
 ]
 
 
@@ -251,4 +255,5 @@ def run_quickstart(directory: Path, *, rows: int = 5000, say: Callable[[str], No
     say(f"  cd {directory} && keel project show {PROJECT}")
     say(f"  keel project check {PROJECT} -m accuracy=0.81 -m roc_auc=0.84")
     say("  keel run ls --order-by 'metrics.roc_auc desc'")
+    say_ui_signin(client, settings, say)
     return home

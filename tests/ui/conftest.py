@@ -36,7 +36,7 @@ def seed(world: AuthWorld) -> dict[str, Any]:
     return {"runs": ids}
 
 
-def sign_in(world: AuthWorld, token: str, *, base_url: str = "http://testserver") -> TestClient:
+def sign_in(world: AuthWorld | Any, token: str, *, base_url: str = "http://testserver") -> TestClient:
     """A client holding a UI session for ``token`` (signed in through the form, CSRF and all)."""
     http = TestClient(world.app, base_url=base_url, raise_server_exceptions=False)
     form = http.get("/ui/signin")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -92,3 +94,20 @@ def test_a_bad_promotion_is_shown_and_changes_nothing(
 def test_promote_without_the_csrf_token_is_refused(registered: AuthWorld) -> None:
     http = sign_in(registered, registered.admin_token)
     assert _promote(http, "").status_code == 403
+
+
+def test_the_quickstarts_sign_in_token_opens_the_ui(tmp_path: Path) -> None:
+    from keel.client import connect
+    from keel.context import Context
+    from keel.server import create_app
+    from keel.testing.fixtures import new_workspace
+    from keel.ui.quickstart_stage import say_ui_signin
+
+    settings = new_workspace(tmp_path / "qs")
+    lines: list[str] = []
+    first = say_ui_signin(connect(settings=settings), settings, lines.append)
+    again = say_ui_signin(connect(settings=settings), settings, lines.append)  # a re-run: a new token
+    assert first != again and lines[0].startswith("  keel server") and "http://127.0.0.1:5000/ui/" in lines[0]
+    assert lines[1].strip() == first
+    server = SimpleNamespace(app=create_app(Context(settings), auth=True))
+    assert sign_in(server, again).get("/ui/").status_code == 200
