@@ -247,3 +247,49 @@ def test_scratch_files_go_under_scratch_and_are_removed(tmp_path: Path) -> None:
     row_diff(lambda: iter(rows.to_batches()), after, ["k"], scratch=tmp_path)
     assert seen and len(seen[0]) == 1 and seen[0][0].startswith("keel-rowdiff-")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_key_whose_integer_width_changed_still_matches_rows() -> None:
+    """int32 -> int64 between versions (a common widening): rows match, whichever buckets are empty."""
+    before = pa.table({"k": pa.array(range(40), pa.int32()), "x": list(range(40))})
+    after = pa.table(
+        {
+            "k": pa.array([*range(1, 40), 99], pa.int64()),
+            "x": [0 if k == 5 else k for k in range(1, 40)] + [9],
+        }
+    )
+    got = row_diff(lambda: iter(before.to_batches(7)), lambda: iter(after.to_batches(7)), ["k"])
+    assert (got.added, got.removed, got.changed, got.unchanged) == (1, 1, 1, 38)
+    assert got.added_examples == [{"k": 99, "x": 9}] and got.removed_examples == [{"k": 0, "x": 0}]
+    assert [(c.key, c.columns) for c in got.changed_examples] == [({"k": 5}, {"x": (5, 0)})]
+
+
+def test_a_key_that_changed_kind_is_refused_naming_both_types() -> None:
+    before = pa.table({"k": pa.array([1, 2], pa.int64()), "x": [1, 2]})
+    after = pa.table({"k": ["1", "2"], "x": [1, 2]})
+    with pytest.raises(InvalidInput) as caught:
+        row_diff(
+            lambda: iter(before.to_batches()),
+            lambda: iter(after.to_batches()),
+            ["k"],
+            labels=("t@v1", "t@v2"),
+        )
+    assert caught.value.message == "key k is int64 in t@v1 but string in t@v2: rows cannot be matched"
+    assert caught.value.hint == "diff by a key whose type did not change (--key)"
+
+
+def test_rows_are_spread_over_the_buckets(tmp_path: Path) -> None:
+    """Each bucket file holds only its own share of the rows: memory stays one bucket, not the table."""
+    rows = pa.table({"k": list(range(2000)), "x": list(range(2000))})
+    per_file: dict[str, int] = {}
+
+    def after() -> Iterator[pa.RecordBatch]:
+        (folder,) = tmp_path.iterdir()
+        for path in folder.glob("a-*.arrow"):  # the first side is written by now
+            with pa.memory_map(str(path)) as source:
+                per_file[path.name] = pa.ipc.open_file(source).read_all().num_rows
+        yield from rows.to_batches(500)
+
+    row_diff(lambda: iter(rows.to_batches(500)), after, ["k"], scratch=tmp_path)
+    assert sum(per_file.values()) == 2000 and len(per_file) == BUCKETS
+    assert max(per_file.values()) < 2000 // 8

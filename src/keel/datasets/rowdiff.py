@@ -62,12 +62,35 @@ def _partition(batches: Batches, key: list[str], folder: Path, side: str) -> tup
     return rows, schema
 
 
+def _common_schema(
+    a: pa.Schema | None, b: pa.Schema | None, key: list[str], labels: tuple[str, str]
+) -> pa.Schema:
+    """The key types both sides are joined as: the wider of each (int32 and int64 join as int64).
+
+    A side with no batch at all takes the other's. Integer widths and string
+    kinds hash alike, so both sides' rows are already in the same buckets.
+    InvalidInput when a key column changed kind (a number became text).
+    """
+    assert a is not None and b is not None
+    try:
+        return pa.unify_schemas([a, b], promote_options="permissive")
+    except (pa.ArrowTypeError, pa.ArrowInvalid):
+        changed = [k for k in key if not a.field(k).type.equals(b.field(k).type)]
+        raise InvalidInput(
+            f"key {', '.join(changed)} is {', '.join(str(a.field(k).type) for k in changed)} in {labels[0]} "
+            f"but {', '.join(str(b.field(k).type) for k in changed)} in {labels[1]}: rows cannot be matched",
+            hint="diff by a key whose type did not change (--key)",
+        ) from None
+
+
 def _bucket(folder: Path, side: str, b: int, schema: pa.Schema) -> pa.Table:
+    """One side's rows of bucket ``b``, with its key columns as ``schema`` types them."""
     path = folder / f"{side}-{b}.arrow"
     if not path.exists():
         return schema.empty_table()
     with pa.memory_map(str(path)) as source:
-        return pa.ipc.open_file(source).read_all()
+        table = pa.ipc.open_file(source).read_all()
+    return table if table.schema.equals(schema) else table.cast(schema)
 
 
 def _check_unique(table: pa.Table, key: list[str], label: str) -> None:
@@ -97,23 +120,18 @@ def row_diff(
     try:
         _rows_before, schema_a = _partition(before, key, folder, "a")
         n_after, schema_b = _partition(after, key, folder, "b")
-        if schema_a is None or schema_b is None:  # a side with no batch at all: its key types are the other's
-            if schema_a is None and schema_b is None:
-                return RowDiff(key=key, added=0, removed=0, changed=0, unchanged=0)
-            schema_a = schema_a or schema_b
-            schema_b = schema_b or schema_a
-        assert schema_a is not None and schema_b is not None
+        if schema_a is None and schema_b is None:
+            return RowDiff(key=key, added=0, removed=0, changed=0, unchanged=0)
+        common = _common_schema(schema_a or schema_b, schema_b or schema_a, key, labels)
         added = removed = changed = 0
         ex_added: list[dict[str, Any]] = []
         ex_removed: list[dict[str, Any]] = []
         changed_keys: list[dict[str, Any]] = []
         for b in range(BUCKETS):
-            left = _bucket(folder, "a", b, schema_a)
-            right = _bucket(folder, "b", b, schema_b)
+            left = _bucket(folder, "a", b, common)
+            right = _bucket(folder, "b", b, common)
             _check_unique(left, key, labels[0])
             _check_unique(right, key, labels[1])
-            if left.num_rows and right.num_rows and not left.schema.equals(right.schema):
-                right = right.cast(left.schema)
             joined = left.join(right, keys=key, join_type="full outer", left_suffix="_a", right_suffix="_b")
             h_a, h_b = joined.column("__hash_a"), joined.column("__hash_b")
             only_b = joined.filter(pc.is_null(h_a))
