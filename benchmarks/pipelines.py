@@ -10,6 +10,12 @@ cached re-run. Medians of --runs runs, tools alternating; start-up
 DVC comes from benchmarks/.venv-peers (never a Keel dependency).
 
     python benchmarks/pipelines.py --runs 3 --stages 100
+
+``--sweep`` times instead a 16-trial sweep of a pipeline whose one step burns
+about ``--trial-s`` seconds of single-threaded CPU (``OMP_NUM_THREADS=1``): on
+Ray with 2 CPUs (``--executor ray --jobs 2``) against the same sweep one trial
+at a time in process (issue 16: at least 1.6x). Ray starts once, outside the
+timing; each sweep runs on a fresh workspace with the cache cold.
 """
 
 from __future__ import annotations
@@ -104,12 +110,87 @@ def command(kind: str) -> list[str]:
     return [KEEL, "pipeline", "run", "pipe.py:linear"]
 
 
+SWEEP_PIPELINE = """
+import time
+
+import keel.pipelines as kp
+
+
+@kp.step
+def burn(seconds: float, seed: int) -> float:
+    end, x = time.process_time() + seconds, float(seed)
+    while time.process_time() < end:
+        for _ in range(10_000):
+            x = (x * 1.000001 + 1.0) % 1000.0
+    kp.log_metric("score", x)
+    return x
+
+
+@kp.pipeline
+def trial(seconds: float = 2.0, seed: int = 0):
+    return burn(seconds, seed)
+"""
+
+
+def sweep_benchmark(runs: int, trials: int, trial_s: float) -> None:
+    os.environ["OMP_NUM_THREADS"] = "1"
+    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+    import ray
+
+    from keel.client import connect
+    from keel.pipelines.load import load_pipeline
+    from keel.pipelines.sweep import run_sweep
+    from keel.testing.fixtures import new_workspace
+
+    root = Path(tempfile.mkdtemp(prefix="bench-sweep-"))
+    (root / "sweep_pipe.py").write_text(SWEEP_PIPELINE)
+    pipe = load_pipeline(f"{root / 'sweep_pipe.py'}:trial")
+    ray.init(num_cpus=2, include_dashboard=False, _node_ip_address="127.0.0.1", log_to_driver=False)
+    times: dict[str, list[float]] = {"one at a time": [], "ray, 2 CPUs": []}
+    try:
+        for r in range(runs):
+            for label in times if r % 2 == 0 else list(reversed(times)):
+                client = connect(settings=new_workspace(root / f"ws-{r}-{label[:3]}"))
+                client.projects.create(name="bench")
+                start = time.perf_counter()
+                result = run_sweep(
+                    pipe,
+                    client,
+                    project="bench",
+                    space={"seed": f"int(0,{trials - 1})"},
+                    params={"seconds": trial_s},
+                    sampler="grid",
+                    trials=trials,
+                    objective="score",
+                    jobs=2 if label.startswith("ray") else 1,
+                    executor="ray" if label.startswith("ray") else "local",
+                )
+                times[label].append(time.perf_counter() - start)
+                assert len(result.trials) == trials and all(t.status == "FINISHED" for t in result.trials)
+    finally:
+        ray.shutdown()
+        shutil.rmtree(root, ignore_errors=True)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    print(f"{trials}-trial sweep, trials of {trial_s:g} s CPU, median of {runs} runs (seconds)")
+    for label, took in med.items():
+        print(f"  {label:14s} {took:7.2f}")
+    print(f"  speed-up on Ray: {med['one at a time'] / med['ray, 2 CPUs']:.2f}x")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--stages", type=int, default=100)
     parser.add_argument("--no-dvc", action="store_true", help="Keel only (the smoke test)")
+    parser.add_argument(
+        "--sweep", action="store_true", help="time a sweep on Ray against one trial at a time"
+    )
+    parser.add_argument("--trials", type=int, default=16)
+    parser.add_argument("--trial-s", type=float, default=2.0)
     args = parser.parse_args()
+    if args.sweep:
+        sweep_benchmark(args.runs, args.trials, args.trial_s)
+        return
     env = {k: v for k, v in os.environ.items() if not k.startswith("KEEL_")}
     env["DVC_NO_ANALYTICS"] = "1"
     env.setdefault("GIT_AUTHOR_NAME", "bench")
