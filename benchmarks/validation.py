@@ -11,6 +11,14 @@ its peak memory (ru_maxrss). Tools alternate; medians of --runs runs.
 pandera comes from benchmarks/.venv-peers (never a Keel dependency).
 
     python benchmarks/validation.py --rows 1000000 --runs 3
+
+``--fairness``: per-group metrics and disparities of 100,000 labelled
+predictions across a three-valued sensitive column with 1,000 bootstrap
+resamples -- Keel's ``keel.validation.fairness`` beside Fairlearn's
+``MetricFrame(n_boot=1000)`` (from the peers venv); point estimates are
+printed side by side and must be equal.
+
+    python benchmarks/validation.py --fairness --rows 100000 --runs 3
 """
 
 from __future__ import annotations
@@ -98,6 +106,91 @@ def pandera_child(data: str, suite_path: str, engine: str) -> float:
     return time.perf_counter() - start
 
 
+def fairness_data(rows: int, path: Path) -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    group = rng.choice(np.array(["female", "male", "nonbinary"]), rows, p=[0.49, 0.49, 0.02])
+    y = (rng.random(rows) < 0.3).astype(np.int64)
+    pred = (rng.random(rows) < 0.2 + 0.1 * (group == "male") + 0.3 * y).astype(np.int64)
+    np.savez(path, y=y, pred=pred, group=group)
+
+
+def fairness_child(data: str, tool: str) -> tuple[float, dict[str, float]]:
+    """(seconds for metrics + 1,000 resamples, the point estimates)."""
+    import numpy as np
+
+    arrays = np.load(data)
+    y, pred, group = arrays["y"], arrays["pred"], arrays["group"]
+    start = time.perf_counter()
+    if tool == "keel":
+        from keel.validation.fairness import fairness
+
+        report = fairness(y, pred, group, column="group", n_boot=1000)
+        took = time.perf_counter() - start
+        assert all(e.low is not None for e in report.disparities.values())
+        return took, {k: e.value for k, e in report.disparities.items()}
+    from fairlearn.metrics import (
+        MetricFrame,
+        false_positive_rate,
+        selection_rate,
+        true_positive_rate,
+    )
+    from sklearn.metrics import accuracy_score
+
+    frame = MetricFrame(
+        metrics={
+            "selection_rate": selection_rate,
+            "recall": true_positive_rate,
+            "false_positive_rate": false_positive_rate,
+            "accuracy": accuracy_score,
+        },
+        y_true=y,
+        y_pred=pred,
+        sensitive_features=group,
+        n_boot=1000,
+        ci_quantiles=[0.025, 0.975],
+        random_state=0,
+    )
+    diff, ratio = frame.difference(), frame.ratio()
+    frame.difference_ci(), frame.ratio_ci()  # the intervals, as Keel computes them
+    took = time.perf_counter() - start
+    return took, {
+        "demographic_parity_difference": float(diff["selection_rate"]),
+        "demographic_parity_ratio": float(ratio["selection_rate"]),
+        "equalized_odds_difference": float(max(diff["recall"], diff["false_positive_rate"])),
+        "equalized_odds_ratio": float(min(ratio["recall"], ratio["false_positive_rate"])),
+    }
+
+
+def fairness_main(rows: int, runs: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        data = Path(tmp) / "fair.npz"
+        fairness_data(rows, data)
+        tools = {"keel": sys.executable, "fairlearn": PEER}
+        seen: dict[str, list[dict[str, Any]]] = {t: [] for t in tools}
+        for _ in range(runs):
+            for name, python in tools.items():
+                cmd = [python, __file__, "--child", f"fair-{name}", "--data", str(data)]
+                proc = subprocess.run(cmd, capture_output=True, text=True)
+                if proc.returncode != 0:
+                    raise SystemExit(f"{' '.join(cmd)} failed:\n{proc.stdout}\n{proc.stderr}")
+                seen[name].append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    keel_s = statistics.median(r["seconds"] for r in seen["keel"])
+    print(f"fairness of {rows:,} rows, 3 groups, 1,000 bootstrap resamples, median of {runs}:")
+    for name, results in seen.items():
+        secs = statistics.median(r["seconds"] for r in results)
+        peak = statistics.median(r["peak_mb"] for r in results)
+        ratio = f"  ({secs / keel_s:.0f}x Keel's time)" if name != "keel" else ""
+        print(f"  {name:10s} {secs:8.3f} s  peak {peak:6.0f} MB{ratio}")
+    ours, theirs = seen["keel"][0]["points"], seen["fairlearn"][0]["points"]
+    for key in ours:
+        same = abs(ours[key] - theirs[key]) <= 1e-12
+        print(
+            f"  {key:32s} keel {ours[key]:.12f}  fairlearn {theirs[key]:.12f}  {'equal' if same else 'DIFFER'}"
+        )
+
+
 def child(cmd: list[str]) -> tuple[float, float]:
     """(seconds the child measured, the child's peak memory in MB)."""
     start = time.perf_counter()
@@ -115,10 +208,19 @@ def main() -> None:
     )
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--child", choices=["keel", "pandas", "polars"])
+    parser.add_argument("--child", choices=["keel", "pandas", "polars", "fair-keel", "fair-fairlearn"])
+    parser.add_argument("--fairness", action="store_true", help="The fairness benchmark instead.")
     parser.add_argument("--data")
     parser.add_argument("--suite")
     args = parser.parse_args()
+    if args.child and args.child.startswith("fair-"):
+        took, points = fairness_child(args.data, args.child.removeprefix("fair-"))
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps({"seconds": took, "peak_mb": peak, "points": points}))
+        return
+    if args.fairness:
+        fairness_main(args.rows, args.runs)
+        return
     if args.child:
         took = (
             keel_child(args.data, args.suite)
