@@ -36,8 +36,12 @@ def test_quickstart_builds_a_workspace_project_and_table(
     promoted = "Promoted churn@1 to 'production': KPIs 3/3 met" in out
     assert promoted or "Promotion to 'candidate' refused by the KPI gate" in out
     versions: list[dict[str, Any]] = json.loads(keel_cli("model", "ls", "churn", "--json").out)
-    assert [v["number"] for v in versions] == [1]
-    assert ("production" in versions[0]["aliases"]) is promoted
+    by_number = {v["number"]: v for v in versions}
+    assert sorted(by_number) == [1, 2]  # 2: the hot swap stage's new version
+    # The serving stages: served with a predict token, labels joined by request id, then hot-swapped.
+    assert "as deployment 'churn-prod'" in out and "no token: 401" in out and "live accuracy" in out
+    assert "Hot swap under traffic" in out and ", 0 failed" in out
+    assert ("production" in by_number[2]["aliases"]) is promoted
 
     monkeypatch.chdir(tmp_path)
     again = keel_cli("quickstart", "demo", "--rows", "800")

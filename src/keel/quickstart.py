@@ -21,6 +21,7 @@ from keel.monitoring.quickstart_stage import monitoring_stage
 from keel.pipelines.quickstart_stage import training_pipeline_stage
 from keel.samples import customers_table
 from keel.sdk import create_local_workspace
+from keel.serving.quickstart_stage import hot_swap_stage, serving_stage
 from keel.ui.quickstart_stage import say_ui_signin
 from keel.validation import quickstart_stage as validation
 
@@ -200,7 +201,9 @@ STAGES: list[Callable[[Quickstart], None]] = [
     training_pipeline_stage,
     _registry_stage,
     validation.model_stage,
+    serving_stage,
     monitoring_stage,
+    hot_swap_stage,
 ]
 
 
