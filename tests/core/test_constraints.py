@@ -20,6 +20,7 @@ from pydantic import TypeAdapter, ValidationError
 from keel.artifacts.digest import check_digest
 from keel.auth.durations import parse_duration
 from keel.core import constraints as c
+from keel.core.errors import InvalidInput
 from keel.core.kpi import parse_kpi
 from keel.core.refs import parse_ref
 from keel.projects.idprefix import MIN_PREFIX, could_be_prefix
@@ -114,6 +115,7 @@ def test_every_digest_the_pattern_allows_is_a_digest(text: str) -> None:
         (c.Limit, 1001, "limit must be between 1 and 1000, got 1001"),
         (c.Digest, "xyz", "not a BLAKE3 digest: 'xyz'"),
         (c.AliasName, "a b", "alias 'a b' is not a valid name"),
+        (c.AliasName, "7", "alias '7' is a number"),
         (c.Email, "nobody", "email 'nobody' is not an email address"),
         (c.Duration, "0d", "is not a duration"),
         (c.Percent, 101, "a canary share must be from 0 to 100"),
@@ -176,3 +178,11 @@ def test_a_tag_value_may_be_any_text_but_nul() -> None:
     tags = Annotated[dict[c.TagKey, c.TagValue], c.TAGS]
     assert "tag 't' contains a NUL character" in _refusal(tags, {"t": "a\x00b"})
     assert "tag key 't\\x00' must be" in _refusal(tags, {"t\x00": "b"})
+
+
+def test_a_kpi_threshold_is_finite_in_text_and_in_the_model() -> None:
+    """``-.8E+582103`` read as -inf, stored, and every answer holding the project was a 500."""
+    assert "malformed KPI" in _refusal(c.KpiText, "auc > -.8E+582103")
+    with pytest.raises(InvalidInput, match="finite"):
+        parse_kpi("auc > 1e999")
+    assert parse_kpi("auc > 9e307").threshold == 9e307

@@ -178,7 +178,9 @@ AliasName = Annotated[
     StringConstraints(pattern=r"^[A-Za-z][A-Za-z0-9_\-]{0,99}$"),
     worded(
         lambda v: (
-            f"alias {_shown(v)} is not a valid name: start with a letter; letters, digits, '_' and '-' only"
+            f"alias {_shown(v)} is a number; `name@{v}` means version {v}, so pick a word"
+            if isinstance(v, str) and v.isdigit()
+            else f"alias {_shown(v)} is not a valid name: start with a letter; letters, digits, '_' and '-' only"
         )
     ),
 ]
@@ -396,9 +398,14 @@ EndStatus = Literal["FINISHED", "FAILED", "KILLED"]
 # ---- KPIs -------------------------------------------------------------------------------------
 
 _KPI_NAME: Final = r"[A-Za-z_][A-Za-z0-9_./\-]*"
-#: A finite number: at most 15 digits either side of the point and a two-digit exponent (1e999
+#: A finite number as people and ``repr`` write one (``0.04561148526465794``, ``1.5e+300``): at most
+#: 20 digits either side of the point and an exponent up to 99, or 307 after a single digit (1e999
 #: would read as infinity, which no JSON answer can carry).
-_NUMBER: Final = r"-?(?:[0-9]{1,15}(?:\.[0-9]{0,15})?|\.[0-9]{1,15})(?:[eE][+\-]?[0-9]{1,2})?"
+_MANTISSA: Final = r"(?:[0-9]{1,20}(?:\.[0-9]{0,20})?|\.[0-9]{1,20})"
+_NUMBER: Final = (
+    rf"-?(?:{_MANTISSA}(?:[eE][+\-]?[0-9]{{1,2}})?|[0-9](?:\.[0-9]{{0,20}})?[eE]\+?(?:[12][0-9]{{2}}|30[0-7])"
+    rf"|{_MANTISSA}[eE]-[0-9]{{3}})"
+)
 #: Not a separator in any of the three engines: no control character, no Unicode space.
 _NOT_SPACE: Final = r"[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff]"
 _GROUP_OR_SLICE: Final = rf"(?:group={_KPI_NAME}|slice=[A-Za-z0-9_.\-]+:{_NOT_SPACE}+)"

@@ -19,6 +19,7 @@ from pydantic import Field
 from sqlalchemy import select
 
 from keel.artifacts.references import add_refs
+from keel.core.constraints import DatasetAddress, Limit, PageToken
 from keel.core.errors import AlreadyExists, InvalidInput, NotFound
 from keel.core.ids import new_id
 from keel.core.operations import Action, ByteStream, current_caller, operation, project_from
@@ -122,7 +123,7 @@ class MonitorService(AlertOperations):
         self,
         project: str,
         name: MonitorName,
-        reference: str,
+        reference: DatasetAddress,
         deployment: str | None = None,
         features: list[str] | None = None,
         label: str | None = None,
@@ -239,7 +240,7 @@ class MonitorService(AlertOperations):
             return monitor_schema(find_monitor(session, project, name), project)
 
     @operation("POST", _ONE + "/rebase", action=Action.WRITE, project=project_from("project"))
-    def rebase(self, project: str, name: str, reference: str) -> Monitor:
+    def rebase(self, project: str, name: str, reference: DatasetAddress) -> Monitor:
         """Take a new reference version (the data the newly deployed model learned from): statistics computed once.
 
         The features, kinds, label and prediction columns stay; the new
@@ -381,7 +382,7 @@ class MonitorService(AlertOperations):
 
     @operation("GET", _ONE + "/evaluations", action=Action.READ, project=project_from("project"))
     def evaluations(
-        self, project: str, name: str, limit: int = DEFAULT_PAGE_SIZE, page_token: str | None = None
+        self, project: str, name: str, limit: Limit = DEFAULT_PAGE_SIZE, page_token: PageToken | None = None
     ) -> Page[EvaluationSummary]:
         """A monitor's evaluations, newest first, with their verdicts and figures."""
         check_page_size(limit)

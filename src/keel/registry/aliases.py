@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from keel.context import Service
+from keel.core.constraints import AliasName
 from keel.core.errors import CheckFailed, Conflict, InvalidInput
 from keel.core.ids import new_id
 from keel.core.kpi import KPI
@@ -93,7 +94,7 @@ class AliasOperations(Service):
             self.ctx.authorize_in_project(project_id, Action.ADMIN, label)
 
     @operation("PUT", BASE + "/{name}/aliases/{alias}", action=Action.WRITE, project=project_from("project"))
-    def set_alias(self, project: str, name: str, alias: str, version: int) -> ModelVersion:
+    def set_alias(self, project: str, name: str, alias: AliasName, version: int) -> ModelVersion:
         """Point ``alias`` at version ``version`` of model ``name``; a protected alias needs ``promote``."""
         check_alias(alias)
         with self.store.write() as session:
@@ -124,7 +125,7 @@ class AliasOperations(Service):
         self,
         project: str,
         ref: str,
-        to: str,
+        to: AliasName,
         model: str | None = None,
         force: bool = False,
         reason: str | None = None,
@@ -199,7 +200,7 @@ class AliasOperations(Service):
         action=Action.WRITE,
         project=project_from("project"),
     )
-    def rollback(self, project: str, name: str, alias: str) -> ModelVersion:
+    def rollback(self, project: str, name: str, alias: AliasName) -> ModelVersion:
         """Move ``alias`` back to the version that held it before the current one."""
         check_alias(alias)
         with self.store.write() as session:

@@ -17,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from keel.context import Context, Service
+from keel.core.constraints import Percent
 from keel.core.errors import AlreadyExists, InvalidInput, NotFound
 from keel.core.ids import new_id
 from keel.core.operations import Action, current_caller, operation, project_from
@@ -129,7 +130,7 @@ class DeploymentService(Service):
         name: DeploymentName,
         model: str,
         canary: str | None = None,
-        canary_percent: int | None = None,
+        canary_percent: Percent | None = None,
         shadow: str | None = None,
         allow_unsafe_pickle: bool = False,
         settings: dict[str, Any] | None = None,
@@ -218,7 +219,7 @@ class DeploymentService(Service):
         name: str,
         model: str | None = None,
         canary: str | None = None,
-        canary_percent: int | None = None,
+        canary_percent: Percent | None = None,
         shadow: str | None = None,
         remove_canary: bool = False,
         remove_shadow: bool = False,

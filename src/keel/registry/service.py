@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from keel.artifacts.references import add_refs, record_tree, remove_refs
+from keel.core.constraints import Limit, PageToken
 from keel.core.errors import Conflict, InvalidInput
 from keel.core.ids import new_id
 from keel.core.operations import Action, current_caller, operation, project_from
@@ -139,7 +140,7 @@ class ModelService(AliasOperations, PolicyOperations):
 
     @operation("GET", BASE, action=Action.READ, project=project_from("project"))
     def ls(
-        self, project: str, limit: int = DEFAULT_PAGE_SIZE, page_token: str | None = None
+        self, project: str, limit: Limit = DEFAULT_PAGE_SIZE, page_token: PageToken | None = None
     ) -> Page[RegisteredModel]:
         """List the project's models by name, a page at a time."""
         check_page_size(limit)

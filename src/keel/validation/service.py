@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from keel.artifacts.references import add_refs
+from keel.core.constraints import Digests, Limit, PageToken
 from keel.core.errors import InvalidInput, NotFound
 from keel.core.ids import new_id
 from keel.core.operations import Action, current_caller, operation, project_from
@@ -118,7 +119,7 @@ class ValidationService(ModelValidationOperations):
 
     @operation("POST", _BASE + "/check", action=Action.WRITE, project=project_from("project"))
     def check_parts(
-        self, project: str, parts: list[str], suite: Suite, address: str = "new data"
+        self, project: str, parts: Digests, suite: Suite, address: str = "new data"
     ) -> ValidationReport:
         """Check Parquet parts already uploaded (not yet a version) against a suite; nothing is stored.
 
@@ -159,8 +160,8 @@ class ValidationService(ModelValidationOperations):
         project: str,
         dataset: str | None = None,
         version: str | None = None,
-        limit: int = DEFAULT_PAGE_SIZE,
-        page_token: str | None = None,
+        limit: Limit = DEFAULT_PAGE_SIZE,
+        page_token: PageToken | None = None,
     ) -> Page[ReportSummary]:
         """Stored reports of a project, newest first; of one version with ``dataset`` (and ``version``)."""
         check_page_size(limit)
