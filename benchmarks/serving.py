@@ -148,20 +148,34 @@ def setup(work: Path) -> dict[str, Any]:
     client.projects.create(name="bench")
     keel.models.save(model, work / "pkg", input_example=X.head(3))
     version = register_model(work / "pkg", "iris", project="bench", client=client)
+    register_model(work / "pkg", "iris", project="bench", client=client)  # v2: what the hot swap moves to
     client.models.set_alias(project="bench", name="iris", alias="live", version=version.number)
     client.deployments.create(project="bench", name="iris-prod", model="iris@live")
     client.users.add(name="svc")
     token = client.tokens.create(user="svc", scope="predict", deployment="iris-prod").secret
-    (work / "model.pkl").write_bytes(pickle.dumps((model, X.head(3))))
+    # the example crosses as plain lists: the two environments' pandas may differ in version
+    (work / "model.pkl").write_bytes(pickle.dumps((model, X.head(3).to_dict("list"))))
     code = (
-        "import pickle, mlflow.sklearn; m, x = pickle.load(open({!r}, 'rb')); "
-        "mlflow.sklearn.save_model(m, {!r}, input_example=x, serialization_format='cloudpickle')"
+        "import pickle, pandas, mlflow.sklearn; m, x = pickle.load(open({!r}, 'rb')); "
+        "mlflow.sklearn.save_model(m, {!r}, input_example=pandas.DataFrame(x), "
+        "serialization_format='cloudpickle')"
     ).format(str(work / "model.pkl"), str(work / "mlflow-model"))
     subprocess.run([str(PEERS), "-c", code], check=True, capture_output=True)
     return {"home": str(settings.home), "token": str(token), "mlflow_model": str(work / "mlflow-model")}
 
 
-def start(tool: str, ctx: dict[str, Any], workers: int) -> tuple[subprocess.Popen[bytes], str]:
+#: Keel's configurations beside MLflow's: the default (prediction log on), the log off, micro-batching on.
+KEEL_ARGS: dict[str, list[str]] = {
+    "keel": [],
+    "keel-oip": [],
+    "keel-nolog": ["--no-log"],
+    "keel-batch": ["--batch-max", "32", "--batch-wait-ms", "1"],
+}
+
+
+def start(
+    tool: str, ctx: dict[str, Any], workers: int, extra: list[str] | None = None
+) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     if tool == "keel":
         env = {**os.environ, "KEEL_HOME": ctx["home"]}
@@ -175,6 +189,7 @@ def start(tool: str, ctx: dict[str, Any], workers: int) -> tuple[subprocess.Pope
             str(port),
             "--workers",
             str(workers),
+            *(extra or []),
         ]
     else:
         env = {**os.environ, "PATH": f"{PEERS.parent}:{os.environ.get('PATH', '')}"}
@@ -230,9 +245,10 @@ def drive(url: str, body: Any, token: str, concurrency: int, duration: float) ->
 
 
 def measure(
-    tool: str, ctx: dict[str, Any], workers: int, concurrency: int, duration: float, path: str, body: Any
+    name: str, ctx: dict[str, Any], workers: int, concurrency: int, duration: float, path: str, body: Any
 ) -> dict[str, Any]:
-    proc, url = start(tool, ctx, workers)
+    tool = "mlflow" if name == "mlflow" else "keel"
+    proc, url = start(tool, ctx, workers, KEEL_ARGS.get(name))
     try:
         drive(url + path, body, ctx["token"], concurrency, min(duration, 1.0))  # warm-up, not counted
         cpu0, _ = tree_usage(proc.pid)
@@ -240,7 +256,7 @@ def measure(
         cpu1, pss = tree_usage(proc.pid)
         result["cpu_ms_per_req"] = 1000 * (cpu1 - cpu0) / max(result["requests"], 1)
         result["pss_mb"] = pss / 1e6
-        if tool == "keel":
+        if name == "keel":
             big = {"dataframe_split": {"columns": COLUMNS, "data": [[5.1, 3.5, 1.4, 0.2]] * 1000}}
             t0 = time.perf_counter()
             import urllib.request
@@ -258,12 +274,58 @@ def measure(
         stop(proc)
 
 
+def hot_swap(ctx: dict[str, Any], concurrency: int, duration: float) -> dict[str, Any]:
+    """Move the alias under load: failed requests, and seconds from the move until v2 answers."""
+    import urllib.request
+
+    from keel.client import connect
+    from keel.core.settings import load_settings
+
+    client = connect(settings=load_settings({"home": ctx["home"]}, env={}))
+    client.models.set_alias(project="bench", name="iris", alias="live", version=1)
+    proc, url = start("keel", ctx, 1, ["--poll-s", "0.5"])
+    try:
+        load = subprocess.Popen(
+            [str(PEERS), __file__, "--load", url + "/invocations", json.dumps(BODY), ctx["token"],
+             str(concurrency), str(duration)],
+            stdout=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        time.sleep(duration / 3)
+        moved = time.perf_counter()
+        client.models.set_alias(project="bench", name="iris", alias="live", version=2)
+        swapped = float("nan")
+        while time.perf_counter() - moved < duration:
+            req = urllib.request.Request(
+                url + "/v2/models/iris/infer",
+                data=json.dumps(OIP).encode(),
+                headers={"Content-Type": "application/json", "Authorization": f"Bearer {ctx['token']}"},
+            )
+            with urllib.request.urlopen(req) as answer:
+                if json.loads(answer.read())["model_version"] == "2":
+                    swapped = time.perf_counter() - moved
+                    break
+            time.sleep(0.02)
+        out, _ = load.communicate()
+        result = dict(json.loads(out))
+        result["swap_s"] = swapped
+        return result
+    finally:
+        stop(proc)
+        client.models.set_alias(project="bench", name="iris", alias="live", version=1)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=10.0)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--concurrency", type=int, nargs="+", default=[8, 32])
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument(
+        "--keel", nargs="+", default=["keel", "keel-oip", "keel-nolog"], choices=sorted(KEEL_ARGS),
+        help="Keel configurations beside MLflow (keel-batch: micro-batching on)",
+    )  # fmt: skip
+    parser.add_argument("--swap-only", action="store_true", help="Only the hot swap under load.")
     args = parser.parse_args()
     import platform
 
@@ -277,38 +339,52 @@ def main() -> None:
         print(
             f"# {time.strftime('%Y-%m-%d')}, {platform.python_version()}, {os.cpu_count()} CPUs; load generator ceiling (GET /ping on keel serve): {ceiling['rps']:.0f} req/s"
         )
-        print("| workers | conc | server | path | req/s | p50 ms | p99 ms | CPU ms/req | PSS MB | errors |")
-        print("|---|---|---|---|---|---|---|---|---|---|")
-        for workers in args.workers:
-            for concurrency in args.concurrency:
-                rows: dict[str, list[dict[str, Any]]] = {"keel": [], "keel-oip": [], "mlflow": []}
-                for _ in range(args.runs):
-                    rows["keel"].append(
-                        measure("keel", ctx, workers, concurrency, args.duration, "/invocations", BODY)
-                    )
-                    rows["mlflow"].append(
-                        measure("mlflow", ctx, workers, concurrency, args.duration, "/invocations", BODY)
-                    )
-                    rows["keel-oip"].append(
-                        measure(
-                            "keel", ctx, workers, concurrency, args.duration, "/v2/models/iris/infer", OIP
-                        )
-                    )
-                medians = {k: sorted(v, key=lambda r: r["rps"])[len(v) // 2] for k, v in rows.items()}
-                for name, r in medians.items():
-                    path = "/v2/.../infer" if name == "keel-oip" else "/invocations"
-                    print(
-                        f"| {workers} | {concurrency} | {name.split('-')[0]} | {path} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['cpu_ms_per_req']:.2f} | {r['pss_mb']:.0f} | {r['errors']} |"
-                    )
-                k, m = medians["keel"], medians["mlflow"]
+        if not args.swap_only:
+            compare(ctx, args)
+        swap = hot_swap(ctx, max(args.concurrency), max(args.duration, 6.0))
+        print(
+            f"# hot swap under concurrency {max(args.concurrency)} (alias moved mid-run): "
+            f"{swap['requests']} requests, {swap['errors']} failed, "
+            f"new version answering {swap['swap_s']:.2f} s after the move (poll interval 0.5 s)",
+            flush=True,
+        )
+
+
+def compare(ctx: dict[str, Any], args: argparse.Namespace) -> None:
+    """The table: every Keel configuration and MLflow, per workers and concurrency, medians of runs."""
+    print("| workers | conc | server | path | req/s | p50 ms | p99 ms | CPU ms/req | PSS MB | errors |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for workers in args.workers:
+        for concurrency in args.concurrency:
+            names = [*args.keel, "mlflow"]
+            rows: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
+            for _ in range(args.runs):
+                for name in names:  # alternating, so load drifts hit every tool alike
+                    path = "/v2/models/iris/infer" if name == "keel-oip" else "/invocations"
+                    body = OIP if name == "keel-oip" else BODY
+                    rows[name].append(measure(name, ctx, workers, concurrency, args.duration, path, body))
+            medians = {k: sorted(v, key=lambda r: r["rps"])[len(v) // 2] for k, v in rows.items()}
+            for name, r in medians.items():
+                path = "/v2/.../infer" if name == "keel-oip" else "/invocations"
                 print(
-                    f"|   | {concurrency} | keel/mlflow | /invocations | x{k['rps'] / m['rps']:.2f} | | x{k['p99_ms'] / m['p99_ms']:.2f} | "
-                    f"x{m['cpu_ms_per_req'] / max(k['cpu_ms_per_req'], 1e-9):.2f} fewer | x{k['pss_mb'] / m['pss_mb']:.2f} | |"
+                    f"| {workers} | {concurrency} | {name} | {path} | {r['rps']:.0f} | {r['p50_ms']:.1f} | "
+                    f"{r['p99_ms']:.1f} | {r['cpu_ms_per_req']:.2f} | {r['pss_mb']:.0f} | {r['errors']} |"
                 )
+            m = medians["mlflow"]
+            for name in args.keel:
+                k = medians[name]
                 print(
-                    f"# keel 1,000-row /invocations request: {k.get('rows1000_ms', float('nan')):.1f} ms",
-                    flush=True,
+                    f"|   | {concurrency} | {name}/mlflow | | x{k['rps'] / m['rps']:.2f} | | "
+                    f"x{k['p99_ms'] / m['p99_ms']:.2f} | x{m['cpu_ms_per_req'] / max(k['cpu_ms_per_req'], 1e-9):.2f} "
+                    f"fewer | x{k['pss_mb'] / m['pss_mb']:.2f} | |"
                 )
+            if "keel" in medians and "keel-nolog" in medians:
+                on, off = medians["keel"]["rps"], medians["keel-nolog"]["rps"]
+                print(f"# prediction log cost at {workers} worker(s), {concurrency}: {on:.0f} vs {off:.0f} req/s "
+                      f"off (the log costs {100 * (1 - on / off):.1f} %)")  # fmt: skip
+            if "keel" in medians:
+                print(f"# keel 1,000-row /invocations request: {medians['keel'].get('rows1000_ms', float('nan')):.1f} ms",
+                      flush=True)  # fmt: skip
 
 
 if __name__ == "__main__":
