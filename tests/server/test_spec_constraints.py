@@ -73,6 +73,8 @@ SEMANTIC: Final[dict[str, str]] = {
         "Schemathesis does not generate from"
     ),
     r"is in project '[^']*', not": "an address naming another project than the path's: two inputs agreeing",
+    r"must be before until": "a window's two ends must be in order: two inputs agreeing",
+    r"step names of a pipeline run must be unique": "uniqueItems compares whole items, not one field of each",
     r"must not contain a NUL character|does not fit in 64 bits at|nests deeper than": (
         "free-form JSON (an environment, a step's params): what any-JSON nests is walked after "
         "validation (keel.core.edge); a schema for 'any value' cannot bound its leaves"

@@ -66,6 +66,7 @@ __all__ = [
     "GraceSeconds",
     "HourlyPrice",
     "IdOrPrefix",
+    "KeepLast",
     "KeyName",
     "KpiSpec",
     "KpiText",
@@ -384,6 +385,13 @@ EnergyKwh = Annotated[
 ]
 HourlyPrice = Annotated[
     float, Ge(0), Le(1e6), worded(lambda v: f"hourly_price must be a number from 0 to 1e+06, got {_shown(v)}")
+]
+#: How many active versions of each model retention keeps (0 turns retention off).
+KeepLast = Annotated[
+    int,
+    Ge(0),
+    Le(10_000),
+    worded(lambda v: f"keep_last must be between 1 and 10000 (0 turns retention off), not {_shown(v)}"),
 ]
 #: A share in percent.
 Percent = Annotated[

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from keel.context import Service
-from keel.core.constraints import AliasName
+from keel.core.constraints import AliasName, KeepLast
 from keel.core.errors import InvalidInput
 from keel.core.operations import Action, current_caller, operation, project_from
 from keel.core.timeutil import utcnow
@@ -82,7 +82,10 @@ class PolicyOperations(Service):
 
     @operation("PUT", POLICY_PATH, action=Action.ADMIN, project=project_from("project"))
     def set_policy(
-        self, project: str, protected_aliases: list[AliasName] | None = None, keep_last: int | None = None
+        self,
+        project: str,
+        protected_aliases: list[AliasName] | None = None,
+        keep_last: KeepLast | None = None,
     ) -> ModelPolicy:
         """Set the policy (project admins); a field left out keeps its value, ``keep_last=0`` turns retention off.
 
