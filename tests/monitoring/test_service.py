@@ -137,3 +137,25 @@ def test_a_window_with_one_category_is_judged_and_delete_removes_the_monitor(
     assert report.drift.drifted == ["plan"]
     client.monitors.delete(project=PROJECT, name="m")
     assert client.monitors.ls(project=PROJECT) == []
+
+
+def test_the_multivariate_check_on_request_finds_a_joint_shift(
+    client: Client, add_table: Callable[[str, pa.Table], str]
+) -> None:
+    import numpy as np
+
+    def pairs(n: int, correlation: float, seed: int) -> pa.Table:
+        rng = np.random.default_rng(seed)
+        x = rng.normal(0, 1, n)
+        y = correlation * x + np.sqrt(1 - correlation**2) * rng.normal(0, 1, n)
+        return pa.table({"x": x, "y": y})
+
+    ref = add_table("pairs", pairs(1500, 0.9, 1))
+    made = client.monitors.create(project=PROJECT, name="joint", reference=ref, multivariate=True)
+    assert made.multivariate
+    assert client.monitors.add_rule(project=PROJECT, monitor="joint", expression="multivariate.auc > 0.7")
+    flipped = client.monitors.check(project=PROJECT, name="joint", data=parquet(pairs(800, -0.9, 2)))
+    assert flipped.drift.drifted == [] and flipped.multivariate is not None
+    assert flipped.multivariate.drifted and flipped.drifted and flipped.figures["multivariate.auc"] > 0.7
+    assert [a.expression for a in flipped.alerts] == ["multivariate.auc > 0.7"]
+    assert "Multivariate" in client.monitors.report_html(project=PROJECT, name="joint").read_all().decode()

@@ -91,6 +91,9 @@ def create(
     latency_target_ms: Annotated[
         float | None, typer.Option("--latency-target-ms", help="p95 target for the replica recommendation.")
     ] = None,
+    multivariate: Annotated[
+        bool, typer.Option("--multivariate", help="Also train a domain classifier per check (seconds).")
+    ] = False,
     project: ProjectOption = None,
     json_out: JsonOption = False,
 ) -> None:
@@ -114,6 +117,7 @@ def create(
         tests=_tests(test or []) or None,
         window=window,
         latency_target_ms=latency_target_ms,
+        multivariate=multivariate,
     )
     if json_out:
         output.print_json(made)
@@ -241,6 +245,13 @@ def _show(report: Any, html: Path | None, json_out: bool) -> None:
             output.line(
                 f"serving: {i.requests} requests, {i.throughput_rps:.2f} rows/s, "
                 f"p50 {i.latency_p50_ms:.1f} ms, p95 {i.latency_p95_ms:.1f} ms, p99 {i.latency_p99_ms:.1f} ms"
+            )
+        if report.multivariate is not None:
+            m = report.multivariate
+            verdict = "DRIFT" if m.drifted else "ok"
+            output.line(
+                f"multivariate: domain classifier AUC {m.auc:.3f} against a baseline of {m.baseline_mean:.3f} "
+                f"(95% {m.baseline_p95:.3f}), p {m.p_value:.3g}: {verdict}"
             )
         for note in report.notes:
             output.line(note)

@@ -15,6 +15,7 @@ from pydantic import Field
 from sqlalchemy import select
 
 from keel.context import Service
+from keel.core.constraints import AlertSink
 from keel.core.errors import InvalidInput, NotFound
 from keel.core.ids import new_id
 from keel.core.operations import Action, current_caller, operation, project_from
@@ -145,7 +146,7 @@ class AlertOperations(Service):
         project: str,
         monitor: str,
         expression: Annotated[str, Field(min_length=1, max_length=300)],
-        sink: Annotated[str, Field(min_length=1, max_length=1000)] = "log",
+        sink: AlertSink = "log",
         cooldown_s: Annotated[int, Field(ge=0, le=30 * 86400)] = 3600,
     ) -> AlertRule:
         """Add a rule (``drift.share > 0.3``) delivering to ``log``, ``webhook:<url>`` or ``retrain``.

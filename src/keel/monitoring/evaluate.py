@@ -270,6 +270,8 @@ def figure_names(monitor: Monitor) -> list[str]:
     if monitor.label:
         names += ["label.drifted", "label.effect", "kpi.labeled", "kpi.passed"]
         names += [f"kpi.{m}" for m in ("accuracy", "precision", "recall", "f1", "mae", "rmse", "r2")]
+    if monitor.multivariate:
+        names += ["multivariate.auc", "multivariate.drifted"]
     if monitor.deployment:
         names += ["infra.requests", "infra.throughput_rps", "infra.latency_p50_ms"]
         names += ["infra.latency_p95_ms", "infra.latency_p99_ms"]

@@ -59,6 +59,16 @@ def render_html(report: MonitorReport) -> str:
             f"<h2>Serving</h2><p>{infra.requests} requests, {infra.throughput_rps:.2f} rows/s; latency p50 "
             f"{_ms(infra.latency_p50_ms)}, p95 {_ms(infra.latency_p95_ms)}, p99 {_ms(infra.latency_p99_ms)}.</p>"
         )
+    if report.multivariate is not None:
+        m = report.multivariate
+        parts.append(
+            f"<h2>Multivariate</h2><p>A domain classifier told window rows from reference rows with AUC "
+            f"{m.auc:.3f} against a permutation baseline of {m.baseline_mean:.3f} (95% {m.baseline_p95:.3f}); "
+            f"p {m.p_value:.3g}: <span class='{'drift' if m.drifted else 'ok'}'>"
+            f"{'drift' if m.drifted else 'ok'}</span>. "
+            + ", ".join(f"{_text(k)} {v:.3f}" for k, v in m.top_features.items())
+            + "</p>"
+        )
     for note in report.notes:
         parts.append(f"<p class='skip'>{_text(note)}</p>")
     charts = [f for f in rows if f.histogram is not None]

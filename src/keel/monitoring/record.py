@@ -27,7 +27,11 @@ from keel.stats.drift_reference import ColumnReference, decode_reference
 if TYPE_CHECKING:
     import pyarrow as pa
 
+    from keel.stats.drift_domain import DomainResult
+
 _CACHE_SIZE = 8
+#: Reference rows kept for the multivariate check (and window rows it reads at most).
+SAMPLE_ROWS = 5000
 _cache: OrderedDict[str, dict[str, ColumnReference]] = OrderedDict()
 _cache_lock = threading.Lock()
 
@@ -53,6 +57,40 @@ def load_references(ctx: Context, digest: str) -> dict[str, ColumnReference]:
     return refs
 
 
+def _sample_digest(ctx: Context, monitor: Monitor) -> str | None:
+    """The stored reference sample of a monitor that asked for the multivariate check (from its row)."""
+    if not monitor.multivariate:
+        return None
+    from keel.monitoring.models import MonitorRow
+
+    with ctx.store.read() as session:
+        row = session.get(MonitorRow, monitor.id)
+        return None if row is None else row.settings.get("sample_digest")
+
+
+def _domain(
+    ctx: Context, digest: str, batch: pa.Table, monitor: Monitor, notes: list[str]
+) -> DomainResult | None:
+    """The domain classifier on the stored reference sample and the window's features."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from keel.stats.drift_domain import domain_classifier
+
+    sample = pq.read_table(pa.BufferReader(ctx.artifacts.read_bytes(digest)))
+    try:
+        return domain_classifier(
+            sample,
+            batch.select(monitor.features),
+            monitor.features,
+            alpha=monitor.alpha,
+            max_rows=SAMPLE_ROWS,
+        )
+    except ValueError as exc:
+        notes.append(f"multivariate check not run: {exc}")
+        return None
+
+
 def judge_and_store(
     ctx: Context,
     project: str,
@@ -69,7 +107,14 @@ def judge_and_store(
     kpis = None
     if LABEL in refs and PREDICTION in batch.column_names and LABEL in batch.column_names:
         kpis = live_kpis(batch, ProjectService(ctx).get(project).kpis)
+    multivariate = None
+    sample_digest = _sample_digest(ctx, monitor)
+    if sample_digest is not None:
+        multivariate = _domain(ctx, sample_digest, batch, monitor, notes)
     found = figures(drift, prediction, label, kpis, infra)
+    if multivariate is not None:
+        found["multivariate.auc"] = multivariate.auc
+        found["multivariate.drifted"] = float(multivariate.drifted)
     report = MonitorReport(
         id=new_id(),
         project=project,
@@ -78,7 +123,9 @@ def judge_and_store(
         window_start=since,
         window_end=until,
         rows=batch.num_rows,
-        drifted=bool(drift.drifted) or bool(prediction and prediction.drifted),
+        drifted=bool(drift.drifted)
+        or bool(prediction and prediction.drifted)
+        or bool(multivariate and multivariate.drifted),
         drift_share=drift.share,
         figures=found,
         report_digest="0" * 64,
@@ -90,6 +137,7 @@ def judge_and_store(
         label=label,
         kpis=kpis,
         infra=infra,
+        multivariate=multivariate,
         notes=notes,
     )
     body = report.model_dump_json(exclude={"report_digest", "alerts"}).encode()

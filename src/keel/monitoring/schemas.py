@@ -9,6 +9,7 @@ from pydantic import BaseModel, StringConstraints
 
 from keel.core.kpi import KPIReport
 from keel.stats.drift import DriftResult, FeatureDrift
+from keel.stats.drift_domain import DomainResult
 
 MonitorName = Annotated[
     str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$", min_length=1, max_length=100)
@@ -36,6 +37,7 @@ class Monitor(BaseModel):
     tests: dict[str, list[str]]
     window_s: int
     latency_target_ms: float | None = None
+    multivariate: bool = False
     created_by: str
     created_at: datetime
 
@@ -104,6 +106,7 @@ class MonitorReport(EvaluationSummary):
     label: FeatureDrift | None = None
     kpis: KPIFigures | None = None
     infra: InfraFigures | None = None
+    multivariate: DomainResult | None = None
     notes: list[str] = []
     alerts: list[AlertEvent] = []
 

@@ -79,6 +79,7 @@ def monitor_schema(row: MonitorRow, project: str) -> Monitor:
         tests=s["tests"],
         window_s=s["window_s"],
         latency_target_ms=s.get("latency_target_ms"),
+        multivariate=bool(s.get("sample_digest")),
         created_by=row.created_by,
         created_at=row.created_at,
     )
@@ -134,6 +135,7 @@ class MonitorService(AlertOperations):
         tests: dict[str, list[str]] | None = None,
         window: str = "1h",
         latency_target_ms: Annotated[float, Field(gt=0)] | None = None,
+        multivariate: bool = False,
     ) -> Monitor:
         """Create a monitor: compute the reference version's statistics once and store them with it.
 
@@ -141,7 +143,9 @@ class MonitorService(AlertOperations):
         ``features`` defaults to the deployment's model inputs, else every
         numeric or categorical column but ``label`` and ``prediction``.
         ``tests`` lists drift tests per kind (``{"numeric": ["ks", "psi"]}``;
-        the first decides). Raises InvalidInput for a feature the reference
+        the first decides). ``multivariate`` adds a domain classifier over a
+        stored row sample of the reference (seconds per check). Raises
+        InvalidInput for a feature the reference
         lacks or the deployed model does not take, NotFound for an unknown
         version or deployment, AlreadyExists for a taken name.
         """
@@ -184,6 +188,7 @@ class MonitorService(AlertOperations):
         resolved_kinds = {f: refs[f].kind for f in features}
         blob = encode_reference(refs)
         digest = self.ctx.artifacts.put_bytes(blob)
+        sample_digest = self._store_sample(table, features) if multivariate else None
         self.ctx.artifacts.sync()
         remember(digest, refs)
         now = utcnow()
@@ -197,6 +202,7 @@ class MonitorService(AlertOperations):
             "tests": {k: list(v) for k, v in per_kind.items()},
             "window_s": window_s,
             "latency_target_ms": latency_target_ms,
+            "sample_digest": sample_digest,
         }
         with self.store.write() as session:
             project_id = find_project(session, project).id
@@ -219,7 +225,8 @@ class MonitorService(AlertOperations):
             )
             session.add(row)
             session.flush()
-            add_refs(session, [(digest, f"monitor:{row.id}")], project_id=project_id)
+            owned = [(d, f"monitor:{row.id}") for d in (digest, sample_digest) if d]
+            add_refs(session, owned, project_id=project_id)
             add_edges(session, [(f"monitor:{row.id}", "uses", version.ref)])
             return monitor_schema(row, project)
 
@@ -253,16 +260,18 @@ class MonitorService(AlertOperations):
         monitor = self.get(project, name)
         version = DataService(self.ctx).version(project, address.name, address.selector)
         kinds: dict[str, Any] = dict(monitor.kinds)
-        refs = build_monitor_reference(
-            self._table(version), monitor.features, kinds, monitor.prediction, monitor.label
-        )
+        table = self._table(version)
+        refs = build_monitor_reference(table, monitor.features, kinds, monitor.prediction, monitor.label)
         digest = self.ctx.artifacts.put_bytes(encode_reference(refs))
+        sample_digest = self._store_sample(table, monitor.features) if monitor.multivariate else None
         self.ctx.artifacts.sync()
         remember(digest, refs)
         with self.store.write() as session:
             row = find_monitor(session, project, name)
             row.reference, row.reference_address, row.reference_digest = version.ref, version.address, digest
-            add_refs(session, [(digest, f"monitor:{row.id}")], project_id=row.project_id)
+            row.settings = {**row.settings, "sample_digest": sample_digest}
+            owned = [(d, f"monitor:{row.id}") for d in (digest, sample_digest) if d]
+            add_refs(session, owned, project_id=row.project_id)
             add_edges(session, [(f"monitor:{row.id}", "uses", version.ref)])
             return monitor_schema(row, project)
 
@@ -466,6 +475,24 @@ class MonitorService(AlertOperations):
         if not parts:
             raise InvalidInput(f"{version.address} has no rows")
         return pa.concat_tables(parts) if len(parts) > 1 else parts[0]
+
+    def _store_sample(self, table: pa.Table, features: list[str]) -> str:
+        """A uniform sample of the reference's rows (features only) for the domain classifier, as Parquet."""
+        import io
+
+        import numpy as np
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        from keel.monitoring.record import SAMPLE_ROWS
+
+        picked = table.select(features)
+        if picked.num_rows > SAMPLE_ROWS:
+            rows = np.sort(np.random.default_rng(0).choice(picked.num_rows, SAMPLE_ROWS, replace=False))
+            picked = picked.take(pa.array(rows))
+        sink = io.BytesIO()
+        pq.write_table(picked, sink)
+        return self.ctx.artifacts.put_bytes(sink.getvalue())
 
     def _model_inputs(self, project: str, deployment: str) -> list[str] | None:
         """The input columns of the model version the deployment serves now (None when it declares none)."""
