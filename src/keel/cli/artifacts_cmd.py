@@ -113,6 +113,7 @@ def get(
             "editing a linked file in place would corrupt the store).",
         ),
     ] = False,
+    json_out: JsonOpt = False,
 ) -> None:
     """Write an object to a file, or a tree into a folder; every byte is verified, and a tree lands whole or not at all.
 
@@ -122,18 +123,29 @@ def get(
     from keel.core.errors import Conflict, InvalidInput
 
     check_digest(digest)
+
+    def report(files: int | None) -> None:
+        if json_out:
+            output.print_json(
+                {"digest": digest, "dest": str(dest), "tree": files is not None, "files": files or 1}
+            )
+        elif files is None:
+            output.done(f"wrote {dest}")
+        else:
+            output.done(f"wrote {files} file(s) under {dest}")
+
     c = client()
     local = _local(c)
     if local is not None:
         store = local.ctx.artifacts
         if store.is_tree(digest):
             written = store.checkout_tree(digest, dest, include=include, force=force, hardlink=hardlink)
-            output.done(f"wrote {written} file(s) under {dest}")
+            report(written)
             return
         if dest.exists() and not dest.is_dir() and not force:
             raise Conflict(f"{dest} exists already", hint="pass --force to overwrite it")
         store.get_file(digest, dest, hardlink=hardlink)
-        output.done(f"wrote {dest}")
+        report(None)
         return
     if hardlink:
         raise InvalidInput(
@@ -153,16 +165,16 @@ def get(
         return download_verified(d, lambda x: c.artifacts.download(project=name, digest=x), intact)
 
     if stat.tree:
-        with output.progress(f"get {digest[:12]}") as progress:
+        with output.progress(f"get {digest[:12]}", enabled=not json_out) as progress:
             written = download_tree(
                 digest, dest, download=download, include=include, force=force, progress=progress
             )
-        output.done(f"wrote {written} file(s) under {dest}")
+        report(written)
         return
     if dest.exists() and not dest.is_dir() and not force:
         raise Conflict(f"{dest} exists already", hint="pass --force to overwrite it")
     write_verified(download(digest), digest, dest)
-    output.done(f"wrote {dest}")
+    report(None)
 
 
 @app.command("ls-tree")
@@ -220,6 +232,7 @@ def ls(project: ProjectOpt = None, json_out: JsonOpt = False) -> None:
 def rm(
     digest: Annotated[str, typer.Argument(help="The digest the project should stop referencing.")],
     project: ProjectOpt = None,
+    json_out: JsonOpt = False,
 ) -> None:
     """Drop the project's reference to an object; `keel artifacts gc` then reclaims it if nothing else holds it.
 
@@ -228,7 +241,11 @@ def rm(
     from keel.artifacts.digest import check_digest
 
     check_digest(digest)
-    client().artifacts.remove(project=_project(project), digest=digest)
+    name = _project(project)
+    client().artifacts.remove(project=name, digest=digest)
+    if json_out:
+        output.print_json({"project": name, "removed": digest})
+        return
     output.done(f"project no longer references {digest}")
 
 

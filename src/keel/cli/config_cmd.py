@@ -49,7 +49,12 @@ def set_(
 
 
 @app.command("get")
-def get(name: Annotated[str, typer.Argument(help="Setting name.")]) -> None:
+def get(
+    name: Annotated[str, typer.Argument(help="Setting name.")],
+    json_out: Annotated[
+        bool, typer.Option("--json", help="Print the setting (value and source) as JSON.")
+    ] = False,
+) -> None:
     """Print one setting's value.
 
     Example: keel config get db_url
@@ -58,6 +63,9 @@ def get(name: Annotated[str, typer.Argument(help="Setting name.")]) -> None:
 
     for row in settings().show():
         if row["name"] == name:
+            if json_out:
+                output.print_json(row)
+                return
             typer.echo("" if row["value"] is None else row["value"])
             return
     raise ConfigError(f"unknown setting {name!r}", hint="see `keel config show`")

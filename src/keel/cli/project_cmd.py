@@ -94,6 +94,7 @@ def _adopt_if_unset(name: str) -> bool:
 @app.command("use")
 def use(
     name: Annotated[str, typer.Argument(help="The project later commands use when none is named.")],
+    json_out: Annotated[bool, typer.Option("--json", help="Print the choice as JSON.")] = False,
 ) -> None:
     """Make NAME the current project of this workspace (written to .keel/config.toml).
 
@@ -110,6 +111,12 @@ def use(
             hint=f"export KEEL_PROJECT={project.name}, or pass --project {project.name} to each command",
         )
     set_config_value(s.home_path, "project", project.name)
+    if json_out:
+        overridden = s.sources["project"] in ("env", "flag")
+        output.print_json(
+            {"project": project.name, "config": str(s.home_path / "config.toml"), "overridden": overridden}
+        )
+        return
     output.done(f"current project: {project.name} (in {s.home_path / 'config.toml'})")
     if s.sources["project"] in ("env", "flag"):
         output.line(

@@ -37,6 +37,7 @@ def add(
     ] = None,
     anon: Annotated[bool, typer.Option("--anon", help="Anonymous access (public buckets).")] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace a remote of the same name.")] = False,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Add a named remote to the workspace's config.toml.
 
@@ -54,6 +55,11 @@ def add(
     if anon:
         options["anon"] = True
     remote = add_remote(_home(), name, url, options, replace=force)
+    if json_out:
+        from keel.artifacts.remotes import describe
+
+        output.print_json(describe(remote))
+        return
     output.done(f"added remote {remote.name} -> {remote.url}")
 
 
@@ -83,6 +89,7 @@ def ls(json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = F
 @app.command("rm")
 def rm(
     name: Annotated[str, typer.Argument(help="The remote to forget (its objects stay where they are).")],
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Remove a named remote from config.toml.
 
@@ -91,4 +98,7 @@ def rm(
     from keel.artifacts.remotes import remove_remote
 
     remove_remote(_home(), name)
+    if json_out:
+        output.print_json({"removed": name})
+        return
     output.done(f"removed remote {name}")

@@ -22,22 +22,33 @@ def grant(
     user: Annotated[str, typer.Argument(help="User name.")],
     role: Annotated[str, typer.Argument(help="viewer (read), editor (write) or admin (manage).")],
     project: ProjectOpt,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Give a user a role on a project (replacing the one it had there).
 
     Example: keel role grant bob viewer --project churn
     """
     binding = client().roles.grant(project=project, user=user, role=role)
+    if json_out:
+        output.print_json(binding)
+        return
     output.done(f"{binding.user} is {binding.role} on {binding.project}")
 
 
 @app.command("revoke")
-def revoke(user: Annotated[str, typer.Argument(help="User name.")], project: ProjectOpt) -> None:
+def revoke(
+    user: Annotated[str, typer.Argument(help="User name.")],
+    project: ProjectOpt,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
     """Take away a user's role on a project; the last admin cannot be removed.
 
     Example: keel role revoke bob --project churn
     """
     binding = client().roles.revoke(project=project, user=user)
+    if json_out:
+        output.print_json(binding)
+        return
     output.done(f"{binding.user} no longer has a role on {binding.project}")
 
 

@@ -382,6 +382,7 @@ def artifacts_get(
     dest: Annotated[
         Path | None, typer.Option("--output", "-o", help="Where to write it (default: its name).")
     ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print what was written as JSON.")] = False,
 ) -> None:
     """Download one artifact of a run (verified against its digest).
 
@@ -396,4 +397,7 @@ def artifacts_get(
             fh.write(chunk)
             size += len(chunk)
     tmp.replace(target)
+    if json_out:
+        output.print_json({"path": path, "written": str(target), "size": size})
+        return
     output.done(f"wrote {target} ({size:,} bytes)")
