@@ -150,3 +150,21 @@ def test_a_50_column_suite_does_not_fail_clean_batches_by_chance() -> None:
     shifted = shifted.set_column(0, "x0", pa.array(np.asarray(shifted["x0"]) + 0.5))
     results, _ = run_suite(shifted, suite, reference)
     assert [r.column for r in results if r.verdict == "fail"] == ["x0"]
+
+
+def test_value_checks_take_chunked_columns_and_sorted_ids() -> None:
+    import pyarrow as pa
+
+    from keel.stats.checks import columnar, missing, out_of_range, outside_domain, repeated
+
+    ids = columnar(pa.chunked_array([[1, 2, 3], [4, 5, 7]]))
+    assert repeated(ids).count == 0  # strictly increasing: unique without hashing
+    again = columnar(pa.chunked_array([[3, 1, 2], [2, 9]]))
+    assert repeated(again).rows == [(3, 2)]  # a row index across chunks
+    values = columnar(pa.chunked_array([[1.0, None], [float("nan"), 20.0]]))
+    assert out_of_range(values, 0.0, 10.0).rows == [(3, 20.0)]
+    assert missing(values).count == 2
+    plans = columnar(
+        pa.chunked_array([pa.array(["a", "b"]).dictionary_encode(), pa.array(["z"]).dictionary_encode()])
+    )
+    assert outside_domain(plans, ["a", "b"]).rows == [(2, "z")]

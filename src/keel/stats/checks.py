@@ -55,6 +55,19 @@ def as_array(column: pa.Array | pa.ChunkedArray) -> pa.Array:
     return column
 
 
+def columnar(column: pa.Array | pa.ChunkedArray) -> pa.ChunkedArray:
+    """The column as it is read, chunks kept (combining them copies it), dictionaries decoded.
+
+    The checks take it as is: Arrow's kernels run over chunks, and a check
+    combines chunks only on its failure path, to pick the failing rows.
+    """
+    if isinstance(column, pa.Array):
+        column = pa.chunked_array([column], type=column.type)
+    if pa.types.is_dictionary(column.type):
+        column = column.cast(column.type.value_type)
+    return column
+
+
 def null_count(column: pa.Array) -> int:
     """Nulls in a column (NaN counts as null for floats: both mean "no value")."""
     nulls: int = column.null_count
@@ -63,11 +76,12 @@ def null_count(column: pa.Array) -> int:
     return nulls
 
 
-def out_of_range(column: pa.Array, low: float | None, high: float | None) -> Failures:
+def out_of_range(column: pa.Array | pa.ChunkedArray, low: float | None, high: float | None) -> Failures:
     """Rows below ``low`` or above ``high`` (either bound may be absent)."""
     lowest, highest = (s.as_py() for s in pc.min_max(column).values())
     if lowest is None or ((low is None or lowest >= low) and (high is None or highest <= high)):
         return Failures()  # one pass over the column when nothing fails, the usual case
+    column = as_array(column)
     mask = pa.array(np.zeros(len(column), dtype=bool))
     if low is not None:
         mask = pc.or_(mask, pc.less(column, low))
@@ -76,26 +90,31 @@ def out_of_range(column: pa.Array, low: float | None, high: float | None) -> Fai
     return _failures(column, mask)
 
 
-def outside_domain(column: pa.Array, domain: Sequence[Any]) -> Failures:
+def outside_domain(column: pa.Array | pa.ChunkedArray, domain: Sequence[Any]) -> Failures:
     """Rows whose value is not one of ``domain``."""
     allowed = pa.array(list(domain), type=column.type) if domain else pa.array([], type=column.type)
     if pc.all(pc.is_in(pc.unique(column).drop_null(), value_set=allowed)).as_py() is not False:
         return Failures()  # the distinct values (few, for a categorical column) are all allowed
+    column = as_array(column)
     mask = pc.invert(pc.is_in(column, value_set=allowed))
     return _failures(column, pc.and_(mask, pc.is_valid(column)))
 
 
-def not_matching(column: pa.Array, pattern: str) -> Failures:
+def not_matching(column: pa.Array | pa.ChunkedArray, pattern: str) -> Failures:
     """Rows whose text does not match the regular expression ``pattern`` (RE2 syntax, whole value)."""
+    column = as_array(column)
     anchored = pattern if pattern.startswith("^") else "^(?:" + pattern + ")$"
     mask = pc.invert(pc.match_substring_regex(column.cast(pa.string()), anchored))
     return _failures(column, mask)
 
 
-def repeated(column: pa.Array) -> Failures:
+def repeated(column: pa.Array | pa.ChunkedArray) -> Failures:
     """Rows whose value appeared earlier in the column (a uniqueness check's failures)."""
+    if _increasing(column):
+        return Failures()  # ids usually arrive in order: one comparison pass instead of a hash table
     if pc.count_distinct(column, mode="only_valid").as_py() == len(column) - column.null_count:
         return Failures()
+    column = as_array(column)
     valid = pc.is_valid(column)
     counts = pc.value_counts(column.filter(valid))
     if len(counts) == len(column.filter(valid)):
@@ -151,7 +170,15 @@ def duplicate_rows(table: pa.Table) -> Failures:
     )
 
 
-def missing(column: pa.Array) -> Failures:
+def _increasing(column: pa.Array | pa.ChunkedArray) -> bool:
+    """Whether an integer column without nulls is strictly increasing (so every value is unique)."""
+    if column.null_count or not pa.types.is_integer(column.type) or len(column) < 2:
+        return False
+    values = column.to_numpy()
+    return bool((values[1:] > values[:-1]).all())
+
+
+def missing(column: pa.Array | pa.ChunkedArray) -> Failures:
     """Rows with no value (null, or NaN in a float column)."""
     if column.null_count == 0 and not pa.types.is_floating(column.type):
         return Failures()

@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 from keel.stats.checks import (
     Failures,
     as_array,
+    columnar,
     duplicate_rows,
     missing,
     not_matching,
@@ -84,7 +85,7 @@ def _one_column(
             message=f"the data has no column {name!r}",
         )
         return [missing_column], None
-    column = as_array(table.column(name))
+    column = columnar(table.column(name))
     checks = _column_checks(name, column, rules)
     if rules.distribution and rules.kind in (None, column_kind(column.type)):
         result, test = _distribution(name, column, rules, reference)
