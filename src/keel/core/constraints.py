@@ -52,10 +52,13 @@ __all__ = [
     "KPI_PATTERN",
     "POINT_KEYS",
     "TAGS",
+    "AlertSink",
     "AliasName",
     "ArtifactPath",
+    "Cooldown",
     "DatasetAddress",
     "DatasetRef",
+    "DedupKey",
     "DiffExamples",
     "Digest",
     "Digests",
@@ -76,6 +79,8 @@ __all__ = [
     "PageToken",
     "ParamKey",
     "Percent",
+    "PipelineEndStatus",
+    "PipelineTarget",
     "PointKey",
     "ProjectName",
     "Reference",
@@ -85,6 +90,8 @@ __all__ = [
     "Since1970",
     "TagKey",
     "TagValue",
+    "Tolerance",
+    "TriggerEvent",
     "VersionRef",
     "between",
     "int_up_to",
@@ -402,6 +409,45 @@ Percent = Annotated[
 ]
 #: How a run or a pipeline run may be ended.
 EndStatus = Literal["FINISHED", "FAILED", "KILLED"]
+
+# ---- pipelines and monitors -------------------------------------------------------------------
+
+#: A pipeline target: ``/path/to/file.py:NAME`` or ``module:NAME`` (``keel.pipelines.triggers``).
+PipelineTarget = Annotated[
+    str,
+    StringConstraints(pattern=r"^[^\n]+:[A-Za-z_][A-Za-z0-9_]*$"),
+    worded(lambda v: f"target {_shown(v)}: write /path/to/file.py:NAME or module:NAME"),
+]
+#: What fires a trigger: ``data:DATASET``, ``drift:DEPLOYMENT``, ``schedule:CRON`` or ``manual``
+#: (whether a cron expression parses, and whether the dataset or deployment exists, are checked).
+TriggerEvent = Annotated[
+    str,
+    StringConstraints(pattern=r"^(?:(?:data|drift):[A-Za-z0-9_.\-/]{1,200}|schedule:[^\n]{1,200}|manual)$"),
+    worded(lambda v: f"event {_shown(v)}: write data:DATASET, schedule:'CRON', drift:DEPLOYMENT or manual"),
+]
+#: How long a trigger waits before firing again: up to a week.
+Cooldown = Annotated[
+    int,
+    Ge(0),
+    Le(7 * 24 * 3600),
+    worded(lambda v: f"cooldown_s must be between 0 and 604800, not {_shown(v)}"),
+]
+#: A firing's deduplication key.
+DedupKey = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=200),
+    worded(lambda v: "dedup_key must be 1 to 200 characters"),
+]
+#: Where an alert goes: ``log``, ``webhook:<http(s) URL>`` or ``retrain`` (``keel.monitoring.rules``).
+AlertSink = Annotated[
+    str,
+    StringConstraints(pattern=rf"^(?:log|retrain|webhook:https?://[^{_WS}/][\s\S]*)$", max_length=1000),
+    worded(lambda v: f"sink {_shown(v)} is not log, webhook:<http(s) URL> or retrain"),
+]
+#: A relative or absolute tolerance (model parity).
+Tolerance = Annotated[float, Ge(0), worded(lambda v: f"rtol and atol must be non-negative, got {_shown(v)}")]
+#: How a pipeline run may be ended.
+PipelineEndStatus = Literal["FINISHED", "FAILED"]
 
 # ---- KPIs -------------------------------------------------------------------------------------
 

@@ -7,20 +7,20 @@ pointed at the team's server records and caches exactly as one on the server.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 from annotated_types import Len
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from keel.core.constraints import Limit
+from keel.core.constraints import Limit, PipelineEndStatus
 from keel.core.errors import InvalidInput, NotFound
 from keel.core.ids import new_id
 from keel.core.operations import Action, operation, project_from
 from keel.core.timeutil import utcnow
 from keel.lineage import add_edges
 from keel.pipelines.models import PipelineRunRow, PipelineStepRow, StepCacheRow
-from keel.pipelines.schemas import CacheEntry, PipelineRun, RunStatus, StepPlan, StepRecord, StepUpdate
+from keel.pipelines.schemas import CacheEntry, PipelineRun, StepPlan, StepRecord, StepUpdate
 from keel.pipelines.triggers import TriggerOperations
 from keel.projects.service import find_project
 
@@ -233,7 +233,7 @@ class PipelineService(TriggerOperations):
         self,
         project: str,
         pipeline_run_id: str,
-        status: RunStatus,
+        status: PipelineEndStatus,
         failed_step: str | None = None,
         error: str | None = None,
         run_id: str | None = None,
@@ -243,7 +243,7 @@ class PipelineService(TriggerOperations):
         ``run_id`` is its parent tracking run when one was made after the start
         (the driver makes it when the first step must run).
         """
-        if status == "RUNNING":
+        if status not in get_args(PipelineEndStatus):  # the input model refuses it; a direct call too
             raise InvalidInput("status to end a pipeline run with must be FINISHED or FAILED")
         with self.store.write() as session:
             project_row = find_project(session, project)

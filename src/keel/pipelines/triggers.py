@@ -38,7 +38,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from keel.context import Service
-from keel.core.constraints import Limit
+from keel.core.constraints import Cooldown, DedupKey, Limit, PipelineTarget, TriggerEvent
 from keel.core.errors import InvalidInput, NotFound
 from keel.core.ids import new_id
 from keel.core.operations import Action, current_caller, operation, project_from
@@ -121,10 +121,10 @@ class TriggerOperations(Service):
     def add_trigger(
         self,
         project: str,
-        target: str,
-        event: str,
+        target: PipelineTarget,
+        event: TriggerEvent,
         params: dict[str, Any] | None = None,
-        cooldown_s: int = 3600,
+        cooldown_s: Cooldown = 3600,
     ) -> Trigger:
         """Register pipeline ``target`` (``/path/file.py:NAME`` or ``module:NAME``) to run on ``event``.
 
@@ -201,9 +201,9 @@ class TriggerOperations(Service):
     def trigger(
         self,
         project: str,
-        event: str | None = None,
+        event: TriggerEvent | None = None,
         reason: str = "",
-        dedup_key: str | None = None,
+        dedup_key: DedupKey | None = None,
         trigger_id: str | None = None,
     ) -> list[FireResult]:
         """Queue a firing of each enabled trigger of the project on ``event`` (or of ``trigger_id`` alone).

@@ -25,7 +25,7 @@ from keel.artifact_service.visibility import visible
 from keel.artifacts.digest import check_digest
 from keel.artifacts.references import add_refs
 from keel.context import Service
-from keel.core.constraints import Digest, Limit, PageToken
+from keel.core.constraints import Digest, Limit, PageToken, Tolerance
 from keel.core.errors import InvalidInput, NotFound
 from keel.core.ids import new_id
 from keel.core.kpi import KPI
@@ -66,7 +66,7 @@ class ModelValidationOperations(Service):
 
     @operation("POST", _BASE + "/parity", action=Action.READ, project=project_from("project"))
     def check_parity(
-        self, project: str, package: Digest, rtol: float | None = None, atol: float | None = None
+        self, project: str, package: Digest, rtol: Tolerance | None = None, atol: Tolerance | None = None
     ) -> ParityReport:
         """Replay a package's recorded raw rows through its preprocessing as the model server loads it.
 
