@@ -17,10 +17,11 @@ requirement is switched off again at the end, since the later stages
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Final
+from typing import Any, Final
 
-if TYPE_CHECKING:
-    from keel.quickstart import Quickstart
+#: The quickstart's shared state (:class:`keel.quickstart.Quickstart`); not imported, as the
+#: quickstart sits above this package and imports this module.
+Quickstart = Any
 
 PROJECT: Final = "churn"
 #: The candidates that carry their preprocessing are a model of their own, beside ``churn``.
