@@ -140,3 +140,34 @@ def test_labels_need_an_editor_of_the_deployments_project(world: AuthWorld, admi
     with pytest.raises(InvalidInput, match="since"):
         admin.predictions.ls(project="churn", deployment="iris-prod", since=now, until=now)
     assert window(world.ctx, "iris-prod", labeled_only=True).num_rows == 0
+
+
+def test_record_scoring_refuses_other_kinds_and_unknown_versions(admin: Any) -> None:
+    with pytest.raises(InvalidInput, match="not a dataset_version"):
+        admin.predictions.record_scoring(project="churn", output="run:abc", model_version="model_version:x")
+    with pytest.raises(InvalidInput, match="not a model_version"):
+        admin.predictions.record_scoring(project="churn", output="dataset_version:x", model_version="run:x")
+    with pytest.raises(NotFound, match="no dataset version 'x'"):
+        admin.predictions.record_scoring(
+            project="churn", output="dataset_version:x", model_version="model_version:y"
+        )
+
+
+def test_retention_drops_old_segments_with_their_rows_and_labels(world: AuthWorld, admin: Any) -> None:
+    now = time.time()
+    _logged(world, _entry("old", 1, at=now - 10 * 86400))
+    _logged(world, _entry("new", 1, at=now))
+    admin.predictions.label(
+        project="churn", deployment="iris-prod", labels=[Label(request_id="old", value=1)]
+    )
+    with pytest.raises(InvalidInput, match="no log_retention_days"):
+        admin.predictions.prune(project="churn", deployment="iris-prod")
+    editor = world.client(world.user("ed", role="editor", project="churn"))
+    with pytest.raises(PermissionDenied):
+        editor.predictions.prune(project="churn", deployment="iris-prod", older_than_days=5)
+    assert window(world.ctx, "iris-prod").num_rows == 2  # nothing dropped by the refusals
+    admin.deployments.edit(project="churn", name="iris-prod", settings={"log_retention_days": 5})
+    done = admin.predictions.prune(project="churn", deployment="iris-prod")
+    assert (done.segments, done.rows, done.labels) == (1, 1, 1)
+    assert window(world.ctx, "iris-prod").column("request_id").to_pylist() == ["new"]
+    assert admin.predictions.prune(project="churn", deployment="iris-prod", older_than_days=5).segments == 0

@@ -134,3 +134,27 @@ def ls(
     ]
     columns = ["request id", "at", "version", "ms", "output", "label"]
     output.print_table(f"predictions of {deployment}", columns, table)
+
+
+@app.command("prune")
+def prune(
+    deployment: DeploymentArg,
+    older_than: Annotated[
+        str | None,
+        typer.Option(
+            "--older-than", help="Drop the log older than this (30d, 12h); default: the deployment's setting."
+        ),
+    ] = None,
+    project: ProjectOption = None,
+) -> None:
+    """Drop a deployment's prediction log older than its retention window (project admins).
+
+    Example: keel predictions prune churn-prod --older-than 30d
+    """
+    days = None
+    if older_than is not None:
+        from keel.auth.durations import parse_duration
+
+        days = parse_duration(older_than, what="--older-than").total_seconds() / 86400
+    done = client().predictions.prune(project=_project(project), deployment=deployment, older_than_days=days)
+    output.done(f"dropped {done.segments} segments ({done.rows} rows, {done.labels} labels) of {deployment}")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from keel.store.base import Base, UTCDateTime
@@ -35,18 +35,20 @@ class SegmentRow(Base):
 
 
 class PredictionRow(Base):
-    """One predicted row: its request id (``id`` or ``id:row``), version, latency, time and segment."""
+    """One predicted row's request id (``id`` or ``id:row``) and where it is: its segment and position.
+
+    Only strings and integers, no generated id: the writer adds one per
+    answered row, so each costs the database as little as it can. Times,
+    versions, latencies, inputs and outputs are in the segment.
+    """
 
     __tablename__ = "predictions"
-    __table_args__ = (Index(None, "deployment", "request_id"), Index(None, "deployment", "at"))
+    __table_args__ = (Index(None, "deployment", "request_id"),)
 
-    id: Mapped[str] = mapped_column(String(26), primary_key=True)
-    segment_id: Mapped[str] = mapped_column(String(26), index=True)
+    segment_id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
     deployment: Mapped[str] = mapped_column(String(100))
     request_id: Mapped[str] = mapped_column(String(200))
-    model_version: Mapped[int] = mapped_column(Integer)
-    latency_ms: Mapped[float] = mapped_column(Float)
-    at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class LabelRow(Base):

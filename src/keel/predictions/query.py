@@ -37,17 +37,16 @@ def window(
     permission: operations that call it authorize first.
     """
     with ctx.store.read() as session:
-        query = select(SegmentRow.digest).where(SegmentRow.deployment == deployment)
+        query = select(SegmentRow.id, SegmentRow.digest).where(SegmentRow.deployment == deployment)
         if since is not None:
             query = query.where(SegmentRow.last_at >= since)
         if until is not None:
             query = query.where(SegmentRow.first_at < until)
-        digests = list(session.execute(query.order_by(SegmentRow.first_at)).scalars())
-        logged = select(PredictionRow.request_id).where(PredictionRow.deployment == deployment)
-        if since is not None:
-            logged = logged.where(PredictionRow.at >= since)
-        if until is not None:
-            logged = logged.where(PredictionRow.at < until)
+        segments = list(session.execute(query.order_by(SegmentRow.first_at)).tuples())
+        digests = [digest for _, digest in segments]
+        logged = select(PredictionRow.request_id).where(
+            PredictionRow.segment_id.in_([segment_id for segment_id, _ in segments])
+        )
         found = session.execute(
             select(LabelRow.request_id, LabelRow.value).where(
                 LabelRow.deployment == deployment, LabelRow.request_id.in_(logged)

@@ -7,7 +7,20 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, Field, StringConstraints
 
+from keel.core.constraints import worded
+
 RequestId = Annotated[str, StringConstraints(min_length=1, max_length=200)]
+#: A batch scoring's output and model, as the spec states them (the service checks they exist).
+DatasetVersionRef = Annotated[
+    str,
+    StringConstraints(pattern=r"^dataset_version:[A-Za-z0-9._@/\-]{1,200}$"),
+    worded(lambda v: f"output {v!r} is not a dataset_version:<id> reference"),
+]
+ModelVersionRef = Annotated[
+    str,
+    StringConstraints(pattern=r"^model_version:[A-Za-z0-9._@/\-]{1,200}$"),
+    worded(lambda v: f"model_version {v!r} is not a model_version:<id> reference"),
+]
 LabelValue = bool | int | float | str
 
 
@@ -44,3 +57,12 @@ class Scoring(BaseModel):
     output: str
     relation: str
     model_version: str
+
+
+class Pruned(BaseModel):
+    """What a retention prune removed."""
+
+    deployment: str
+    segments: int
+    rows: int
+    labels: int

@@ -8,14 +8,22 @@ from typing import Annotated
 from pydantic import Field
 
 from keel.context import Service
-from keel.core.constraints import Reference
 from keel.core.errors import InvalidInput
 from keel.core.operations import Action, operation, project_from
 from keel.predictions.labels import record_labels
 from keel.predictions.models import LabelRow, PredictionRow, SegmentRow
 from keel.predictions.owner import check_in_project
 from keel.predictions.query import window
-from keel.predictions.schemas import Label, Labeled, Prediction, Scoring
+from keel.predictions.retention import prune as prune_log
+from keel.predictions.schemas import (
+    DatasetVersionRef,
+    Label,
+    Labeled,
+    ModelVersionRef,
+    Prediction,
+    Pruned,
+    Scoring,
+)
 from keel.predictions.scoring import record_scoring
 
 BASE = "/api/v1/projects/{project}/deployments/{deployment}"
@@ -42,7 +50,9 @@ class PredictionService(Service):
     @operation(
         "POST", "/api/v1/projects/{project}/scorings", action=Action.WRITE, project=project_from("project")
     )
-    def record_scoring(self, project: str, output: Reference, model_version: Reference) -> Scoring:
+    def record_scoring(
+        self, project: str, output: DatasetVersionRef, model_version: ModelVersionRef
+    ) -> Scoring:
         """Record that dataset version ``output`` holds predictions of ``model_version`` (a lineage edge).
 
         ``keel model predict`` calls it after writing the scores; both must be
@@ -50,6 +60,29 @@ class PredictionService(Service):
         """
         src, relation, dst = record_scoring(self.ctx, project, output, model_version)
         return Scoring(output=src, relation=relation, model_version=dst)
+
+    @operation("POST", BASE + "/predictions/prune", action=Action.ADMIN, project=project_from("project"))
+    def prune(
+        self, project: str, deployment: str, older_than_days: Annotated[float, Field(gt=0)] | None = None
+    ) -> Pruned:
+        """Drop the log older than ``older_than_days`` (default: the deployment's ``log_retention_days``).
+
+        Segments, their rows and those rows' labels go together (project
+        admins; an audit event). InvalidInput when neither names a window.
+        """
+        _, deployment_id = check_in_project(self.ctx, project, deployment)
+        days = older_than_days
+        if days is None:
+            from keel.registry.deployments import locate
+
+            setting = locate(self.ctx, deployment)[0].settings.get("log_retention_days")
+            if setting is None:
+                raise InvalidInput(
+                    f"deployment {deployment!r} has no log_retention_days setting; name older_than_days"
+                )
+            days = float(setting)
+        segments, rows, labels = prune_log(self.ctx, deployment, deployment_id, days)
+        return Pruned(deployment=deployment, segments=segments, rows=rows, labels=labels)
 
     @operation("GET", BASE + "/predictions", action=Action.READ, project=project_from("project"))
     def ls(

@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from keel.context import Context
 from keel.core.ids import new_id
@@ -130,22 +131,11 @@ class PredictionLog:
         project_id, deployment_id = self._owner or self._find_owner()
         digest = self.ctx.artifacts.put_bytes(encode(table))
         self.ctx.artifacts.sync()
-        at = [_utc(t) for t in table.column("at").to_pylist()]
-        ids = table.column("request_id").to_pylist()
-        versions = table.column("model_version").to_pylist()
-        latencies = table.column("latency_ms").to_pylist()
+        first, last = pc.min_max(table.column("at")).values()
         segment_id = new_id()
         rows: list[dict[str, Any]] = [
-            {
-                "id": new_id(),
-                "segment_id": segment_id,
-                "deployment": self.deployment,
-                "request_id": request_id,
-                "model_version": version,
-                "latency_ms": latency,
-                "at": when,
-            }
-            for request_id, version, latency, when in zip(ids, versions, latencies, at, strict=True)
+            {"segment_id": segment_id, "position": i, "deployment": self.deployment, "request_id": request_id}
+            for i, request_id in enumerate(table.column("request_id").to_pylist())
         ]
         with self.ctx.store.write() as session:
             session.add(
@@ -155,8 +145,8 @@ class PredictionLog:
                     deployment=self.deployment,
                     digest=digest,
                     rows=table.num_rows,
-                    first_at=min(at),
-                    last_at=max(at),
+                    first_at=_utc(first.as_py()),
+                    last_at=_utc(last.as_py()),
                     created_at=utcnow(),
                 )
             )

@@ -31,18 +31,13 @@ def upgrade() -> None:
     )
     op.create_table(
         "predictions",
-        sa.Column("id", sa.String(26), nullable=False),
         sa.Column("segment_id", sa.String(26), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("deployment", sa.String(100), nullable=False),
         sa.Column("request_id", sa.String(200), nullable=False),
-        sa.Column("model_version", sa.Integer(), nullable=False),
-        sa.Column("latency_ms", sa.Float(), nullable=False),
-        sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("id", name="pk_predictions"),
+        sa.PrimaryKeyConstraint("segment_id", "position", name="pk_predictions"),
     )
-    op.create_index("ix_predictions_segment_id", "predictions", ["segment_id"])
     op.create_index("ix_predictions_deployment_request_id", "predictions", ["deployment", "request_id"])
-    op.create_index("ix_predictions_deployment_at", "predictions", ["deployment", "at"])
     op.create_table(
         "prediction_labels",
         sa.Column("id", sa.String(26), nullable=False),
@@ -59,9 +54,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("prediction_labels")
-    op.drop_index("ix_predictions_deployment_at", table_name="predictions")
     op.drop_index("ix_predictions_deployment_request_id", table_name="predictions")
-    op.drop_index("ix_predictions_segment_id", table_name="predictions")
     op.drop_table("predictions")
     op.drop_index("ix_prediction_segments_deployment_last_at", table_name="prediction_segments")
     op.drop_table("prediction_segments")
