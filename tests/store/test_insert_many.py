@@ -135,3 +135,21 @@ def test_no_rows_sends_nothing(store: Store) -> None:
         store.insert_many(session, LineageEdge.__table__, [])  # type: ignore[arg-type]
         session.execute(text("SELECT 1"))
     assert not [s for s in seen if "lineage_edges" in s]
+
+
+def test_a_batch_of_one_row(store: Store) -> None:
+    """The column list is read from the rows themselves: one row is enough."""
+    edge = {
+        "id": new_id(),
+        "src": "run:one",
+        "relation": "used",
+        "dst": "dataset:one",
+        "created_at": datetime.now(UTC),
+    }
+    with store.write() as session:
+        store.insert_many(session, LineageEdge.__table__, [edge])  # type: ignore[arg-type]
+    with store.read() as session:
+        got = session.execute(
+            select(LineageEdge.src, LineageEdge.dst).where(LineageEdge.id == edge["id"])
+        ).one()
+    assert tuple(got) == ("run:one", "dataset:one")
