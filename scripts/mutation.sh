@@ -18,6 +18,8 @@
 #   copy     src/keel/store/engine.py, only Store.insert_many (the COPY branch needs
 #            KEEL_TEST_POSTGRES; without it the target is skipped)
 #
+# Scores and the survivors judged equivalent: docs/mutation.md.
+#
 # mutmut lives in its own venv (never a Keel dependency); it reaches Keel's dependencies
 # through a .pth line pointing at .venv. The run happens in a copy of HEAD, never in the
 # working tree, because mutmut rewrites the files it mutates. Prefix with `nice -n 10` on a
@@ -88,11 +90,13 @@ EOF
             grep -F "${pattern%\*}" mutmut-results.txt > mutmut-selected.txt || true
             mv mutmut-selected.txt mutmut-results.txt
         fi
-        local killed total
-        killed=$(grep -c ': killed$' mutmut-results.txt || true)
-        total=$(grep -c ': ' mutmut-results.txt || true)
-        echo "== $target: mutants: $total, killed: $killed"
-        grep -v ': killed$' mutmut-results.txt || true
+        local killed timeout total
+        killed=$(grep -c '__mutmut_[0-9]*: killed$' mutmut-results.txt || true)
+        timeout=$(grep -c '__mutmut_[0-9]*: timeout$' mutmut-results.txt || true)
+        total=$(grep -c '__mutmut_[0-9]*: ' mutmut-results.txt || true)
+        # A timeout is a mutant under which the tests ran past mutmut's limit (a hang or a crawl): noticed.
+        echo "== $target: mutants: $total, killed: $killed, timed out: $timeout"
+        grep '__mutmut_[0-9]*: ' mutmut-results.txt | grep -v ': killed$' || true
         echo "details: $work (mutmut show <name> there prints a mutant's diff)"
     )
 }
