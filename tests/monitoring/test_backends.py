@@ -51,6 +51,12 @@ def test_create_check_report_and_alert_on_every_backend(
     ]
     assert [a.id for a in data_client.monitors.alerts(project=project)] == [shifted.alerts[0].id]
 
+    exposition = data_client.monitors.metrics(project=project).read_all().decode()
+    assert "# TYPE keel_monitor_figure gauge" in exposition
+    assert f'keel_monitor_figure{{project="{project}",monitor="m",figure="drift.share"}} ' in exposition
+    share = next(line for line in exposition.splitlines() if 'figure="drift.share"' in line).split()[-1]
+    assert float(share) == shifted.figures["drift.share"]
+
     with pytest.raises(InvalidInput, match="not a Parquet file"):
         data_client.monitors.check(
             project=project, name="m", data=parquet(churn_table(1, 1)).__class__([b"x"])

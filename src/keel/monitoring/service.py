@@ -389,6 +389,49 @@ class MonitorService(AlertOperations):
             replicas=self._replicas(project, monitor),
         )
 
+    @operation(
+        "GET",
+        "/api/v1/projects/{project}/monitor-metrics",
+        action=Action.READ,
+        project=project_from("project"),
+    )
+    def metrics(self, project: str) -> ByteStream:
+        """The latest figures of every monitor of the project in Prometheus' text format, for a scraper.
+
+        One gauge, ``keel_monitor_figure{project, monitor, figure}``, per figure of each monitor's
+        newest evaluation, and ``keel_monitor_evaluated_timestamp_seconds`` saying when that was.
+        """
+        lines = [
+            "# HELP keel_monitor_figure A figure of a monitor's newest evaluation (drift.share, kpi.accuracy, ...).",
+            "# TYPE keel_monitor_figure gauge",
+            "# HELP keel_monitor_evaluated_timestamp_seconds When the monitor's newest evaluation was made.",
+            "# TYPE keel_monitor_evaluated_timestamp_seconds gauge",
+        ]
+        with self.store.read() as session:
+            project_id = find_project(session, project).id
+            monitors = session.execute(
+                select(MonitorRow.id, MonitorRow.name)
+                .where(MonitorRow.project_id == project_id)
+                .order_by(MonitorRow.name)
+            ).all()
+            for monitor_id, name in monitors:
+                latest = session.execute(
+                    select(EvaluationRow)
+                    .where(EvaluationRow.monitor_id == monitor_id)
+                    .order_by(EvaluationRow.id.desc())
+                    .limit(1)
+                ).scalar_one_or_none()
+                if latest is None:
+                    continue
+                where = f'project="{_label(project)}",monitor="{_label(name)}"'
+                lines.append(
+                    f"keel_monitor_evaluated_timestamp_seconds{{{where}}} {latest.created_at.timestamp():.3f}"
+                )
+                for figure, value in sorted(latest.figures.items()):
+                    lines.append(f'keel_monitor_figure{{{where},figure="{_label(figure)}"}} {float(value)!r}')
+        body = ("\n".join(lines) + "\n").encode()
+        return ByteStream([body], media_type="text/plain; version=0.0.4; charset=utf-8", size=len(body))
+
     @operation("GET", _ONE + "/evaluations", action=Action.READ, project=project_from("project"))
     def evaluations(
         self, project: str, name: str, limit: Limit = DEFAULT_PAGE_SIZE, page_token: PageToken | None = None
@@ -515,3 +558,8 @@ class MonitorService(AlertOperations):
         settings = DeploymentService(self.ctx).get(project, monitor.deployment).settings
         value = settings.get("replicas")
         return int(value) if isinstance(value, int) else None
+
+
+def _label(value: str) -> str:
+    """A Prometheus label value: backslash, quote and newline escaped."""
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
