@@ -2,7 +2,9 @@
 
 Models (fitted once here, on scikit-learn's breast-cancer table, 569 x 30, and
 handed to both tools as the same pickled objects): a logistic regression
-(StandardScaler + LogisticRegression pipeline) and a 300-tree random forest.
+(StandardScaler + LogisticRegression pipeline), a 300-tree random forest and
+a small PyTorch MLP (30 -> 64 -> 64 -> 2, an ``nn.Sequential``; its input
+example is the table as float32).
 
 For each model and each tool, in a fresh process on a fresh store (after one
 untimed warm-up log in that process, so imports are not counted):
@@ -11,7 +13,8 @@ untimed warm-up log in that process, so imports are not counted):
   signature, input example and pinned requirements, upload as one tree,
   register a version) against MLflow's ``mlflow.sklearn.log_model(...,
   input_example=)`` + ``mlflow.register_model`` (cloudpickle for the forest,
-  since its default skops format refuses ``sklearn.tree._tree.Tree``); also
+  since its default skops format refuses ``sklearn.tree._tree.Tree``;
+  ``mlflow.pytorch.log_model`` for the MLP); also
   MLflow given ``pip_requirements`` explicitly (which skips its inference);
 - load: ``keel.models.load("name@N")`` (fetched, every file verified, trees
   vouched for) against ``mlflow.pyfunc.load_model("models:/name/N")``;
@@ -20,7 +23,7 @@ untimed warm-up log in that process, so imports are not counted):
 Tools alternate, median of --runs (default 3). MLflow runs from its own
 environment (benchmarks/.venv-peers, never a Keel dependency):
 
-    python3 -m venv benchmarks/.venv-peers && benchmarks/.venv-peers/bin/pip install mlflow scikit-learn skops
+    python3 -m venv benchmarks/.venv-peers && benchmarks/.venv-peers/bin/pip install mlflow scikit-learn skops torch==2.13.0
     .venv/bin/python benchmarks/models.py             # the issue's sizes
     .venv/bin/python benchmarks/models.py --trees 10 --runs 1   # a smoke run
 
@@ -60,14 +63,15 @@ def keel_worker(models: dict[str, Any], work: Path) -> dict[str, Any]:
     out: dict[str, Any] = {}
     with keel.start_run(name="bench", system_metrics=False, capture_env=False) as run:
         for label, model in models.items():
-            run.log_model(model, name=f"warm-{label}", input_example=X.head(5))
+            example = X.head(5).to_numpy("float32") if label == "mlp" else X.head(5)
+            run.log_model(model, name=f"warm-{label}", input_example=example)
             start = time.perf_counter()
-            version = run.log_model(model, name=label, input_example=X.head(5))
+            version = run.log_model(model, name=label, input_example=example)
             log_s = time.perf_counter() - start
             start = time.perf_counter()
             loaded = keel.models.load(f"{label}@{version.number}")
             load_s = time.perf_counter() - start
-            loaded.predict(X.head(5))
+            loaded.predict(example)
             out[label] = {"log_s": log_s, "load_s": load_s, "size": version.size}
     return out
 
@@ -80,16 +84,25 @@ def mlflow_worker(models: dict[str, Any], work: Path) -> dict[str, Any]:
     import mlflow
     import mlflow.sklearn
 
+    if "mlp" in models:
+        import mlflow.pytorch  # imported before timing, as Keel's worker warms up first
+
     mlflow.set_tracking_uri(f"sqlite:///{work / 'mlflow.db'}")
     X = models.pop("_X")
+    X.columns = [str(c) for c in X.columns]  # a pandas 3 pickle's string columns, as this pandas' own
     out: dict[str, Any] = {}
 
     def log(model: Any, name: str, fmt: str | None, pins: list[str] | None) -> tuple[float, str]:
-        options: dict[str, Any] = {"serialization_format": fmt} if fmt else {}
         start = time.perf_counter()
-        info = mlflow.sklearn.log_model(
-            model, name="model", input_example=X.head(5), pip_requirements=pins, **options
-        )
+        if "mlp" in name:
+            info = mlflow.pytorch.log_model(
+                model, name="model", input_example=X.head(5).to_numpy("float32"), pip_requirements=pins
+            )
+        else:
+            options: dict[str, Any] = {"serialization_format": fmt} if fmt else {}
+            info = mlflow.sklearn.log_model(
+                model, name="model", input_example=X.head(5), pip_requirements=pins, **options
+            )
         version = mlflow.register_model(info.model_uri, name)
         return time.perf_counter() - start, str(version.version)
 
@@ -101,11 +114,15 @@ def mlflow_worker(models: dict[str, Any], work: Path) -> dict[str, Any]:
             import sklearn
 
             pins = [f"scikit-learn=={sklearn.__version__}", f"mlflow=={mlflow.__version__}"]
+            if label == "mlp":
+                import torch
+
+                pins = [f"torch=={torch.__version__.split('+')[0]}", f"mlflow=={mlflow.__version__}"]
             pinned_s, _ = log(model, f"{label}-pinned", fmt, pins)
             start = time.perf_counter()
             loaded = mlflow.pyfunc.load_model(f"models:/{label}/{number}")
             load_s = time.perf_counter() - start
-            loaded.predict(X.head(5))
+            loaded.predict(X.head(5).to_numpy("float32") if label == "mlp" else X.head(5))
             local = Path(mlflow.artifacts.download_artifacts(f"models:/{label}/{number}"))
             out[label] = {
                 "log_s": log_s,
@@ -138,6 +155,7 @@ def main() -> None:
     )
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--trees", type=int, default=300)
+    parser.add_argument("--no-mlp", action="store_true", help="Leave out the PyTorch MLP.")
     parser.add_argument("--worker", nargs=3, metavar=("TOOL", "MODELS", "WORK"))
     args = parser.parse_args()
     if args.worker:
@@ -161,6 +179,17 @@ def main() -> None:
         "forest": RandomForestClassifier(n_estimators=args.trees, random_state=0, n_jobs=1).fit(X, y),
         "_X": X,
     }
+    if not args.no_mlp:
+        import torch
+
+        torch.manual_seed(0)
+        models["mlp"] = torch.nn.Sequential(
+            torch.nn.Linear(30, 64),
+            torch.nn.ReLU(),
+            torch.nn.Linear(64, 64),
+            torch.nn.ReLU(),
+            torch.nn.Linear(64, 2),
+        )
     sk = "import sklearn; print(sklearn.__version__)"
     ours, theirs = _version(sys.executable, sk), _version(str(PEERS_PYTHON), sk)
     if ours != theirs:
@@ -176,7 +205,7 @@ def main() -> None:
                 results[tool].append(run_once(tool, models_file))
     mlflow_version = _version(str(PEERS_PYTHON), "import mlflow; print(mlflow.__version__)")
     print(f"scikit-learn {ours}, MLflow {mlflow_version}, {os.cpu_count()} cores, median of {args.runs}")
-    for label in ("logreg", "forest"):
+    for label in [m for m in models if m != "_X"]:
 
         def med(tool: str, key: str, label: str = label) -> float:
             return float(statistics.median(r[label][key] for r in results[tool]))
