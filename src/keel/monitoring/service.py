@@ -193,6 +193,7 @@ class MonitorService(AlertOperations):
         remember(digest, refs)
         now = utcnow()
         settings: dict[str, Any] = {
+            "project": project,
             "features": features,
             "kinds": resolved_kinds,
             "prediction": prediction,
