@@ -72,3 +72,23 @@ def test_a_new_token_prints_whole_on_its_own_line(
     created = keel_cli("token", "create", "--user", "ops", "--name", "ci")
     assert created.code == 0, created.err
     assert any(line.startswith("keel_") and len(line) > 40 for line in created.out.splitlines())
+
+
+def test_data_log_and_show_fold_long_values_instead_of_cutting_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, keel_cli: Callable[..., Any]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("COLUMNS", "80")
+    assert keel_cli("init").code == 0
+    long_text = "a-category-value-much-longer-than-twenty-four-characters"
+    rows = [long_text] + ["b", "c", "d"] * 3  # the long value is the minimum, not a top value
+    (tmp_path / "t.csv").write_text("id,label\n" + "".join(f"{i},{v}\n" for i, v in enumerate(rows)))
+    message = "retrained after the label fix " + " ".join(f"word{i}" for i in range(20))
+    added = keel_cli("data", "add", "t.csv", "--name", "t", "-m", message)
+    assert added.code == 0, added.err
+    logged = keel_cli("data", "log", "t")
+    assert logged.code == 0 and "…" not in logged.out
+    assert all(f"word{i}" in logged.out for i in range(20))  # every word, folded over lines
+    shown = keel_cli("data", "show", "t@v1")
+    assert shown.code == 0 and "…" not in shown.out
+    assert "-characters" in shown.out  # the end of the long minimum: folded onto a later line, not cut

@@ -242,8 +242,8 @@ def _show_version(v: Any) -> None:
                     col.type,
                     col.nulls,
                     ("" if col.distinct_exact else "~") + str(col.distinct),
-                    "" if col.min is None else str(col.min)[:20],
-                    "" if col.max is None else str(col.max)[:20],
+                    "" if col.min is None else str(col.min),
+                    "" if col.max is None else str(col.max),
                     spread,
                 ]
             )
@@ -318,7 +318,7 @@ def log(
                 f"{v.rows:,} rows" if v.rows is not None else f"{v.files:,} files",
                 _size(v.size),
                 ", ".join(v.tags),
-                v.message[:50],
+                v.message,  # folded by the table, never cut
             ]
             for v in versions
         ],
@@ -387,7 +387,7 @@ def diff(
 def _short(value: Any) -> str:
     if isinstance(value, float):
         return f"{value:.4g}"
-    return "" if value is None else str(value)[:24]
+    return "" if value is None else str(value)  # a long value folds in the table; it is never cut
 
 
 @app.command("checkout")
