@@ -134,8 +134,8 @@ def test_bad_packages_are_refused_before_anything_is_recorded(
     world: AuthWorld, package: Path, tmp_path: Path
 ) -> None:
     admin = world.client(world.admin_token)
-    (package / "model.skops").write_bytes(b"changed")
-    with pytest.raises(CorruptObject, match=r"'model.skops' has 7 bytes"):
+    (package / "model.trees.json").write_bytes(b"changed")
+    with pytest.raises(CorruptObject, match=r"'model.trees.json' has 7 bytes"):
         _register(admin, package)
     plain = admin.artifacts.upload(project="churn", data=ByteStream([b"not a tree"]))
     with pytest.raises(InvalidInput, match=r"is a file, not a package folder"):
@@ -173,10 +173,10 @@ def test_load_by_reference_verifies_every_time(world: AuthWorld, package: Path, 
     loaded = keel.models.load("churn@candidate", project="churn", client=admin)
     assert list(loaded.predict(X.head(5))) == list(model.predict(X.head(5)))
     folder = fetch_model("churn@candidate", project="churn", client=admin)
-    data = bytearray((folder / "model.skops").read_bytes())
+    data = bytearray((folder / "model.trees.npz").read_bytes())
     data[-1] ^= 1
-    (folder / "model.skops").write_bytes(bytes(data))
-    with pytest.raises(CorruptObject, match=r"'model.skops' was changed"):
+    (folder / "model.trees.npz").write_bytes(bytes(data))
+    with pytest.raises(CorruptObject, match=r"'model.trees.npz' was changed"):
         keel.models.load("churn@candidate", project="churn", client=admin)
     shutil.rmtree(folder)
     assert keel.models.load("churn@1", project="churn", client=admin).manifest.flavor == "sklearn"
