@@ -165,7 +165,7 @@ def test_path_traversal_in_artifact_routes_is_refused(world: Any, path: str) -> 
     for response in (up, down):
         assert response.status_code == 422, f"{path!r}: {response.status_code} {response.text}"
         error = response.json()["error"]
-        assert error["code"] == "invalid_input" and error["message"].startswith("artifact path ")
+        assert error["code"] == "invalid_input" and "artifact path " in error["message"]
     assert set(down.json()) == {"error"}  # an error body, no file contents
     assert [a.path for a in w.client(editor).runs.list_artifacts(run_id).items] == ["model/weights.bin"]
 

@@ -468,18 +468,32 @@ KPI_PATTERN: Final = (
     rf"^ *[A-Za-z_][A-Za-z0-9_./\-]{{0,249}} *(?:>=|<=|==|>|<) *{_NUMBER}"
     rf"(?: +{_GROUP_OR_SLICE}(?: +{_STAGE})?| +{_STAGE}(?: +{_GROUP_OR_SLICE})?)? *$"
 )
+
+
+def _kpi_refusal(value: Any) -> str:
+    """The parser's own words when it refuses the text too (``unknown comparator '>>'``)."""
+    from keel.core.errors import InvalidInput
+    from keel.core.kpi import parse_kpi
+
+    if isinstance(value, str):
+        try:
+            parse_kpi(value)
+        except InvalidInput as exc:
+            hint = getattr(exc, "hint", None)
+            return f"{exc} ({hint})" if hint else str(exc)
+    return (
+        f"malformed KPI {_shown(value)}: write '<metric> <comparator> <number> "
+        "[group=..|slice=col:value] [stage=offline|online]'"
+    )
+
+
 #: A KPI written as text: ``<metric> <comparator> <number> [group=<col> | slice=<col>:<value>]
 #: [stage=offline|online]``; the pattern is the whole grammar (``keel.core.kpi.parse_kpi``).
 KpiText = Annotated[
     str,
     StringConstraints(pattern=KPI_PATTERN),
     Len(1, 1000),
-    worded(
-        lambda v: (
-            f"malformed KPI {_shown(v)}: write '<metric> <comparator> <number> "
-            "[group=..|slice=col:value] [stage=offline|online]'"
-        )
-    ),
+    worded(_kpi_refusal),
 ]
 
 
