@@ -27,6 +27,7 @@ NOT_YET = {
     "keel init",
     "keel deploy rm",
     "keel predictions label",
+    "keel predictions prune",
     "keel pipeline trigger rm",
     "keel model archive",
     "keel model rollback",
