@@ -23,6 +23,7 @@ def _schema_diff(url: str) -> list[Any]:
     from alembic.migration import MigrationContext
 
     assert keel.lineage
+    keel.services.all_services()  # every capability's tables, even when this test runs alone
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
