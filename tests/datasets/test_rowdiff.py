@@ -293,3 +293,13 @@ def test_rows_are_spread_over_the_buckets(tmp_path: Path) -> None:
     row_diff(lambda: iter(rows.to_batches(500)), after, ["k"], scratch=tmp_path)
     assert sum(per_file.values()) == 2000 and len(per_file) == BUCKETS
     assert max(per_file.values()) < 2000 // 8
+
+
+def test_every_key_column_that_changed_kind_is_named() -> None:
+    before = pa.table({"k": pa.array([1], pa.int64()), "k2": pa.array([1.5]), "x": [1]})
+    after = pa.table({"k": ["1"], "k2": ["1.5"], "x": [1]})
+    with pytest.raises(InvalidInput) as caught:
+        row_diff(lambda: iter(before.to_batches()), lambda: iter(after.to_batches()), ["k", "k2"])
+    assert caught.value.message == (
+        "key k, k2 is int64, double in before but string, string in after: rows cannot be matched"
+    )
