@@ -1,5 +1,5 @@
 """Filter details the mutation run found untested (issue 10.13): the == and <> aliases, NUL and
-invalid-UTF-8 refusals by position, and numeric key parts."""
+invalid-UTF-8 refusals by position."""
 
 from __future__ import annotations
 
@@ -30,8 +30,3 @@ def test_text_that_is_not_utf8_is_refused_naming_the_character() -> None:
     assert caught.value.message.startswith(
         "filter error at position 11: character '\\ud800' is not valid UTF-8\n"
     )
-
-
-def test_numeric_key_parts_are_part_of_the_key() -> None:
-    dotted = parse_filter("metrics.layer.3 = 1")
-    assert "layer.3" in repr(dotted)
