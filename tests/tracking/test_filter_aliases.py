@@ -30,3 +30,11 @@ def test_text_that_is_not_utf8_is_refused_naming_the_character() -> None:
     assert caught.value.message.startswith(
         "filter error at position 11: character '\\ud800' is not valid UTF-8\n"
     )
+
+
+def test_a_missing_comparison_names_every_comparison() -> None:
+    with pytest.raises(InvalidInput) as caught:
+        parse_filter("metrics.a 1")
+    assert caught.value.message.startswith(
+        "filter error at position 11: expected a comparison (=, !=, <, <=, >, >=, in, like), found '1'\n"
+    )
