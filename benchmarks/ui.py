@@ -95,9 +95,9 @@ def load_keel(work: Path, runs: int, metrics: int, points: int) -> dict[str, Any
 
 def load_mlflow(work: Path, runs: int, metrics: int, points: int) -> dict[str, Any]:
     """Run by the peers' Python: the same data through MLflow's client into SQLite."""
-    import mlflow
-    from mlflow.entities import Metric, Param
-    from mlflow.tracking import MlflowClient
+    import mlflow  # type: ignore[import-not-found]
+    from mlflow.entities import Metric, Param  # type: ignore[import-not-found]
+    from mlflow.tracking import MlflowClient  # type: ignore[import-not-found]
 
     (work / "mlflow").mkdir(parents=True, exist_ok=True)
     uri = f"sqlite:///{work / 'mlflow' / 'mlflow.db'}"
@@ -280,8 +280,10 @@ def main() -> None:
                     context = browser.new_context(viewport={"width": 1400, "height": 900})
                     page = context.new_page()
                     page.set_default_timeout(120_000)
-                    measure = keel_measures if tool == "keel" else mlflow_measures
-                    results[tool].append(measure(page, servers[tool][1], data[tool]))
+                    if tool == "keel":
+                        results[tool].append(keel_measures(page, servers[tool][1], data[tool]))
+                    else:
+                        results[tool].append(mlflow_measures(page, servers[tool][1], data[tool]))
                     context.close()
             browser.close()
     finally:
@@ -291,16 +293,17 @@ def main() -> None:
         f"\n{args.runs:,} runs x {args.metrics} metrics, one {args.points:,}-point metric; median of {args.repeat}"
     )
     for measure in ("table", "filter", "chart"):
-        row = {}
+        row: dict[str, float | None] = {}
         for tool in tools:
             numbers = [r[measure] for r in results[tool] if isinstance(r[measure], float)]
             row[tool] = statistics.median(numbers) if numbers else None
             if not numbers:
                 print(f"  {tool} {measure}: {results[tool][0][measure]}")
-        parts = [f"{t} {row[t]:.2f} s" for t in tools if row[t] is not None]
+        parts = [f"{t} {row[t] or 0:.2f} s" for t in tools if row[t] is not None]
         ratio = ""
-        if row.get("keel") and row.get("mlflow"):
-            ratio = f"  (Keel / MLflow = {row['keel'] / row['mlflow']:.2f})"
+        keel_s, mlflow_s = row.get("keel"), row.get("mlflow")
+        if keel_s and mlflow_s:
+            ratio = f"  (Keel / MLflow = {keel_s / mlflow_s:.2f})"
         print(f"{measure:7s} " + ", ".join(parts) + ratio)
     shutil.rmtree(work, ignore_errors=True)
 

@@ -161,7 +161,7 @@ def test_sign_in_then_filter_the_runs_table_and_see_a_syntax_error_with_its_care
     assert rows.count() == 3
     page.get_by_label("Filter").fill("metrics.auc > 0.8")
     page.get_by_role("button", name="Apply").click()
-    page.wait_for_function("document.querySelectorAll('table.runs tbody tr').length === 2")
+    sync_api.expect(rows).to_have_count(2)
     assert "filter=metrics.auc" in page.url  # the filter is in the address, so the view can be shared
     assert page.locator("table.runs").inner_text().count("run-0") == 0
     page.screenshot(path=str(site.shots / "runs-filtered.png"), full_page=True)
@@ -177,7 +177,7 @@ def test_a_run_page_draws_its_chart_with_gaps_for_nan_and_inf(page: Any, site: S
     sign_in(page, site["admin"])
     page.goto(f"/ui/runs/{site['runs'][1]}")
     chart = page.locator('figure[data-key="loss"]')
-    page.wait_for_function("document.querySelector('figure[data-key=\"loss\"]').dataset.drawn === 'true'")
+    page.wait_for_selector('figure[data-key="loss"][data-drawn="true"]')
     assert chart.locator("canvas").count() == 1
     note = chart.locator(".chart-note").inner_text()
     assert "200 of 200 points drawn" in note and "2 gaps" in note
@@ -192,7 +192,7 @@ def test_compare_two_runs_overlays_their_curves_and_diffs_params(page: Any, site
     page.get_by_label("select run-2").check()
     page.get_by_role("button", name="Compare selected").click()
     page.wait_for_url("**/ui/compare?**")
-    page.wait_for_function("document.querySelector('figure[data-key=\"loss\"]').dataset.drawn === 'true'")
+    page.wait_for_selector('figure[data-key="loss"][data-drawn="true"]')
     legend = page.locator('figure[data-key="loss"] .u-legend').inner_text()
     assert "run-0" in legend and "run-2" in legend
     assert page.locator("tr.differs").first.inner_text().startswith("depth")
