@@ -101,7 +101,7 @@ def test_the_quickstarts_sign_in_token_opens_the_ui(tmp_path: Path) -> None:
     from keel.context import Context
     from keel.server import create_app
     from keel.testing.fixtures import new_workspace
-    from keel.ui.quickstart_stage import say_ui_signin
+    from keel.quickstart.ui import say_ui_signin
 
     settings = new_workspace(tmp_path / "qs")
     lines: list[str] = []

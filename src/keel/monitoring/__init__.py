@@ -22,5 +22,5 @@ The map:
   (log, signed webhook, ``retrain``: the pipelines' triggers on
   ``drift:<deployment>``).
 - ``html``: the self-contained HTML report; ``window``: durations and windows;
-  ``quickstart_stage``: the monitoring stage of ``keel quickstart``.
+  (the monitoring stage of ``keel quickstart`` lives in ``keel.quickstart.monitoring``).
 """

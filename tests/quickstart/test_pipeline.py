@@ -33,7 +33,7 @@ def test_the_training_stage_runs_a_pipeline_then_finds_it_all_cached(
     make_keel: Callable[..., Any], tmp_path: Path
 ) -> None:
     from keel.data import add
-    from keel.pipelines.quickstart_stage import GRID, training_pipeline_stage
+    from keel.quickstart.pipeline import GRID, training_pipeline_stage
     from keel.samples import customers_table
 
     client = make_keel()

@@ -10,54 +10,22 @@ printed describes something that was actually done.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from keel.client import connect
 from keel.core.errors import AlreadyExists, InvalidInput
 from keel.core.workspace import set_config_value
-from keel.monitoring.quickstart_stage import monitoring_stage
-from keel.pipelines.quickstart_stage import training_pipeline_stage
+from keel.quickstart import validation
+from keel.quickstart.monitoring import monitoring_stage
+from keel.quickstart.pipeline import training_pipeline_stage
+from keel.quickstart.serving import hot_swap_stage, serving_stage
+from keel.quickstart.state import KPIS, PROJECT, Quickstart
+from keel.quickstart.ui import say_ui_signin
 from keel.samples import customers_table
 from keel.sdk import create_local_workspace
-from keel.serving.quickstart_stage import hot_swap_stage, serving_stage
-from keel.ui.quickstart_stage import say_ui_signin
-from keel.validation import quickstart_stage as validation
 
-PROJECT = "churn"
-KPIS = [
-    "accuracy >= 0.74",
-    "roc_auc >= 0.79",
-    "demographic_parity_difference <= 0.10 group=gender",
-    "latency_p99_ms <= 50 stage=online",
-]
-
-
-@dataclass
-class Quickstart:
-    """What the stages share: the client, the folder, and what earlier stages made.
-
-    A stage reads what it needs from here and records what later stages need; ``step``
-    prints a numbered step and ``more`` an indented line under it.
-    """
-
-    client: Any
-    directory: Path
-    say: Callable[[str], None]
-    table_path: Path | None = None
-    dataset_versions: list[Any] = field(default_factory=list)  # churn-train versions, oldest first
-    ended_runs: list[Any] = field(default_factory=list)
-    fitted: dict[str, tuple[Any, Any]] = field(default_factory=dict)  # run id -> (model, input example)
-    model_version: Any = None  # the registered churn version, once the registry stage ran
-    number: int = 0
-
-    def step(self, text: str) -> None:
-        self.number += 1
-        self.say(f"{self.number}. {text}")
-
-    def more(self, text: str) -> None:
-        self.say(f"   {text}")
+__all__ = ["KPIS", "PROJECT", "STAGES", "Quickstart", "run_quickstart"]
 
 
 def _data_stage(qs: Quickstart) -> None:

@@ -19,11 +19,8 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-#: The quickstart's shared state (:class:`keel.quickstart.Quickstart`); not imported, as the
-#: quickstart sits above this package and imports this module.
-Quickstart = Any
+from keel.quickstart.state import PROJECT, Quickstart
 
-PROJECT: Final = "churn"
 #: The candidates that carry their preprocessing are a model of their own, beside ``churn``.
 MODEL: Final = "churn-prepared"
 NUMERIC: Final = ["age", "tenure_months", "monthly_charges", "total_charges", "support_calls"]

@@ -12,7 +12,7 @@ import keel.data
 from keel.client import Client
 from keel.quickstart import KPIS, Quickstart
 from keel.samples import customers_table
-from keel.validation.quickstart_stage import MODEL, data_stage, model_stage
+from keel.quickstart.validation import MODEL, data_stage, model_stage
 
 
 @pytest.mark.slow  # trains and validates four small models, as the quickstart does
