@@ -11,8 +11,8 @@ import pytest
 import keel.data
 from keel.client import Client
 from keel.quickstart import KPIS, Quickstart
-from keel.samples import customers_table
 from keel.quickstart.validation import MODEL, data_stage, model_stage
+from keel.samples import customers_table
 
 
 @pytest.mark.slow  # trains and validates four small models, as the quickstart does

@@ -99,9 +99,9 @@ def test_promote_without_the_csrf_token_is_refused(registered: AuthWorld) -> Non
 def test_the_quickstarts_sign_in_token_opens_the_ui(tmp_path: Path) -> None:
     from keel.client import connect
     from keel.context import Context
+    from keel.quickstart.ui import say_ui_signin
     from keel.server import create_app
     from keel.testing.fixtures import new_workspace
-    from keel.quickstart.ui import say_ui_signin
 
     settings = new_workspace(tmp_path / "qs")
     lines: list[str] = []

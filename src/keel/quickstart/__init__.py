@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 from keel.client import connect
 from keel.core.errors import AlreadyExists, InvalidInput

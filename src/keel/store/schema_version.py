@@ -13,5 +13,16 @@ Alembic's heads.
 from typing import Final
 
 HEAD_REVISIONS: Final[frozenset[str]] = frozenset(
-    {"0002", "0003", "0004b", "0005", "0006b", "0007b", "0008b", "0009_deployments", "0010_predictions", "0011_monitoring"}
+    {
+        "0002",
+        "0003",
+        "0004b",
+        "0005",
+        "0006b",
+        "0007b",
+        "0008b",
+        "0009_deployments",
+        "0010_predictions",
+        "0011_monitoring",
+    }
 )
