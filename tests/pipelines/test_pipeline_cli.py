@@ -75,7 +75,7 @@ def test_run_rerun_ls_and_show(shell: Any, tmp_path: Path) -> None:
     shown = shell("pipeline", "show", run["id"])
     assert shown.code == 0 and "double" in shown.out and "make" in shown.out
     unknown = shell("pipeline", "show", "01NOSUCHRUN")
-    assert unknown.code == 2 and "no pipeline run '01NOSUCHRUN'" in unknown.err
+    assert unknown.code == 2 and "no pipeline run with id '01NOSUCHRUN'" in unknown.err
 
 
 def test_a_failing_step_is_exit_1_naming_it(shell: Any) -> None:

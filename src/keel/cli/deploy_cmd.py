@@ -140,10 +140,13 @@ def edit(
 
 
 @app.command("rm")
-def rm(name: NameArg, project: ProjectOption = None) -> None:
+def rm(name: NameArg, project: ProjectOption = None, json_out: JsonOption = False) -> None:
     """Remove a deployment (project admin).
 
     Example: keel deploy rm churn-prod
     """
-    client().deployments.delete(project=_project(project), name=name)
+    removed = client().deployments.delete(project=_project(project), name=name)
+    if json_out:
+        output.print_json(removed)
+        return
     output.done(f"deployment {name} removed")

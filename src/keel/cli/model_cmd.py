@@ -129,12 +129,16 @@ def alias(
         str, typer.Argument(metavar="ALIAS", help="A name, not a number (candidate, staging).")
     ],
     project: ProjectOption = None,
+    json_out: JsonOption = False,
 ) -> None:
     """Point an alias at a version (protected aliases such as production move only by `promote`).
 
     Example: keel model alias churn 3 candidate --project churn
     """
     moved = client().models.set_alias(project=_project(project), name=name, alias=alias_name, version=version)
+    if json_out:
+        output.print_json(moved)
+        return
     output.done(f"{name}@{alias_name} -> version {moved.number}")
 
 
@@ -169,18 +173,25 @@ def rollback(
     name: Annotated[str, typer.Argument(help="The model.")],
     alias_name: Annotated[str, typer.Option("--alias", help="The alias to move back.")],
     project: ProjectOption = None,
+    json_out: JsonOption = False,
 ) -> None:
     """Move an alias back to the version that held it before.
 
     Example: keel model rollback churn --alias production --project churn
     """
     back = client().models.rollback(project=_project(project), name=name, alias=alias_name)
+    if json_out:
+        output.print_json(back)
+        return
     output.done(f"{name}@{alias_name} -> version {back.number}")
 
 
 @app.command("download")
 def download(
-    ref: RefArg, dest: Annotated[Path, typer.Argument(help="A new folder.")], project: ProjectOption = None
+    ref: RefArg,
+    dest: Annotated[Path, typer.Argument(help="A new folder.")],
+    project: ProjectOption = None,
+    json_out: JsonOption = False,
 ) -> None:
     """Write a version's package into a folder, every file verified against its digest.
 
@@ -195,12 +206,22 @@ def download(
     download_tree(
         version.package_digest, dest, download=lambda d: c.artifacts.download(project=proj, digest=d)
     )
-    keel.models.verify(dest)
+    manifest = keel.models.verify(dest)
+    if json_out:
+        output.print_json(
+            {
+                "model": version.model,
+                "version": version.number,
+                "dest": str(dest),
+                "files": len(manifest.files),
+            }
+        )
+        return
     output.done(f"wrote {version.model}@{version.number} to {dest}")
 
 
 @app.command("verify")
-def verify(ref: RefArg, project: ProjectOption = None) -> None:
+def verify(ref: RefArg, project: ProjectOption = None, json_out: JsonOption = False) -> None:
     """Fetch a version and check every file against its digest and the registry's record (exit 1 if not).
 
     Example: keel model verify churn@3 --project churn
@@ -212,6 +233,9 @@ def verify(ref: RefArg, project: ProjectOption = None) -> None:
     proj = _project(project)
     folder = fetch_model(ref, project=proj, client=c)
     manifest = keel.models.verify(folder)
+    if json_out:
+        output.print_json({"ref": ref, "files": len(manifest.files), "verified": True})
+        return
     output.done(f"{ref}: {len(manifest.files)} file(s) match their digests")
 
 
@@ -380,12 +404,18 @@ def archive(
     version: Annotated[int, typer.Argument(help="The version number.")],
     restore: Annotated[bool, typer.Option("--restore", help="Show it in listings again.")] = False,
     project: ProjectOption = None,
+    json_out: JsonOption = False,
 ) -> None:
     """Hide a version from listings (kept and still loadable by number); --restore undoes it.
 
     Example: keel model archive churn 1 --project churn
     """
-    client().models.archive(project=_project(project), name=name, version=version, archived=not restore)
+    changed = client().models.archive(
+        project=_project(project), name=name, version=version, archived=not restore
+    )
+    if json_out:
+        output.print_json(changed)
+        return
     output.done(f"{name}@{version} {'restored' if restore else 'archived'}")
 
 
@@ -394,12 +424,16 @@ def rm(
     name: Annotated[str, typer.Argument(help="The model.")],
     version: Annotated[int, typer.Argument(help="The version number.")],
     project: ProjectOption = None,
+    json_out: JsonOption = False,
 ) -> None:
     """Delete a version (project admins): gc may then reclaim its package's bytes.
 
     Example: keel model rm churn 1 --project churn
     """
-    client().models.delete(project=_project(project), name=name, version=version)
+    deleted = client().models.delete(project=_project(project), name=name, version=version)
+    if json_out:
+        output.print_json(deleted)
+        return
     output.done(f"deleted {name}@{version}")
 
 

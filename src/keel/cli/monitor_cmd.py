@@ -181,12 +181,15 @@ def rebase(
 
 
 @app.command("rm")
-def rm(name: NameArgument, project: ProjectOption = None) -> None:
+def rm(name: NameArgument, project: ProjectOption = None, json_out: JsonOption = False) -> None:
     """Remove a monitor and its rules (its stored reports stay).
 
     Example: keel monitor rm churn-prod
     """
-    client().monitors.delete(project=_project(project), name=name)
+    removed = client().monitors.delete(project=_project(project), name=name)
+    if json_out:
+        output.print_json(removed)
+        return
     output.done(f"removed monitor {name}")
 
 
@@ -510,10 +513,14 @@ def rule_rm(
     monitor: Annotated[str, typer.Argument(help="The monitor.")],
     rule: Annotated[str, typer.Argument(help="The rule's id.")],
     project: ProjectOption = None,
+    json_out: JsonOption = False,
 ) -> None:
     """Remove an alert rule (its events stay).
 
     Example: keel monitor rule rm churn-prod 01JD3...
     """
-    client().monitors.delete_rule(project=_project(project), monitor=monitor, rule=rule)
+    removed = client().monitors.delete_rule(project=_project(project), monitor=monitor, rule=rule)
+    if json_out:
+        output.print_json(removed)
+        return
     output.done(f"removed rule {rule}")

@@ -345,12 +345,16 @@ def trigger_ls(project: ProjectOption = None, json_out: JsonOption = False) -> N
 def trigger_rm(
     trigger_id: Annotated[str, typer.Argument(help="The trigger's id.")],
     project: ProjectOption = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Remove a trigger and its firings' records (admin).
 
     Example: keel pipeline trigger rm 01JD3...
     """
     gone = client().pipelines.remove_trigger(project=_project(project), trigger_id=trigger_id)
+    if json_out:
+        output.print_json(gone)
+        return
     output.done(f"removed trigger {gone.id} ({gone.event})")
 
 

@@ -86,6 +86,7 @@ def label(
     id_column: Annotated[str, typer.Option("--id-column", help="The request id's column.")] = "request_id",
     label_column: Annotated[str, typer.Option("--label-column", help="The label's column.")] = "label",
     project: ProjectOption = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Record the ground truth for logged predictions, joined by request id (all or nothing).
 
@@ -93,6 +94,9 @@ def label(
     """
     labels = read_labels(file, id_column, label_column)
     done = client().predictions.label(project=_project(project), deployment=deployment, labels=labels)
+    if json_out:
+        output.print_json(done)
+        return
     output.done(f"{done.labels} labels recorded for {deployment}")
 
 
@@ -146,6 +150,7 @@ def prune(
         ),
     ] = None,
     project: ProjectOption = None,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Drop a deployment's prediction log older than its retention window (project admins).
 
@@ -157,4 +162,7 @@ def prune(
 
         days = parse_duration(older_than, what="--older-than").total_seconds() / 86400
     done = client().predictions.prune(project=_project(project), deployment=deployment, older_than_days=days)
+    if json_out:
+        output.print_json(done)
+        return
     output.done(f"dropped {done.segments} segments ({done.rows} rows, {done.labels} labels) of {deployment}")

@@ -15,6 +15,7 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 def init(
     path: Annotated[Path, typer.Argument(help="Folder to create .keel/ in.")] = Path("."),
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Create a Keel workspace (.keel/) here or in PATH, and its database.
 
@@ -28,6 +29,18 @@ def init(
         raise InvalidInput(f"{path} exists and is not a folder")
     made = create_local_workspace(path, STATE.overrides)
     s = made.settings
+    if json_out:
+        output.print_json(
+            {
+                "created": made.created,
+                "home": str(s.home),
+                "db_url": made.db_url,
+                "schema_before": made.schema_before,
+                "schema_after": made.schema_after,
+                "project": s.project,
+            }
+        )
+        return
     output.done(f"{'created' if made.created else 'found'} workspace {s.home}")
     if made.schema_before != made.schema_after:
         output.done(f"database {made.db_url} migrated to schema {made.schema_after}")

@@ -22,6 +22,7 @@ from keel.lineage import add_edges
 from keel.pipelines.models import PipelineRunRow, PipelineStepRow, StepCacheRow
 from keel.pipelines.schemas import CacheEntry, PipelineRun, StepPlan, StepRecord, StepUpdate
 from keel.pipelines.triggers import TriggerOperations
+from keel.projects.idprefix import find_id
 from keel.projects.service import find_project
 
 _PREFIX = "/api/v1/projects/{project}/pipeline-runs"
@@ -69,24 +70,17 @@ class PipelineService(TriggerOperations):
     name = "pipelines"
 
     def _find(self, session: Session, project_id: str, run_id: str) -> PipelineRunRow:
-        row = session.get(PipelineRunRow, run_id)
-        if row is None:  # a unique prefix, as listings print ids whole but people type the start
-            matches = (
-                session.execute(
-                    select(PipelineRunRow)
-                    .where(PipelineRunRow.project_id == project_id, PipelineRunRow.id.startswith(run_id))
-                    .limit(2)
-                )
-                .scalars()
-                .all()
-                if len(run_id) >= 4
-                else []
-            )
-            row = matches[0] if len(matches) == 1 else None
-        if row is None or row.project_id != project_id:
-            raise NotFound(
-                f"no pipeline run {run_id!r} in this project", hint="`keel pipeline ls` lists them"
-            )
+        """The project's pipeline run that ``run_id`` (an id or a unique prefix of one) names."""
+        full = find_id(
+            session,
+            PipelineRunRow.id,
+            run_id,
+            "pipeline run",
+            where=[PipelineRunRow.project_id == project_id],  # ambiguity never names another project's run
+            hint="`keel pipeline ls` lists them",
+        )
+        row = session.get(PipelineRunRow, full)
+        assert row is not None, "find_id returned an id it found"
         return row
 
     @operation("POST", _PREFIX, action=Action.WRITE, project=project_from("project"), status_code=201)
